@@ -1,0 +1,5 @@
+"""`python -m coopgraph` runs the command-line interface."""
+
+from coopgraph.cli import main
+
+main()

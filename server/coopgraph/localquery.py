@@ -1,0 +1,58 @@
+"""``coopgraph query``: run a query on a local store and render it for a terminal or a file."""
+
+from __future__ import annotations
+
+from coopgraph.sparql_guard import check_query
+from coopgraph.store.base import Boolean, Dataset, QueryResult, Solutions, Store, Triples
+from coopgraph.validate import compact
+from coopgraph.vocab import INFERRED_GRAPH
+
+
+def render_table(result: QueryResult) -> str:
+    """A fixed-width text table (prefixed names) for people."""
+    if isinstance(result, Boolean):
+        return "true" if result.value else "false"
+    if isinstance(result, Triples):
+        rows = [
+            (compact(t.subject.value), compact(t.predicate.value), _cell(t.object))
+            for t in result.triples
+        ]
+        header = ["subject", "predicate", "object"]
+    else:
+        header = list(result.variables)
+        rows = [tuple("" if t is None else _cell(t) for t in row) for row in result.rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    out.append("  ".join("-" * w for w in widths))
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    out.append(f"({len(rows)} row(s){', truncated' if result.truncated else ''})")
+    return "\n".join(out)
+
+
+def _cell(term: object) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return compact(term.value)
+    if isinstance(term, ox.Literal):
+        return term.value + (f"@{term.language}" if term.language else "")
+    return str(term)
+
+
+def run_local_query(store: Store, text: str, fmt: str, *, include_inferred: bool = True) -> bytes:
+    """Run ``text`` and serialise the result as ``fmt`` (``table`` or a formats.py name).
+
+    :raises QueryRefused: SERVICE/LOAD/updates (same guard as the endpoint).
+    :raises QuerySyntaxError: invalid SPARQL.
+    """
+    checked = check_query(text)
+    dataset = checked.dataset
+    if not include_inferred and dataset.default_graphs is None:
+        graphs = tuple(g for g in store.graph_sizes() if g != INFERRED_GRAPH)
+        dataset = Dataset(default_graphs=graphs, named_graphs=dataset.named_graphs)
+    result = store.query(text, dataset=dataset)
+    if fmt == "table":
+        return (render_table(result) + "\n").encode("utf-8")
+    from coopgraph.results import serialize_result
+
+    return serialize_result(result, fmt)

@@ -1,0 +1,164 @@
+"""Bytes or files → quads, with errors that name the file, line and column.
+
+pyoxigraph does the parsing: it is fast, reports positions, resolves no XML external
+entities and fetches no remote JSON-LD context. A JSON-LD ``@context`` may only name a
+context bundled with coopgraph (``contexts/``); any other URL is refused before parsing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from coopgraph.errors import ParseError, UnsupportedFormat
+from coopgraph.formats import Format, rdf_format, rdf_format_for_path
+
+_POSITION = re.compile(r"line (\d+) column (\d+)")
+
+#: Remote context URL → file in coopgraph/contexts/ substituted for it (never fetched).
+BUNDLED_CONTEXTS = {
+    "https://w3id.org/coopgraph/context.jsonld": "coopgraph.jsonld",
+}
+
+
+def _bundled_context(url: str) -> Any:
+    name = BUNDLED_CONTEXTS[url]
+    text = resources.files("coopgraph").joinpath("contexts", name).read_text("utf-8")
+    return json.loads(text)["@context"]
+
+
+def _inline_contexts(node: Any, source: str) -> Any:
+    """Replace bundled ``@context`` URLs by their content; refuse any other URL."""
+    if isinstance(node, list):
+        return [_inline_contexts(item, source) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "@context":
+            value = _resolve_context(value, source)
+        else:
+            value = _inline_contexts(value, source)
+        out[key] = value
+    return out
+
+
+def _resolve_context(value: Any, source: str) -> Any:
+    if isinstance(value, list):
+        return [_resolve_context(v, source) for v in value]
+    if isinstance(value, str):
+        if value in BUNDLED_CONTEXTS:
+            return _bundled_context(value)
+        raise ParseError(
+            f"remote JSON-LD context {value!r} refused: coopgraph never fetches URLs; "
+            f"inline the context or use {', '.join(BUNDLED_CONTEXTS)}",
+            source=source,
+        )
+    if isinstance(value, dict):
+        return {k: _resolve_context(v, source) if k == "@import" else v for k, v in value.items()}
+    return value
+
+
+def _position(message: str) -> tuple[int | None, int | None]:
+    match = _POSITION.search(message)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return None, None
+
+
+def parse_bytes(
+    data: bytes,
+    fmt: Format | str,
+    *,
+    source: str = "<input>",
+    default_graph: str | None = None,
+    base_iri: str | None = None,
+) -> list[ox.Quad]:
+    """Parse RDF bytes into quads.
+
+    :param data: the document.
+    :param fmt: a :class:`Format` or anything :func:`rdf_format` resolves.
+    :param source: the name reported in errors (file path or ``request body``).
+    :param default_graph: graph IRI for triples outside any named graph (``None``: keep
+        them in the default graph).
+    :param base_iri: base for relative IRIs.
+    :raises ParseError: empty, not UTF-8, or syntactically invalid input (with position).
+    :raises UnsupportedFormat: unknown format.
+    """
+    if isinstance(fmt, str):
+        fmt = rdf_format(fmt)
+    if fmt.oxigraph is None:
+        raise UnsupportedFormat(f"{fmt.label} is not an RDF format coopgraph can read")
+    if not data.strip():
+        raise ParseError("the document is empty; expected " + fmt.label, source=source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+            f"is this really a {fmt.label} file?",
+            source=source,
+        ) from None
+    if "\x00" in text:
+        raise ParseError(f"binary content (NUL byte); expected {fmt.label} text", source=source)
+    if fmt.name == "jsonld":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ParseError(
+                f"invalid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
+            ) from None
+        text = json.dumps(_inline_contexts(document, source))
+    graph = ox.NamedNode(default_graph) if default_graph else ox.DefaultGraph()
+    try:
+        parsed = ox.parse(text.encode("utf-8"), fmt.oxigraph, base_iri=base_iri)
+        quads = [
+            q if not isinstance(q.graph_name, ox.DefaultGraph) or default_graph is None
+            else ox.Quad(q.subject, q.predicate, q.object, graph)
+            for q in (_as_quad(item) for item in parsed)
+        ]
+    except SyntaxError as exc:
+        message = str(exc)
+        line, column = _position(message)
+        message = re.sub(r"^Parser error at line \d+ column \d+: ", "", message)
+        raise ParseError(message, source=source, line=line, column=column) from None
+    if not quads:
+        raise ParseError(f"no triples found in this {fmt.label} document", source=source)
+    return quads
+
+
+def _as_quad(item: ox.Quad | ox.Triple) -> ox.Quad:
+    if isinstance(item, ox.Quad):
+        return item
+    return ox.Quad(item.subject, item.predicate, item.object, ox.DefaultGraph())
+
+
+def parse_file(
+    path: str | Path, *, fmt: Format | str | None = None, default_graph: str | None = None
+) -> list[ox.Quad]:
+    """Parse one file; the format comes from its extension unless ``fmt`` is given.
+
+    :raises ParseError: unreadable or invalid file (message starts with ``path:line:col``).
+    :raises UnsupportedFormat: unknown extension.
+    """
+    path = Path(path)
+    fmt = rdf_format_for_path(path) if fmt is None else fmt
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+    return parse_bytes(data, fmt, source=str(path), default_graph=default_graph)
+
+
+def parse_files(paths: Iterable[str | Path]) -> list[ox.Quad]:
+    """Parse several files, all or nothing."""
+    quads: list[ox.Quad] = []
+    for path in paths:
+        quads.extend(parse_file(path))
+    return quads

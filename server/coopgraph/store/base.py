@@ -1,0 +1,174 @@
+"""The Store protocol every other module talks to, and the query result types.
+
+Three implementations: :class:`~coopgraph.store.embedded.EmbeddedStore` (pyoxigraph, on
+disk or in memory), :class:`~coopgraph.store.isolated.IsolatedStore` (the embedded store
+run in a supervised child process, so a runaway query can be stopped) and
+:class:`~coopgraph.store.remote.RemoteStore` (any SPARQL 1.1 Protocol endpoint).
+
+Terms are pyoxigraph terms everywhere (``NamedNode``, ``BlankNode``, ``Literal``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import pyoxigraph as ox
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass
+class Solutions:
+    """SELECT results: variable names and rows (``None`` = unbound)."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]]
+    truncated: bool = False
+
+    def dicts(self) -> list[dict[str, Term]]:
+        """Rows as dicts, unbound variables left out."""
+        return [
+            {v: t for v, t in zip(self.variables, row, strict=True) if t is not None}
+            for row in self.rows
+        ]
+
+    def values(self, variable: str) -> list[Term | None]:
+        i = self.variables.index(variable)
+        return [row[i] for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class Boolean:
+    """ASK result."""
+
+    value: bool
+    truncated: bool = False
+
+    def __bool__(self) -> bool:
+        return self.value
+
+
+@dataclass
+class Triples:
+    """CONSTRUCT / DESCRIBE result."""
+
+    triples: list[ox.Triple]
+    truncated: bool = False
+
+    def __len__(self) -> int:
+        return len(self.triples)
+
+
+QueryResult = Solutions | Boolean | Triples
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a query sees (SPARQL ``FROM``/``FROM NAMED`` or protocol params).
+
+    ``default_graphs=None`` means the union of all named graphs (coopgraph's default);
+    ``named_graphs=None`` means every named graph of the store.
+    """
+
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+@dataclass
+class Changes:
+    """One atomic write, in this order: drop whole graphs, delete quads, run ``before``
+    operations, insert quads, run ``then`` operations — one transaction where the store
+    allows (embedded: always; remote: one update request)."""
+
+    drop_graphs: Sequence[str] = ()
+    delete: Sequence[ox.Quad] = ()
+    #: trusted update operations run after the drops/deletes and before the insertion
+    before: Sequence[str] = ()
+    insert: Sequence[ox.Quad] = ()
+    #: trusted update operations run last (inference rules)
+    then: Sequence[str] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.drop_graphs or self.delete or self.before or self.insert or self.then)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What coopgraph needs from a quad store."""
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query.
+
+        :param sparql: the query text (already checked by ``sparql_guard`` when it comes
+            from a request).
+        :param dataset: the dataset; default: union of all named graphs.
+        :param bindings: values substituted for variables before evaluation.
+        :param limit: cap on rows/triples; the result's ``truncated`` says when it bit.
+        :param timeout: seconds; enforced by stores that can stop a query.
+        :raises QuerySyntaxError: unparseable query.
+        :raises QueryTimeout: the query ran past ``timeout``.
+        :raises StoreError: storage failure.
+        """
+        ...
+
+    def apply(self, changes: Changes) -> None:
+        """Apply one write atomically. Only code-built operations, never request text.
+
+        :raises StoreError: the write failed and nothing was written.
+        """
+        ...
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Number of quads per named graph."""
+        ...
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """All quads, or those of one named graph."""
+        ...
+
+    def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
+        """Fast initial load, not transactional (used on an empty store only)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def quad_data(quads: Iterable[ox.Quad]) -> str:
+    """Quads as the body of an ``INSERT DATA``/``DELETE DATA`` block (N-Quads-like syntax).
+
+    Built from parsed terms, never from request text, so it cannot inject operations.
+    """
+    by_graph: dict[str, list[str]] = {}
+    for q in quads:
+        key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
+        by_graph.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
+    parts = []
+    for graph, lines in by_graph.items():
+        body = "\n".join(lines)
+        parts.append(f"GRAPH {graph} {{\n{body}\n}}" if graph else body)
+    return "\n".join(parts)
+
+
+def changes_as_update(changes: Changes) -> str:
+    """The SPARQL 1.1 Update text that performs ``changes`` as one request."""
+    ops = [f"DROP SILENT GRAPH <{g}>" for g in changes.drop_graphs]
+    if changes.delete:
+        ops.append("DELETE DATA {\n" + quad_data(changes.delete) + "\n}")
+    ops.extend(changes.before)
+    if changes.insert:
+        ops.append("INSERT DATA {\n" + quad_data(changes.insert) + "\n}")
+    ops.extend(changes.then)
+    return " ;\n".join(ops)

@@ -1,0 +1,149 @@
+"""The embedded store: pyoxigraph on disk (persistent, the default) or in memory (tests).
+
+Queries run in the calling thread; pyoxigraph releases the GIL while it evaluates, so
+threads use both cores. It cannot stop a running query: the server wraps this store in
+:class:`~coopgraph.store.isolated.IsolatedStore` to get enforceable timeouts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from coopgraph.errors import QuerySyntaxError, StartupError, StoreError
+from coopgraph.store.base import (
+    Boolean,
+    Changes,
+    Dataset,
+    QueryResult,
+    Solutions,
+    Term,
+    Triples,
+    changes_as_update,
+)
+
+_GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def dataset_options(dataset: Dataset | None) -> dict[str, object]:
+    """pyoxigraph ``query()`` keyword arguments for a :class:`Dataset`."""
+    dataset = dataset or Dataset()
+    options: dict[str, object] = {}
+    if dataset.default_graphs is None:
+        options["use_default_graph_as_union"] = True
+    else:
+        options["default_graph"] = [ox.NamedNode(g) for g in dataset.default_graphs]
+    if dataset.named_graphs is not None:
+        options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
+    return options
+
+
+def materialise(result: object, limit: int | None) -> QueryResult:
+    """Turn a lazy pyoxigraph result into a :data:`QueryResult`, stopping at ``limit``."""
+    if isinstance(result, ox.QueryBoolean):
+        return Boolean(bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows: list[tuple[Term | None, ...]] = []
+        truncated = False
+        for solution in result:
+            if limit is not None and len(rows) >= limit:
+                truncated = True
+                break
+            rows.append(tuple(solution))
+        return Solutions(variables, rows, truncated)
+    triples: list[ox.Triple] = []
+    truncated = False
+    for triple in result:  # type: ignore[attr-defined]
+        if limit is not None and len(triples) >= limit:
+            truncated = True
+            break
+        triples.append(triple)
+    return Triples(triples, truncated)
+
+
+class EmbeddedStore:
+    """pyoxigraph-backed :class:`~coopgraph.store.base.Store`.
+
+    :param path: directory of the persistent store, or ``None`` for an in-memory store.
+    :raises StartupError: the directory is unusable or already opened by another process.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        try:
+            if self.path is None:
+                self._store = ox.Store()
+            else:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+        except OSError as exc:
+            raise StartupError(
+                f"cannot open store {self.path}: {exc} (is another coopgraph using it?)"
+            ) from exc
+
+    @property
+    def is_persistent(self) -> bool:
+        return self.path is not None
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        options = dataset_options(dataset)
+        if bindings:
+            options["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
+        try:
+            return materialise(self._store.query(sparql, **options), limit)  # type: ignore[arg-type]
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from exc
+        except OSError as exc:
+            raise StoreError(f"store read failed: {exc}") from exc
+
+    def apply(self, changes: Changes) -> None:
+        if changes.is_empty():
+            return
+        if not (changes.then or changes.before or changes.drop_graphs or changes.delete):
+            # Plain insertion: extend() is transactional and skips SPARQL parsing.
+            try:
+                self._store.extend(changes.insert)
+            except OSError as exc:
+                raise StoreError(f"store write failed: {exc}") from exc
+            return
+        try:
+            self._store.update(changes_as_update(changes))
+        except (OSError, RuntimeError, SyntaxError) as exc:
+            raise StoreError(f"store write failed, nothing was written: {exc}") from exc
+
+    def graph_sizes(self) -> dict[str, int]:
+        result = self._store.query(_GRAPH_SIZES)
+        return {row[0].value: int(row[1].value) for row in result}  # type: ignore[union-attr]
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        g = ox.NamedNode(graph) if graph else None
+        return iter(self._store.quads_for_pattern(None, None, None, g))
+
+    def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
+        try:
+            self._store.bulk_extend(quads)
+        except OSError as exc:
+            raise StoreError(f"bulk load failed: {exc}") from exc
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+        del self._store

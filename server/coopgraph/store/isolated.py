@@ -1,0 +1,304 @@
+"""The embedded store run in a supervised child process, so a runaway query can be stopped.
+
+pyoxigraph has no query timeout and a Python thread cannot be interrupted inside it; a
+query nested thousands of braces deep can even crash the process. So ``coopgraph serve``
+keeps the store in one child process (the only process that opens the RocksDB directory)
+that answers calls on a pipe, several at a time in threads (pyoxigraph releases the GIL,
+so both cores work). The parent waits for each call with its timeout; when a query runs
+past it, the parent waits for in-flight writes to finish, kills the child, starts a new
+one on the same directory and re-sends the other in-flight reads (reads are idempotent).
+A child that dies by itself fails its in-flight calls with a StoreError and is restarted.
+The child exits as soon as the parent dies (its socket reads EOF), so a killed server
+never leaves the store locked. (PR_SET_PDEATHSIG is not used: it fires when the *thread*
+that started the child ends, and restarts happen on short-lived threads.)
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from coopgraph import errors
+from coopgraph.errors import CoopgraphError, QueryTimeout, StartupError, StoreError
+from coopgraph.store.base import Changes, Dataset, QueryResult, Term
+
+log = logging.getLogger(__name__)
+
+_READ_METHODS = {"query", "graph_sizes", "quads", "count"}
+
+
+def _error_payload(exc: BaseException) -> tuple[str, str, dict[str, Any]]:
+    if isinstance(exc, CoopgraphError):
+        return type(exc).__name__, exc.message, exc.details
+    return "StoreError", f"{type(exc).__name__}: {exc}", {}
+
+
+def _rebuild_error(payload: tuple[str, str, dict[str, Any]]) -> CoopgraphError:
+    name, message, details = payload
+    cls = getattr(errors, name, StoreError)
+    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
+        cls = StoreError
+    err = cls.__new__(cls)
+    CoopgraphError.__init__(err, message, details=details)
+    return err
+
+
+def _child_main(path: str, conn: Connection, threads: int) -> None:
+    """Child process: open the store, answer calls until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    from coopgraph.store.embedded import EmbeddedStore
+
+    send_lock = threading.Lock()
+    try:
+        store = EmbeddedStore(path)
+    except CoopgraphError as exc:
+        conn.send((0, False, _error_payload(exc)))
+        return
+    conn.send((0, True, os.getpid()))
+
+    def run(call_id: int, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            if method == "quads":
+                value: Any = list(store.quads(*args, **kwargs))
+            elif method == "count":
+                value = len(store)
+            else:
+                value = getattr(store, method)(*args, **kwargs)
+            reply = (call_id, True, value)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
+            reply = (call_id, False, _error_payload(exc))
+        with send_lock:
+            try:
+                conn.send(reply)
+            except (OSError, ValueError):
+                os._exit(0)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while True:
+            try:
+                call_id, method, args, kwargs = conn.recv()
+            except (EOFError, OSError):
+                store.flush()
+                os._exit(0)  # parent gone: stop at once, the store is consistent on disk
+            if method == "close":
+                pool.shutdown(wait=True)
+                store.close()
+                with send_lock:
+                    conn.send((call_id, True, None))
+                return
+            pool.submit(run, call_id, method, args, kwargs)
+
+
+@dataclass
+class _Call:
+    id: int
+    method: str
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    generation: int
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+    value: Any = None
+
+
+class IsolatedStore:
+    """A :class:`~coopgraph.store.base.Store` whose embedded store lives in a child process.
+
+    :param path: the store directory.
+    :param threads: calls the child runs at once.
+    :raises StartupError: the child could not open the store.
+    """
+
+    def __init__(self, path: str | Path, *, threads: int = 8, start_timeout: float = 120.0) -> None:
+        self.path = Path(path)
+        self.threads = threads
+        self.start_timeout = start_timeout
+        self.restarts = 0
+        self._lock = threading.RLock()  # child, pipe and pending calls
+        self._send_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # held by in-flight writes; a kill waits for it
+        self._ids = itertools.count(1)
+        self._pending: dict[int, _Call] = {}
+        self._generation = 0
+        self._closed = False
+        self._closing = False
+        with self._lock:
+            self._start_child()
+
+    # -- child lifecycle -----------------------------------------------------------------
+
+    def _start_child(self) -> None:
+        # A plain subprocess (not multiprocessing's spawn, which re-imports the caller's
+        # __main__) talking multiprocessing's Connection protocol over a socket pair.
+        ours, theirs = socket.socketpair()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "coopgraph.store.isolated", str(self.path),
+             str(theirs.fileno()), str(self.threads)],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        parent_conn = Connection(ours.detach())
+        if not parent_conn.poll(self.start_timeout):
+            proc.kill()
+            raise StartupError(f"store process did not start within {self.start_timeout}s")
+        try:
+            _, ok, value = parent_conn.recv()
+        except EOFError:
+            raise StartupError(f"store process for {self.path} died while starting") from None
+        if not ok:
+            proc.wait()
+            raise _rebuild_error(value)
+        self._generation += 1
+        self._conn, self._proc = parent_conn, proc
+        generation = self._generation
+        threading.Thread(
+            target=self._read_replies, args=(parent_conn, generation), daemon=True,
+            name=f"coopgraph-store-reader-{generation}",
+        ).start()
+
+    def _read_replies(self, conn: Connection, generation: int) -> None:
+        while True:
+            try:
+                call_id, ok, value = conn.recv()
+            except (EOFError, OSError):
+                self._child_died(generation)
+                return
+            with self._lock:
+                call = self._pending.pop(call_id, None)
+            if call is not None:
+                call.ok, call.value = ok, value
+                call.done.set()
+
+    def _child_died(self, generation: int) -> None:
+        """The pipe closed. If nobody killed the child on purpose, it crashed."""
+        with self._lock:
+            if generation != self._generation or self._closing:
+                return  # a deliberate restart or close: nothing to do here
+            log.error("store process died unexpectedly; restarting it")
+            failed = [c for c in self._pending.values() if c.generation == generation]
+            for call in failed:
+                self._pending.pop(call.id, None)
+                call.ok = False
+                call.value = ("StoreError", "the store worker crashed while answering; "
+                              "the request was stopped (if it was a query, simplify it)", {})
+                call.done.set()
+            self._proc.wait(timeout=5)
+            self.restarts += 1
+            self._start_child()
+
+    def _restart_for_timeout(self, runaway: _Call) -> None:
+        with self._write_lock, self._lock:
+            if runaway.generation != self._generation or runaway.done.is_set():
+                return  # another timeout already restarted the child, or it just finished
+            self._pending.pop(runaway.id, None)
+            old = self._proc
+            old.kill()  # its reader sees EOF later, finds a newer generation, does nothing
+            old.wait(timeout=10)
+            self._conn.close()
+            self.restarts += 1
+            self._start_child()
+            for call in list(self._pending.values()):  # only reads: writes hold _write_lock
+                call.generation = self._generation
+                self._send(call)
+
+    def _send(self, call: _Call) -> None:
+        with self._send_lock:
+            self._conn.send((call.id, call.method, call.args, call.kwargs))
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def _call(self, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        if self._closed:
+            raise StoreError("the store is closed")
+        with self._lock:
+            call = _Call(next(self._ids), method, args, kwargs, self._generation)
+            self._pending[call.id] = call
+            self._send(call)
+        if not call.done.wait(timeout):
+            self._restart_for_timeout(call)
+            if not call.done.is_set():
+                raise QueryTimeout(
+                    f"the query ran for more than {timeout:g} s and was stopped; "
+                    "add LIMIT, narrow the patterns or avoid unbounded property paths",
+                    details={"timeout": timeout},
+                )
+        if not call.ok:
+            raise _rebuild_error(call.value)
+        return call.value
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        dataset: Dataset | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> QueryResult:
+        return self._call(  # type: ignore[no-any-return]
+            "query", sparql, dataset=dataset, bindings=bindings, limit=limit, timeout=timeout
+        )
+
+    def apply(self, changes: Changes) -> None:
+        with self._write_lock:
+            self._call("apply", changes)
+
+    def graph_sizes(self) -> dict[str, int]:
+        return self._call("graph_sizes")  # type: ignore[no-any-return]
+
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        return iter(self._call("quads", graph))
+
+    def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
+        batch: list[ox.Quad] = []
+        with self._write_lock:
+            for quad in quads:
+                batch.append(quad)
+                if len(batch) >= 200_000:
+                    self._call("bulk_load", batch)
+                    batch = []
+            if batch:
+                self._call("bulk_load", batch)
+
+    def __len__(self) -> int:
+        return self._call("count")  # type: ignore[no-any-return]
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._proc.pid
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._closed:
+                return
+            self._closing = True
+            try:
+                self._call("close", timeout=30)
+            except CoopgraphError:
+                pass
+            self._closed = True
+            with self._lock:
+                self._generation += 1
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1], Connection(int(sys.argv[2])), int(sys.argv[3]))

@@ -1,0 +1,426 @@
+"""Validate entries against the SHACL shapes, with the store as context, for people and tools.
+
+An entry (a file, a request body, a spreadsheet row) is validated on a small data graph:
+the entry's triples, the types its nodes have through the ontology, and the outgoing
+triples of every IRI it points at (read from the store, inferences included). The
+entry's own subjects are the focus nodes. This keeps one validation flat in the size of
+the store (measured figures in benchmarks/README.md) while references to known
+organisations and places resolve.
+
+Findings carry the rule's stable ID, severity and messages in fr/en/nl from the shapes
+(``dcterms:identifier``, ``sh:severity``, ``sh:message``), never SHACL component names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pyshacl
+import rdflib
+from pyshacl.shapes_graph import ShapesGraph
+
+from coopgraph.parse import parse_file
+from coopgraph.rdfbridge import graph_of, to_rdflib
+from coopgraph.settings import Settings
+from coopgraph.store.base import Solutions, Store
+from coopgraph.vocab import DCTERMS, OWL, PREFIXES, RDF, RDFS, SH, SHAPES_GRAPH, SKOS
+
+SKOLEM = "urn:coopgraph:bnode:"
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+RULES_URL = "https://w3id.org/coopgraph/rules#"
+
+_LABELS = {
+    "fr": {
+        "entry": "Entrée",
+        "ok": "conforme",
+        "nok": "non conforme",
+        "field": "champ",
+        "value": "valeur",
+        "line": "ligne",
+        "Violation": "erreur",
+        "Warning": "avertissement",
+        "Info": "conseil",
+        "rule": "règle",
+        "summary": "{n} erreur(s), {w} avertissement(s), {i} conseil(s) — formes {v}",
+    },
+    "en": {
+        "entry": "Entry",
+        "ok": "conforms",
+        "nok": "does not conform",
+        "field": "field",
+        "value": "value",
+        "line": "line",
+        "Violation": "error",
+        "Warning": "warning",
+        "Info": "advice",
+        "rule": "rule",
+        "summary": "{n} error(s), {w} warning(s), {i} advice — shapes {v}",
+    },
+    "nl": {
+        "entry": "Invoer",
+        "ok": "conform",
+        "nok": "niet conform",
+        "field": "veld",
+        "value": "waarde",
+        "line": "regel",
+        "Violation": "fout",
+        "Warning": "waarschuwing",
+        "Info": "advies",
+        "rule": "regel",
+        "summary": "{n} fout(en), {w} waarschuwing(en), {i} advies — vormen {v}",
+    },
+}
+
+
+def compact(iri: str) -> str:
+    """``https://w3id.org/coopgraph/id/org/x`` → ``cgid:org/x`` using the known prefixes."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(best):
+            best = ns
+            name = prefix
+    return f"{name}:{iri[len(best):]}" if best else iri
+
+
+@dataclass
+class Finding:
+    """One problem found in an entry, ready to be told to a person."""
+
+    entry: str
+    focus: str
+    path: str | None
+    value: str | None
+    rule: str | None
+    severity: str
+    messages: dict[str, str]
+    shape: str
+    focus_label: str | None = None
+    line: int | None = None
+    component: str | None = None
+
+    def message(self, lang: str) -> str:
+        for candidate in (lang, "en", "fr", "nl", ""):
+            if candidate in self.messages:
+                return self.messages[candidate]
+        return next(iter(self.messages.values()), "")
+
+    def to_dict(self, lang: str = "fr") -> dict[str, Any]:
+        return {
+            "entry": self.entry,
+            "line": self.line,
+            "focus": self.focus,
+            "focusLabel": self.focus_label,
+            "path": self.path,
+            "value": self.value,
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message(lang),
+            "messages": self.messages,
+            "guidance": RULES_URL + self.rule if self.rule else None,
+            "shape": self.shape,
+        }
+
+
+@dataclass
+class Report:
+    """The outcome of validating one or more entries."""
+
+    entries: list[str]
+    findings: list[Finding] = field(default_factory=list)
+    shapes_version: str = ""
+    graphs: list[rdflib.Graph] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == "Violation" for f in self.findings)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def extend(self, other: Report) -> None:
+        self.entries.extend(other.entries)
+        self.findings.extend(other.findings)
+        self.graphs.extend(other.graphs)
+        self.shapes_version = other.shapes_version or self.shapes_version
+
+    def to_dict(self, lang: str = "fr") -> dict[str, Any]:
+        return {
+            "conforms": self.conforms,
+            "shapesVersion": self.shapes_version,
+            "entries": self.entries,
+            "violations": self.count("Violation"),
+            "warnings": self.count("Warning"),
+            "infos": self.count("Info"),
+            "results": [f.to_dict(lang) for f in self.findings],
+        }
+
+    def to_turtle(self) -> str:
+        """The standard sh:ValidationReport(s), one per entry, as Turtle."""
+        merged = rdflib.Graph()
+        for prefix, ns in PREFIXES.items():
+            merged.bind(prefix, ns)
+        for graph in self.graphs:
+            merged += graph
+        return merged.serialize(format="turtle")
+
+    def render(self, fmt: str = "text", *, lang: str = "fr") -> str:
+        if fmt == "json":
+            return json.dumps(self.to_dict(lang), ensure_ascii=False, indent=2)
+        if fmt == "turtle":
+            return self.to_turtle()
+        return self.to_text(lang)
+
+    def to_text(self, lang: str = "fr") -> str:
+        words = _LABELS.get(lang, _LABELS["en"])
+        lines: list[str] = []
+        for entry in self.entries:
+            mine = [f for f in self.findings if f.entry == entry]
+            bad = any(f.severity == "Violation" for f in mine)
+            lines.append(f"{words['entry']} {entry} : {words['nok'] if bad else words['ok']}")
+            for f in sorted(mine, key=lambda f: (f.line or 0, f.focus, f.rule or "")):
+                where = f"{words['line']} {f.line}, " if f.line else ""
+                who = f"« {f.focus_label} » ({compact(f.focus)})" if f.focus_label else compact(f.focus)
+                lines.append(f"  ✗ [{f.rule or '?'}] {words[f.severity]} — {where}{who}")
+                lines.append(f"      {f.message(lang)}")
+                detail = []
+                if f.path:
+                    detail.append(f"{words['field']} {compact(f.path)}")
+                if f.value:
+                    detail.append(f"{words['value']} {f.value}")
+                if detail:
+                    lines.append("      (" + ", ".join(detail) + ")")
+                if f.rule:
+                    lines.append(f"      {words['rule']} : {RULES_URL}{f.rule}")
+        lines.append(
+            words["summary"].format(
+                n=self.count("Violation"),
+                w=self.count("Warning"),
+                i=self.count("Info"),
+                v=self.shapes_version,
+            )
+        )
+        return "\n".join(lines)
+
+
+@dataclass
+class _ShapeMeta:
+    rule: str | None
+    messages: dict[str, str]
+
+
+class Validator:
+    """Validates entries against the shapes held in the store's ``cgg:shapes`` graph.
+
+    Build one per store and reuse it: the shapes are read and prepared once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.shapes = graph_of(store.quads(SHAPES_GRAPH))
+        if len(self.shapes) == 0:
+            from coopgraph.errors import StartupError
+
+            raise StartupError("the store holds no shapes (graph cgg:shapes is empty): run load")
+        self._shapes_graph: ShapesGraph | None = None
+        self.meta = self._shape_meta()
+        self.version = self._version()
+
+    def _version(self) -> str:
+        info = [str(o) for o in self.shapes.objects(None, rdflib.URIRef(OWL.versionInfo))]
+        digest = hashlib.sha256(
+            "\n".join(sorted(f"{s} {p} {o}" for s, p, o in self.shapes if not isinstance(s, rdflib.BNode))).encode()
+        ).hexdigest()[:12]
+        return f"{info[0]} ({digest})" if info else digest
+
+    def _shape_meta(self) -> dict[rdflib.term.Node, _ShapeMeta]:
+        g = self.shapes
+        ident = rdflib.URIRef(DCTERMS.identifier)
+        message = rdflib.URIRef(SH.message)
+        prop = rdflib.URIRef(SH.property)
+        meta: dict[rdflib.term.Node, _ShapeMeta] = {}
+        shapes = set(g.subjects(rdflib.RDF.type, rdflib.URIRef(SH.NodeShape)))
+        shapes |= set(g.subjects(rdflib.RDF.type, rdflib.URIRef(SH.PropertyShape)))
+        shapes |= set(g.objects(None, prop)) | set(g.subjects(message, None))
+        for shape in shapes:
+            rule = g.value(shape, ident)
+            if rule is None:
+                parent = g.value(None, prop, shape)
+                rule = g.value(parent, ident) if parent is not None else None
+            messages = {
+                (m.language or ""): str(m) for m in g.objects(shape, message) if isinstance(m, rdflib.Literal)
+            }
+            meta[shape] = _ShapeMeta(str(rule) if rule is not None else None, messages)
+        return meta
+
+    # -- context -------------------------------------------------------------------------
+
+    def _context(self, quads: Sequence[ox.Quad]) -> list[ox.Triple]:
+        """Types (through the ontology) of the entry's nodes and outgoing triples of the IRIs
+        the entry points at, read from the store's union graph."""
+        subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
+        referenced = {
+            q.object.value
+            for q in quads
+            if isinstance(q.object, ox.NamedNode) and q.predicate.value != RDF.type
+        } - subjects
+        classes = {q.object.value for q in quads if q.predicate.value == RDF.type}
+        triples: list[ox.Triple] = []
+        if referenced:
+            values = " ".join(f"<{iri}>" for iri in sorted(referenced))
+            result = self.store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
+            assert isinstance(result, Solutions)
+            triples += [ox.Triple(*row) for row in result.rows]  # type: ignore[misc]
+        if classes:
+            values = " ".join(f"<{iri}>" for iri in sorted(classes))
+            result = self.store.query(
+                f"SELECT DISTINCT ?c ?super WHERE {{ VALUES ?c {{ {values} }} "
+                f"?c <{RDFS.subClassOf}>+ ?super FILTER(isIRI(?super)) }}"
+            )
+            assert isinstance(result, Solutions)
+            supers: dict[str, set[str]] = {}
+            for c, sup in result.rows:
+                supers.setdefault(c.value, set()).add(sup.value)  # type: ignore[union-attr]
+            rdf_type = ox.NamedNode(RDF.type)
+            for q in quads:
+                if q.predicate.value == RDF.type:
+                    for sup in supers.get(q.object.value, ()):
+                        triples.append(ox.Triple(q.subject, rdf_type, ox.NamedNode(sup)))
+        return triples
+
+    # -- validation ----------------------------------------------------------------------
+
+    def validate_quads(
+        self, quads: Sequence[ox.Quad], *, entry: str, text: str | None = None
+    ) -> Report:
+        """Validate one entry.
+
+        :param quads: the entry's quads (graph names are ignored).
+        :param entry: its name in the report (file path, graph IRI, ``row 3``).
+        :param text: the entry's source text, used to point findings at a line.
+        """
+        skolem = [_skolemise(q) for q in quads]
+        data = graph_of(skolem)
+        for triple in self._context(skolem):
+            data.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))  # type: ignore[arg-type]
+        focus = sorted({str(to_rdflib(q.subject)) for q in skolem if isinstance(q.subject, ox.NamedNode)})
+        validator = pyshacl.Validator(
+            data,
+            shacl_graph=self.shapes,
+            options={"inference": "none", "focus_nodes": focus, "allow_warnings": True, "allow_infos": True},
+        )
+        if self._shapes_graph is None:
+            self._shapes_graph = validator.shacl_graph
+        else:
+            validator.shacl_graph = self._shapes_graph
+        _conforms, results, _text = validator.run()
+        labels = {
+            str(s): str(o)
+            for s, o in data.subject_objects(rdflib.URIRef(RDFS.label))
+        } | {str(s): str(o) for s, o in data.subject_objects(rdflib.URIRef(SKOS.prefLabel))}
+        for s, o in data.subject_objects(rdflib.URIRef("http://schema.org/title")):
+            labels.setdefault(str(s), str(o))
+        findings = [
+            self._finding(results, node, entry, labels, text)
+            for node in results.subjects(rdflib.RDF.type, rdflib.URIRef(SH.ValidationResult))
+        ]
+        return Report([entry], findings, self.version, [results])
+
+    def _finding(
+        self,
+        results: rdflib.Graph,
+        node: rdflib.term.Node,
+        entry: str,
+        labels: dict[str, str],
+        text: str | None,
+    ) -> Finding:
+        def val(pred: str) -> rdflib.term.Node | None:
+            return results.value(node, rdflib.URIRef(pred))
+
+        shape = val(SH.sourceShape)
+        meta = self.meta.get(shape) if shape is not None else None
+        focus = str(val(SH.focusNode))
+        path = val(SH.resultPath)
+        value = val(SH.value)
+        severity = SEVERITIES.get(str(val(SH.resultSeverity)), "Violation")
+        messages = dict(meta.messages) if meta and meta.messages else {}
+        if not messages:
+            messages = {"": str(val(SH.resultMessage) or "constraint not met")}
+        component = val(SH.sourceConstraintComponent)
+        return Finding(
+            entry=entry,
+            focus=_unskolemise(focus),
+            path=str(path) if isinstance(path, rdflib.URIRef) else None,
+            value=_show(value) if value is not None else None,
+            rule=meta.rule if meta else None,
+            severity=severity,
+            messages=messages,
+            shape=str(shape),
+            focus_label=labels.get(focus),
+            line=_line_of(text, focus) if text else None,
+            component=str(component) if component is not None else None,
+        )
+
+    def validate_files(self, paths: Iterable[Path]) -> Report:
+        """Validate files; each is one entry. A file that cannot be parsed raises.
+
+        :raises ParseError: a file cannot be read or parsed (the CLI exits 2).
+        :raises UnsupportedFormat: unknown extension.
+        """
+        report = Report([], [], self.version)
+        for path in paths:
+            quads = parse_file(path)
+            text = path.read_text("utf-8", errors="replace")
+            report.extend(self.validate_quads(quads, entry=str(path), text=text))
+        return report
+
+
+def validate_files(store: Store, paths: Sequence[Path], *, settings: Settings | None = None) -> Report:
+    """Validate entry files against the shapes in ``store`` (see :class:`Validator`)."""
+    return Validator(store).validate_files(paths)
+
+
+def _skolemise(q: ox.Quad) -> ox.Quad:
+    def sk(t: Any) -> Any:
+        return ox.NamedNode(SKOLEM + t.value) if isinstance(t, ox.BlankNode) else t
+
+    return ox.Quad(sk(q.subject), q.predicate, sk(q.object), q.graph_name)
+
+
+def _unskolemise(iri: str) -> str:
+    return "_:" + iri[len(SKOLEM):] if iri.startswith(SKOLEM) else iri
+
+
+def _show(term: rdflib.term.Node) -> str:
+    if isinstance(term, rdflib.URIRef):
+        return compact(_unskolemise(str(term)))
+    if isinstance(term, rdflib.Literal):
+        return term.n3()
+    return str(term)
+
+
+def _line_of(text: str, iri: str) -> int | None:
+    """The first line of ``text`` that names ``iri`` (full or prefixed form)."""
+    if iri.startswith(SKOLEM):
+        return None
+    candidates = [f"<{iri}>"]
+    short = compact(iri)
+    if short != iri:
+        candidates.append(short)
+        local = short.split(":", 1)[1]
+        candidates.append(":" + local)
+        candidates.append(f'"{iri}"')
+    for number, line in enumerate(text.splitlines(), start=1):
+        for candidate in candidates:
+            if re.search(re.escape(candidate) + r"(?![\w/-])", line):
+                return number
+    return None
+
+
+__all__ = ["Finding", "Report", "Validator", "validate_files"]

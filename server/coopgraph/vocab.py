@@ -1,0 +1,88 @@
+"""Namespaces, prefixes and the few IRIs the code needs; no IRI literals elsewhere.
+
+Every namespace here is a :class:`NS`: ``CG["Partnership"]`` / ``CG.Partnership`` give the
+IRI string, ``CG.node("Partnership")`` the pyoxigraph ``NamedNode``.
+
+>>> CG.Partnership
+'https://w3id.org/coopgraph/ontology#Partnership'
+>>> GRAPH.inferred
+'https://w3id.org/coopgraph/graph/inferred'
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+
+class NS(str):
+    """A namespace IRI; attribute or item access appends a local name."""
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return str(self) + name
+
+    def __getitem__(self, name: str) -> str:  # type: ignore[override]
+        return str(self) + name
+
+    def node(self, name: str = "") -> ox.NamedNode:
+        return ox.NamedNode(str(self) + name)
+
+
+BASE = "https://w3id.org/coopgraph/"
+CG = NS(BASE + "ontology#")
+ONTOLOGY_IRI = BASE + "ontology"
+ID = NS(BASE + "id/")
+GRAPH = NS(BASE + "graph/")
+SHAPES = NS(BASE + "shapes#")
+
+RDF = NS("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = NS("http://www.w3.org/2000/01/rdf-schema#")
+OWL = NS("http://www.w3.org/2002/07/owl#")
+XSD = NS("http://www.w3.org/2001/XMLSchema#")
+SKOS = NS("http://www.w3.org/2004/02/skos/core#")
+PROV = NS("http://www.w3.org/ns/prov#")
+DCTERMS = NS("http://purl.org/dc/terms/")
+DCAT = NS("http://www.w3.org/ns/dcat#")
+VOID = NS("http://rdfs.org/ns/void#")
+FOAF = NS("http://xmlns.com/foaf/0.1/")
+ORG = NS("http://www.w3.org/ns/org#")
+SCHEMA = NS("http://schema.org/")
+SH = NS("http://www.w3.org/ns/shacl#")
+GEO = NS("http://www.w3.org/2003/01/geo/wgs84_pos#")
+GEOSPARQL = NS("http://www.opengis.net/ont/geosparql#")
+SD = NS("http://www.w3.org/ns/sparql-service-description#")
+
+#: Prefixes offered to every query (the SPARQL editor, `coopgraph query`) and used by serialisers.
+PREFIXES: dict[str, str] = {
+    "cg": str(CG),
+    "cgid": str(ID),
+    "cgg": str(GRAPH),
+    "cgsh": str(SHAPES),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "dcat": str(DCAT),
+    "void": str(VOID),
+    "foaf": str(FOAF),
+    "org": str(ORG),
+    "schema": str(SCHEMA),
+    "sh": str(SH),
+    "geo": str(GEO),
+}
+
+#: Graph names that code (not staff) writes.
+INFERRED_GRAPH = GRAPH.inferred
+PROVENANCE_GRAPH = GRAPH.provenance
+ONTOLOGY_GRAPH = GRAPH.ontology
+SHAPES_GRAPH = GRAPH.shapes
+ENTRY_GRAPH_PREFIX = GRAPH["entry/"]
+
+
+def sparql_prefixes() -> str:
+    """The PREFIXES as a SPARQL prologue, for queries written by the code."""
+    return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
