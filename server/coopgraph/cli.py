@@ -68,11 +68,21 @@ def settings_from(config: str | None, **flags: Any) -> Settings:
 
 
 def open_loaded_store(settings: Settings, *, reload: bool = False, quiet: bool = False) -> Any:
-    """Open the configured store and bring it up to date with the project files."""
+    """Open the configured store and bring it up to date with the project files.
+
+    When a running server holds the store, read commands fall back to a read-only
+    snapshot of it (and say so on stderr) instead of failing.
+    """
+    from coopgraph.errors import StartupError
     from coopgraph.load import load_project
     from coopgraph.store import open_store
 
-    store = open_store(settings.store, update_url=settings.update_url)
+    try:
+        store = open_store(settings.store, update_url=settings.update_url)
+    except StartupError:
+        store = open_store(settings.store, read_only=True)
+        click.echo(f"coopgraph: {settings.store} is in use; reading a snapshot of it", err=True)
+        return store
     progress = None if quiet else (lambda name: click.echo(f"loading {name}", err=True))
     load_project(store, settings, force=reload, progress=progress)
     return store
@@ -143,7 +153,7 @@ def validate(
     """
     from coopgraph.validate import validate_files
 
-    settings = settings_from(config, store=store or ":memory:", update_url=update_url, lang=lang)
+    settings = settings_from(config, store=store, update_url=update_url, lang=lang)
     st = open_loaded_store(settings, quiet=True)
     report = validate_files(st, [Path(f) for f in files], settings=settings)
     click.echo(report.render(fmt, lang=settings.lang))
@@ -175,4 +185,40 @@ def query(
     st = open_loaded_store(settings, quiet=True)
     text = Path(query).read_text("utf-8") if query.endswith(".rq") else query
     sys.stdout.buffer.write(run_local_query(st, text, fmt, include_inferred=not no_inferred))
+    st.close()
+
+
+@main.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--limit", default=20, show_default=True, help="Maximum matches.")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def lookup(
+    text: str,
+    as_json: bool,
+    limit: int,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
+) -> None:
+    """Find an actor by any label or identifier (accents and case ignored), best first.
+
+    Reuse the IRI it prints instead of minting a duplicate: `coopgraph lookup Oujda`,
+    `coopgraph lookup Q648`, `coopgraph lookup 59350`.
+    """
+    import json
+
+    from coopgraph.lookup import lookup as find
+
+    settings = settings_from(config, store=store, update_url=update_url)
+    st = open_loaded_store(settings, quiet=True)
+    matches = find(st, text, limit=limit)
+    if as_json:
+        click.echo(json.dumps([m.to_dict() for m in matches], ensure_ascii=False, indent=2))
+    else:
+        for m in matches:
+            click.echo(f"{m.curie:<55} {m.matched}  [{m.via}] {' '.join(m.types)}")
     st.close()

@@ -374,11 +374,25 @@ class Validator:
         :raises UnsupportedFormat: unknown extension.
         """
         report = Report([], [], self.version)
-        for path in paths:
+        for path in expand_paths(paths):
             quads = parse_file(path)
             text = path.read_text("utf-8", errors="replace")
             report.extend(self.validate_quads(quads, entry=str(path), text=text))
         return report
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; directories replaced by the RDF files under them (sorted)."""
+    from coopgraph.formats import RDF_FORMATS
+
+    extensions = {"." + e for f in RDF_FORMATS for e in f.extensions}
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions)
+        else:
+            out.append(path)
+    return out
 
 
 def validate_files(store: Store, paths: Sequence[Path], *, settings: Settings | None = None) -> Report:

@@ -26,7 +26,13 @@ __all__ = [
 ]
 
 
-def open_store(location: str, *, update_url: str | None = None, isolated: bool = False) -> Store:
+def open_store(
+    location: str,
+    *,
+    update_url: str | None = None,
+    isolated: bool = False,
+    read_only: bool = False,
+) -> Store:
     """Open the store a settings value names.
 
     :param location: a directory (embedded persistent), ``:memory:`` (embedded in-memory)
@@ -34,6 +40,8 @@ def open_store(location: str, *, update_url: str | None = None, isolated: bool =
     :param update_url: the remote store's update endpoint, when not the query endpoint.
     :param isolated: run an embedded on-disk store in a supervised child process so that
         query timeouts can be enforced (what ``coopgraph serve`` does).
+    :param read_only: open an embedded on-disk store read-only (a snapshot: works while
+        a server holds it).
     :raises StartupError: the store cannot be opened.
     """
     if location.startswith(("sparql+http://", "sparql+https://")):
@@ -50,4 +58,4 @@ def open_store(location: str, *, update_url: str | None = None, isolated: bool =
         return IsolatedStore(location)
     from coopgraph.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(location)
+    return EmbeddedStore(location, read_only=read_only)

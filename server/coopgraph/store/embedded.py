@@ -68,14 +68,18 @@ class EmbeddedStore:
     """pyoxigraph-backed :class:`~coopgraph.store.base.Store`.
 
     :param path: directory of the persistent store, or ``None`` for an in-memory store.
+    :param read_only: open an existing directory read-only (a snapshot; writes fail).
     :raises StartupError: the directory is unusable or already opened by another process.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else None
+        self.read_only = read_only
         try:
             if self.path is None:
                 self._store = ox.Store()
+            elif read_only:
+                self._store = ox.Store.read_only(str(self.path))
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
                 self._store = ox.Store(str(self.path))
@@ -140,10 +144,9 @@ class EmbeddedStore:
         return len(self._store)
 
     def flush(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
 
     def close(self) -> None:
-        if self.path is not None:
-            self._store.flush()
+        self.flush()
         del self._store

@@ -1,0 +1,463 @@
+"""Entries: the one write pipeline (add, replace, remove), used by the CLI and HTTP.
+
+An entry is one named graph ``cgg:entry/<id>`` written by staff. Every write goes
+parse → validate (the shapes, with the store as context) → **one** store transaction that
+holds the entry's quads, its PROV-O activity (who, when, from where, the source digest)
+and the update of the inferred graph for the nodes the change touches. A body that does
+not parse or does not conform raises before the transaction is built, so a rejected
+write leaves the store quad-for-quad identical.
+
+>>> entry_graph("lille-oujda-2026")
+'https://w3id.org/coopgraph/graph/entry/lille-oujda-2026'
+>>> entry_id(entry_graph("cgg:entry/x-1"))
+'x-1'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from coopgraph import provenance
+from coopgraph.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from coopgraph.formats import Format, rdf_format
+from coopgraph.parse import parse_bytes
+from coopgraph.store.base import Boolean, Changes, Store
+from coopgraph.vocab import (
+    ENTRY_GRAPH_PREFIX,
+    GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    PROVENANCE_GRAPH,
+    SHAPES_GRAPH,
+)
+
+__all__ = [
+    "EntryResult",
+    "add_entry",
+    "entry_graph",
+    "entry_id",
+    "expand_iri",
+    "merge_entry",
+    "remove_entry",
+    "replace_entry",
+]
+
+#: Entry ids: lower-case ASCII letters, digits and hyphens (docs/conventions.md, "Slugs").
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
+#: Agent names become ``cgid:agent/<name>`` IRIs.
+AGENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+#: Why each code-written graph cannot be written as an entry.
+_RESERVED = {
+    ONTOLOGY_GRAPH: "it holds ontology/*.ttl and is written by `coopgraph load`",
+    SHAPES_GRAPH: "it holds shapes/*.ttl and is written by `coopgraph load`",
+    INFERRED_GRAPH: "it holds inferences and is written by the reasoner only",
+    PROVENANCE_GRAPH: "it is the activity log and is written by the code only",
+}
+_ASK_GRAPH = "ASK { GRAPH ?g { ?s ?p ?o } }"
+
+# Serialises "does the graph exist?" + the write within one process, so two concurrent
+# adds of the same id cannot both pass the check. (The embedded store is opened by one
+# process at a time; a remote store shared by several servers would need more.)
+_WRITE_LOCK = threading.Lock()
+
+
+class EntryValidator(Protocol):
+    """What the pipeline needs from :class:`coopgraph.validate.Validator`."""
+
+    def validate_quads(
+        self, quads: Sequence[ox.Quad], *, entry: str, text: str | None = None
+    ) -> Any: ...
+
+
+@dataclass
+class EntryResult:
+    """What a write did."""
+
+    #: the entry graph IRI
+    graph: str
+    #: ``added``, ``replaced`` or ``removed``
+    action: str
+    #: entry quads written (added/replaced) or dropped (removed)
+    triples: int
+    #: quads the entry held before the write (0 for an addition)
+    previous: int = 0
+    #: the provenance activity IRI recorded for this write
+    activity: str = ""
+    #: sha256 of the source bytes (empty for a removal)
+    digest: str = ""
+    #: IRIs whose inferences were refreshed in the same transaction
+    affected: int = 0
+    #: findings of severity Warning/Info from the validation report (dicts, ``lang``)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return entry_id(self.graph)
+
+    @property
+    def created(self) -> bool:
+        return self.action == "added"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "graph": self.graph,
+            "id": self.id,
+            "action": self.action,
+            "triples": self.triples,
+            "previous": self.previous,
+            "activity": self.activity,
+            "digest": self.digest,
+            "affected": self.affected,
+            "warnings": self.warnings,
+        }
+
+
+# ---------------------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------------------
+
+
+def expand_iri(term: str) -> str:
+    """A compact IRI (``cgid:place/oujda``), ``<iri>`` or full IRI → the full IRI.
+
+    ``a`` stands for ``rdf:type``, as in Turtle and SPARQL.
+
+    >>> expand_iri("cg:within")
+    'https://w3id.org/coopgraph/ontology#within'
+    >>> expand_iri("<http://example.org/x>")
+    'http://example.org/x'
+
+    :raises BadRequest: an unknown prefix or something that is not an IRI.
+    """
+    term = term.strip()
+    if term == "a":
+        return PREFIXES["rdf"] + "type"
+    if term.startswith("<") and term.endswith(">"):
+        iri = term[1:-1]
+    else:
+        prefix, sep, local = term.partition(":")
+        if not sep:
+            raise BadRequest(f"{term!r} is not an IRI: write prefix:name or <full IRI>")
+        if prefix in PREFIXES and not local.startswith("//"):
+            iri = PREFIXES[prefix] + local
+        elif local.startswith("//") or prefix == "urn":
+            iri = term
+        else:
+            known = ", ".join(sorted(PREFIXES))
+            raise BadRequest(f"unknown prefix {prefix!r} in {term!r}; known prefixes: {known}")
+    try:
+        return ox.NamedNode(iri).value
+    except ValueError as exc:
+        raise BadRequest(f"{term!r} is not a valid IRI: {exc}") from None
+
+
+def entry_graph(ref: str | None) -> str:
+    """The entry graph IRI for an id, ``cgg:entry/<id>`` or full IRI; a new uuid for ``None``.
+
+    :raises Forbidden: a graph that is not an entry graph (ontology, shapes, inferred,
+        provenance, reference, seed or foreign graphs are not writable as entries).
+    :raises BadRequest: an id that is not a slug (lower-case letters, digits, hyphens).
+    """
+    if ref is None or not ref.strip():
+        return ENTRY_GRAPH_PREFIX + uuid.uuid4().hex
+    ref = ref.strip()
+    if ref.startswith("<") or ":" in ref:
+        iri = expand_iri(ref)
+        if not iri.startswith(ENTRY_GRAPH_PREFIX):
+            raise Forbidden(_not_writable(iri))
+        slug = iri[len(ENTRY_GRAPH_PREFIX):]
+    else:
+        slug = ref.removeprefix("entry/")
+    if not SLUG.fullmatch(slug):
+        raise BadRequest(
+            f"bad entry id {slug!r}: use 1 to 100 lower-case ASCII letters, digits and "
+            "hyphens, not starting or ending with a hyphen (e.g. lille-oujda-2026)"
+        )
+    return ENTRY_GRAPH_PREFIX + slug
+
+
+def entry_id(graph: str) -> str:
+    """The id of an entry graph IRI (``…/graph/entry/x`` → ``x``)."""
+    return graph.removeprefix(ENTRY_GRAPH_PREFIX)
+
+
+def _short(iri: str) -> str:
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns):]}"
+    return f"<{iri}>"
+
+
+def _not_writable(iri: str) -> str:
+    why = _RESERVED.get(iri)
+    if why is None and iri.startswith(GRAPH["seed/"]):
+        why = "it holds a seed document's facts, loaded from data/seeds/ by `coopgraph load`"
+    if why is None and iri.startswith(GRAPH["reference/"]):
+        why = "it holds reference data, loaded from data/reference/ by `coopgraph load`"
+    if why is None:
+        why = "it is not an entry graph"
+    return (
+        f"graph {_short(iri)} is not writable: {why}; only entry graphs "
+        f"cgg:entry/<id> ({ENTRY_GRAPH_PREFIX}<id>) can be added, replaced or removed"
+    )
+
+
+def _check_agent(agent: str) -> str:
+    if not AGENT.fullmatch(agent):
+        raise BadRequest(
+            f"bad agent name {agent!r}: use ASCII letters, digits, '.', '_' or '-' "
+            "(it becomes the IRI cgid:agent/<name> in the provenance log)"
+        )
+    return agent
+
+
+# ---------------------------------------------------------------------------------------
+# Pipeline
+# ---------------------------------------------------------------------------------------
+
+
+def _parse_entry(
+    data: bytes, fmt: Format | str, graph: str | None, source: str
+) -> tuple[str, list[ox.Quad]]:
+    """Parse a body into quads of one entry graph; returns (graph IRI, quads).
+
+    Triples outside any named graph go into the entry graph. A quad-format body may name
+    a graph only if it is the target (or, with no target given, one entry graph, which
+    becomes the target).
+    """
+    if isinstance(fmt, str):
+        fmt = rdf_format(fmt)
+    target = entry_graph(graph) if graph is not None else None
+    quads = parse_bytes(data, fmt, source=source)
+    named = sorted(
+        {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+    )
+    if target is None:
+        if len(named) == 1:
+            if not named[0].startswith(ENTRY_GRAPH_PREFIX):
+                raise Forbidden(_not_writable(named[0]))
+            target = entry_graph(named[0])
+        else:
+            target = entry_graph(None)
+    others = [g for g in named if g != target]
+    if others:
+        shown = ", ".join(_short(g) for g in others[:5])
+        raise BadRequest(
+            f"{source}: the document names graph(s) {shown} but an entry is exactly one "
+            f"graph, {_short(target)}: put the triples outside any GRAPH block or "
+            "name only the target graph"
+        )
+    node = ox.NamedNode(target)
+    return target, [ox.Quad(q.subject, q.predicate, q.object, node) for q in quads]
+
+
+def _validate(
+    validator: EntryValidator, graph: str, quads: list[ox.Quad], text: str | None
+) -> list[dict[str, Any]]:
+    """Validate; raise ValidationFailed (nothing written) or return the warnings."""
+    report = validator.validate_quads(quads, entry=_short(graph), text=text)
+    if not report.conforms:
+        violations = [f for f in report.findings if f.severity == "Violation"]
+        rules = sorted({f.rule for f in violations if f.rule})
+        first = violations[0].message("en") if violations else ""
+        raise ValidationFailed(
+            f"entry {_short(graph)} does not conform to the shapes: "
+            f"{len(violations)} violation(s)"
+            + (f" of {', '.join(rules)}" if rules else "")
+            + (f" (first: {first})" if first else "")
+            + "; nothing was written",
+            report,
+        )
+    return [f.to_dict("en") for f in report.findings if f.severity != "Violation"]
+
+
+def _exists(store: Store, graph: str) -> bool:
+    result = store.query(_ASK_GRAPH, bindings={"g": ox.NamedNode(graph)})
+    assert isinstance(result, Boolean)
+    return bool(result)
+
+
+def _write(
+    store: Store,
+    kind: str,
+    graph: str,
+    quads: list[ox.Quad],
+    *,
+    agent: str,
+    source: str,
+    digest: str,
+    warnings: list[dict[str, Any]],
+    must_exist: bool | None,
+) -> EntryResult:
+    """The transaction: drop old version, provenance, insert, refresh inferences."""
+    from coopgraph.reason import Reasoner
+
+    with _WRITE_LOCK:
+        exists = _exists(store, graph)
+        if must_exist is False and exists:
+            raise Conflict(
+                f"entry {_short(graph)} already exists: replace it (coopgraph replace, "
+                "HTTP PUT) or choose another id"
+            )
+        if must_exist is True and not exists:
+            raise NotFound(f"no entry {_short(graph)} in the store")
+        previous = list(store.quads(graph)) if exists else []
+        activity = provenance.activity(
+            kind, graph, agent=agent, used=source, source_digest=digest or None
+        )
+        reasoner = Reasoner(store)
+        affected = reasoner.affected_nodes([*previous, *quads])
+        store.apply(
+            Changes(
+                drop_graphs=[graph] if exists else [],
+                before=[provenance.current_generation_quads(graph)],
+                insert=[*quads, *activity],
+                then=reasoner.refresh_updates(affected),
+            )
+        )
+    action = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}.get(kind, "removed")
+    return EntryResult(
+        graph=graph,
+        action=action,
+        triples=len(quads) if quads else len(previous),
+        previous=len(previous),
+        activity=str(activity[0].subject.value),
+        digest=digest,
+        affected=len(affected),
+        warnings=warnings,
+    )
+
+
+def add_entry(
+    store: Store,
+    data: bytes,
+    fmt: Format | str,
+    *,
+    graph: str | None,
+    agent: str,
+    source: str,
+    validator: EntryValidator,
+) -> EntryResult:
+    """Add a new entry: parse, validate, then one transaction (data + provenance + inferences).
+
+    :param store: the store written.
+    :param data: the entry document (Turtle, TriG, JSON-LD, N-Triples, N-Quads, RDF/XML).
+    :param fmt: its format (a :class:`~coopgraph.formats.Format`, name or media type).
+    :param graph: entry id, ``cgg:entry/<id>`` or IRI; ``None``: the single entry graph
+        the document names, else a new uuid.
+    :param agent: who writes (token name, ``--agent``); recorded as prov:wasAttributedTo.
+    :param source: where the content comes from (file name, ``HTTP POST /entries``).
+    :param validator: a :class:`coopgraph.validate.Validator` on ``store``.
+    :returns: an :class:`EntryResult`.
+    :raises ParseError: the document does not parse (with line and column).
+    :raises UnsupportedFormat: unknown format.
+    :raises Forbidden: the target is not an entry graph.
+    :raises BadRequest: bad id or agent, or the document names another graph.
+    :raises ValidationFailed: the entry does not conform (``.report``); nothing written.
+    :raises Conflict: the entry already exists.
+    """
+    _check_agent(agent)
+    target, quads = _parse_entry(data, fmt, graph, source)
+    warnings = _validate(validator, target, quads, _text(data))
+    return _write(
+        store, provenance.ADDED, target, quads, agent=agent, source=source,
+        digest=provenance.digest(data), warnings=warnings, must_exist=False,
+    )
+
+
+def replace_entry(
+    store: Store,
+    data: bytes,
+    fmt: Format | str,
+    *,
+    graph: str | None,
+    agent: str,
+    source: str,
+    validator: EntryValidator,
+    create: bool = False,
+) -> EntryResult:
+    """Replace an entry's whole content (same pipeline as :func:`add_entry`).
+
+    :param create: add the entry when it does not exist (HTTP PUT) instead of 404.
+    :raises NotFound: no such entry and ``create`` is false.
+    :raises: the same as :func:`add_entry`, except Conflict.
+    """
+    _check_agent(agent)
+    if graph is None and not create:
+        raise BadRequest("replace needs the entry to replace (--graph ID or IRI)")
+    target, quads = _parse_entry(data, fmt, graph, source)
+    warnings = _validate(validator, target, quads, _text(data))
+    kind = provenance.REPLACED
+    must_exist: bool | None = True
+    if create:
+        with _WRITE_LOCK:
+            exists = _exists(store, target)
+        kind, must_exist = (provenance.REPLACED, True) if exists else (provenance.ADDED, False)
+    return _write(
+        store, kind, target, quads, agent=agent, source=source,
+        digest=provenance.digest(data), warnings=warnings, must_exist=must_exist,
+    )
+
+
+def merge_entry(
+    store: Store,
+    data: bytes,
+    fmt: Format | str,
+    *,
+    graph: str,
+    agent: str,
+    source: str,
+    validator: EntryValidator,
+) -> EntryResult:
+    """Add triples to an entry (Graph Store Protocol POST): the merged entry is validated
+    as a whole and written as a replacement; a missing entry is created.
+
+    :raises: the same as :func:`add_entry`, except Conflict.
+    """
+    _check_agent(agent)
+    target, quads = _parse_entry(data, fmt, graph, source)
+    with _WRITE_LOCK:
+        old = list(store.quads(target))
+    if not old:
+        warnings = _validate(validator, target, quads, _text(data))
+        return _write(
+            store, provenance.ADDED, target, quads, agent=agent, source=source,
+            digest=provenance.digest(data), warnings=warnings, must_exist=False,
+        )
+    merged = list(dict.fromkeys([*old, *quads]))
+    warnings = _validate(validator, target, merged, None)
+    return _write(
+        store, provenance.REPLACED, target, merged, agent=agent, source=source,
+        digest=provenance.digest(data), warnings=warnings, must_exist=True,
+    )
+
+
+def remove_entry(store: Store, graph: str, *, agent: str, source: str) -> EntryResult:
+    """Remove an entry and its inferences; the removal is logged in ``cgg:provenance``.
+
+    :param graph: entry id, ``cgg:entry/<id>`` or IRI.
+    :raises NotFound: no such entry.
+    :raises Forbidden: not an entry graph.
+    """
+    _check_agent(agent)
+    target = entry_graph(graph)
+    return _write(
+        store, provenance.REMOVED, target, [], agent=agent, source=source, digest="",
+        warnings=[], must_exist=True,
+    )
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
