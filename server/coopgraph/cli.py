@@ -222,3 +222,28 @@ def lookup(
         for m in matches:
             click.echo(f"{m.curie:<55} {m.matched}  [{m.via}] {' '.join(m.types)}")
     st.close()
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of stdout (docs/rules.md).")
+@reports_errors
+def rules(fmt: str, out: str | None) -> None:
+    """Print every validation rule (ID, severity, fr/en/nl messages, examples) from shapes/."""
+    import json
+
+    from coopgraph.parse import parse_files
+    from coopgraph.rules import render_markdown, rules_from_quads
+
+    settings = settings_from(None)
+    found = rules_from_quads(parse_files(sorted(settings.shapes_dir.glob("*.ttl"))))
+    text = (
+        render_markdown(found)
+        if fmt == "md"
+        else json.dumps([r.to_dict() for r in found], ensure_ascii=False, indent=2) + "\n"
+    )
+    if out:
+        Path(out).write_text(text, "utf-8")
+    else:
+        click.echo(text, nl=False)

@@ -76,6 +76,14 @@ RESULT_FORMATS: tuple[Format, ...] = (
 
 HTML = Format("html", ("text/html", "application/xhtml+xml"), ("html",), "HTML")
 
+#: Network exports (``coopgraph export``, ``/export/network.<ext>``); see network.py/exports.py.
+EXPORT_FORMATS: tuple[Format, ...] = (
+    Format("graphml", ("application/graphml+xml",), ("graphml",), "GraphML"),
+    Format("gexf", ("application/gexf+xml",), ("gexf",), "GEXF"),
+    Format("csv", ("application/zip",), ("zip",), "CSV (nodes.csv + edges.csv, zipped)"),
+    Format("jsonld", ("application/ld+json",), ("jsonld",), "JSON-LD"),
+)
+
 
 def _lookup(table: tuple[Format, ...], key: str, kind: str) -> Format:
     key = key.strip().lower()
@@ -101,6 +109,14 @@ def result_format(key: str) -> Format:
     :raises UnsupportedFormat: when nothing matches.
     """
     return _lookup(RESULT_FORMATS, key, "SPARQL results")
+
+
+def export_format(key: str) -> Format:
+    """A network export format by name, media type or extension.
+
+    :raises UnsupportedFormat: when nothing matches.
+    """
+    return _lookup(EXPORT_FORMATS, key, "network export")
 
 
 def rdf_format_for_path(path: str | PurePath) -> Format:

@@ -477,7 +477,9 @@ class Explanation:
         }
 
 
-def _explanation(rule: str, premises: list[Premise], axioms: list[tuple[str, str, str]]) -> Explanation:
+def _explanation(
+    rule: str, premises: list[Premise], axioms: list[tuple[str, str, str]]
+) -> Explanation:
     fr, en = RULES[rule]
     return Explanation(rule, fr, en, premises, axioms)
 

@@ -24,6 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 import pyshacl
 import rdflib
+from pyshacl.graph_abstraction import DataGraph
 from pyshacl.shapes_graph import ShapesGraph
 
 from coopgraph.parse import parse_file
@@ -104,6 +105,8 @@ class Finding:
     focus_label: str | None = None
     line: int | None = None
     component: str | None = None
+    #: the rule ID of the node shape holding this property shape (an umbrella rule)
+    parent_rule: str | None = None
 
     def message(self, lang: str) -> str:
         for candidate in (lang, "en", "fr", "nl", ""):
@@ -120,6 +123,7 @@ class Finding:
             "path": self.path,
             "value": self.value,
             "rule": self.rule,
+            "parentRule": self.parent_rule,
             "severity": self.severity,
             "message": self.message(lang),
             "messages": self.messages,
@@ -213,6 +217,7 @@ class Report:
 class _ShapeMeta:
     rule: str | None
     messages: dict[str, str]
+    parent_rule: str | None = None
 
 
 class Validator:
@@ -249,14 +254,19 @@ class Validator:
         shapes |= set(g.subjects(rdflib.RDF.type, rdflib.URIRef(SH.PropertyShape)))
         shapes |= set(g.objects(None, prop)) | set(g.subjects(message, None))
         for shape in shapes:
-            rule = g.value(shape, ident)
-            if rule is None:
-                parent = g.value(None, prop, shape)
-                rule = g.value(parent, ident) if parent is not None else None
+            parent = g.value(None, prop, shape)
+            parent_rule = g.value(parent, ident) if parent is not None else None
+            rule = g.value(shape, ident) or parent_rule
             messages = {
-                (m.language or ""): str(m) for m in g.objects(shape, message) if isinstance(m, rdflib.Literal)
+                (m.language or ""): str(m)
+                for m in g.objects(shape, message)
+                if isinstance(m, rdflib.Literal)
             }
-            meta[shape] = _ShapeMeta(str(rule) if rule is not None else None, messages)
+            meta[shape] = _ShapeMeta(
+                str(rule) if rule is not None else None,
+                messages,
+                str(parent_rule) if parent_rule is not None else None,
+            )
         return meta
 
     # -- context -------------------------------------------------------------------------
@@ -311,7 +321,7 @@ class Validator:
             data.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))  # type: ignore[arg-type]
         focus = sorted({str(to_rdflib(q.subject)) for q in skolem if isinstance(q.subject, ox.NamedNode)})
         validator = pyshacl.Validator(
-            data,
+            DataGraph.from_rdflib_graph(data),
             shacl_graph=self.shapes,
             options={"inference": "none", "focus_nodes": focus, "allow_warnings": True, "allow_infos": True},
         )
@@ -365,6 +375,7 @@ class Validator:
             focus_label=labels.get(focus),
             line=_line_of(text, focus) if text else None,
             component=str(component) if component is not None else None,
+            parent_rule=meta.parent_rule if meta else None,
         )
 
     def validate_files(self, paths: Iterable[Path]) -> Report:

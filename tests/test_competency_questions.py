@@ -1,0 +1,191 @@
+"""The competency questions in ``queries/`` give exactly their expected answers.
+
+Every ``queries/**/*.rq`` carries a ``#+ key: value`` header (docs/conventions.md). When
+its ``expect`` is ``ordered`` or ``unordered``, ``<name>.expected.tsv`` next to it holds the
+exact answer in the SPARQL 1.1 TSV results format; the query runs on the project store
+(ontology + data + inferences, the ``project_store`` fixture) and its rows must equal the
+expected rows: as lists for ``ordered``, as multisets for ``unordered``.
+
+Terms are compared by kind and value: IRIs by IRI; literals by lexical form, datatype and
+language tag (tag case-insensitively); numeric literals (any XSD numeric datatype) by
+numeric value, as SPARQL ``=`` does, so ``480``, ``480.0`` and ``"480"^^xsd:decimal`` are
+equal; blank nodes match any blank node. The header reader is private to this module until
+``coopgraph.queries`` offers a catalog.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from coopgraph.settings import PROJECT_ROOT
+from coopgraph.store import Store
+from coopgraph.store.base import Solutions
+
+QUERIES = Path(PROJECT_ROOT) / "queries"
+EXPECT_VALUES = {"ordered", "unordered", "none"}
+REQUIRED_KEYS = ("title@fr", "title@en", "description@fr", "description@en", "expect")
+HEADER_LINE = re.compile(r"^#\+\s*(?P<key>[^:\s]+)\s*:\s*(?P<value>.*?)\s*$")
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMERIC_TYPES = {
+    XSD + name
+    for name in (
+        "integer decimal float double nonPositiveInteger negativeInteger long int short "
+        "byte nonNegativeInteger unsignedLong unsignedInt unsignedShort unsignedByte "
+        "positiveInteger"
+    ).split()
+}
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Key = tuple[str, ...] | tuple[str, Decimal] | None
+
+
+def read_header(path: Path) -> dict[str, str]:
+    """The ``#+ key: value`` lines at the top of a query file (blank lines allowed)."""
+    header: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        match = HEADER_LINE.match(line)
+        if match is None:
+            break
+        header[match["key"]] = match["value"]
+    return header
+
+
+def query_files() -> list[Path]:
+    return sorted(QUERIES.rglob("*.rq"))
+
+
+def expected_path(query: Path) -> Path:
+    return query.with_name(query.stem + ".expected.tsv")
+
+
+def checked_queries() -> list[Path]:
+    return [q for q in query_files() if read_header(q).get("expect") in {"ordered", "unordered"}]
+
+
+def query_id(path: Path) -> str:
+    return str(path.relative_to(QUERIES).with_suffix(""))
+
+
+def term_key(term: Term | None) -> Key:
+    """What two terms must share to be equal (see module docstring)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("bnode",)
+    if term.language:
+        return ("lang", term.value, term.language.lower())
+    datatype = term.datatype.value
+    if datatype in NUMERIC_TYPES:
+        lexical = term.value.strip()
+        lexical = {"INF": "Infinity", "+INF": "Infinity", "-INF": "-Infinity"}.get(lexical, lexical)
+        try:
+            return ("number", Decimal(lexical))
+        except InvalidOperation:
+            pass
+    return ("literal", term.value, datatype)
+
+
+def show(term: Term | None) -> str:
+    return "" if term is None else str(term)
+
+
+def render(variables: list[str], rows: list[tuple[Term | None, ...]]) -> list[str]:
+    lines = ["\t".join("?" + v for v in variables)]
+    lines.extend("\t".join(show(t) for t in row) for row in rows)
+    return lines
+
+
+def parse_expected(path: Path) -> tuple[list[str], list[tuple[Term | None, ...]]]:
+    with path.open("rb") as f:
+        results = ox.parse_query_results(f, format=ox.QueryResultsFormat.TSV)
+        assert isinstance(results, ox.QuerySolutions), f"{path.name}: not a SELECT result"
+        variables = [v.value for v in results.variables]
+        rows = [tuple(solution[v] for v in variables) for solution in results]
+    return variables, rows
+
+
+@pytest.mark.parametrize("query", checked_queries(), ids=query_id)
+def test_query_gives_expected_answer(project_store: Store, query: Path) -> None:
+    expect = read_header(query)["expect"]
+    expected_file = expected_path(query)
+    assert expected_file.is_file(), f"{query.name} says expect: {expect}; add {expected_file.name}"
+    want_vars, want_rows = parse_expected(expected_file)
+
+    result = project_store.query(query.read_text(encoding="utf-8"))
+    assert isinstance(result, Solutions), f"{query.name}: expected a SELECT query"
+    got_vars, got_rows = result.variables, result.rows
+
+    assert got_vars == want_vars, (
+        f"{query.name}: variables {got_vars} differ from {expected_file.name}: {want_vars}"
+    )
+    got = [tuple(term_key(t) for t in row) for row in got_rows]
+    want = [tuple(term_key(t) for t in row) for row in want_rows]
+    same = got == want if expect == "ordered" else Counter(got) == Counter(want)
+    if not same:
+        want_lines = render(want_vars, want_rows)
+        got_lines = render(got_vars, got_rows)
+        if expect == "unordered":  # sort both so the diff shows only real differences
+            want_lines = want_lines[:1] + sorted(want_lines[1:])
+            got_lines = got_lines[:1] + sorted(got_lines[1:])
+        diff = "\n".join(
+            difflib.unified_diff(
+                want_lines,
+                got_lines,
+                fromfile=expected_file.name,
+                tofile="query result",
+                lineterm="",
+            )
+        )
+        pytest.fail(
+            f"{query.name} ({expect}): {len(got_rows)} row(s), expected {len(want_rows)}\n{diff}",
+            pytrace=False,
+        )
+
+
+@pytest.mark.parametrize("query", query_files(), ids=query_id)
+def test_query_header_is_complete(query: Path) -> None:
+    header = read_header(query)
+    missing = [key for key in REQUIRED_KEYS if not header.get(key)]
+    assert not missing, f"{query.name}: header lacks {', '.join(missing)}"
+    assert header["expect"] in EXPECT_VALUES, (
+        f"{query.name}: expect is {header['expect']!r}, not one of {sorted(EXPECT_VALUES)}"
+    )
+
+
+@pytest.mark.parametrize("query", checked_queries(), ids=query_id)
+def test_ordered_answers_are_ordered(query: Path) -> None:
+    """An ``ordered`` answer of several rows needs an ORDER BY to be deterministic."""
+    if read_header(query)["expect"] != "ordered" or not expected_path(query).is_file():
+        pytest.skip("not an ordered query with an expected answer")
+    _, rows = parse_expected(expected_path(query))
+    text = query.read_text(encoding="utf-8")
+    assert len(rows) <= 1 or re.search(r"\bORDER\s+BY\b", text, re.IGNORECASE), (
+        f"{query.name}: expect: ordered with {len(rows)} rows but no ORDER BY"
+    )
+
+
+def test_every_expected_answer_has_its_query() -> None:
+    orphans = []
+    for tsv in sorted(QUERIES.rglob("*.expected.tsv")):
+        query = tsv.with_name(tsv.name.removesuffix(".expected.tsv") + ".rq")
+        if not query.is_file():
+            orphans.append(f"{tsv.relative_to(QUERIES)}: no {query.name}")
+        elif read_header(query).get("expect") not in {"ordered", "unordered"}:
+            orphans.append(f"{tsv.relative_to(QUERIES)}: {query.name} says expect: none")
+    assert not orphans, "expected answers without a checked query:\n" + "\n".join(orphans)
+
+
+def test_some_questions_are_checked() -> None:
+    assert len(checked_queries()) >= 14
