@@ -347,6 +347,7 @@ def _prov(g: Graph, title_fr: str, source: str, ident: str, publisher: str | Non
     g.add(gi, PROV.wasDerivedFrom, source)
     g.add(source, RDF.type, iri(PROV.Entity), iri(FOAF.Document))
     g.add(source, DCTERMS.identifier, lit(ident))
+    g.add(source, DCTERMS["title"], lit(f"Document source {ident}", "fr"))
     g.add(source, DCTERMS.language, lit("fr"))
     if publisher:
         g.add(source, DCTERMS.publisher, publisher)

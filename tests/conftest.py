@@ -6,6 +6,7 @@ tests that write get their own fresh store from ``fresh_store``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,17 @@ def project_store(settings: Settings) -> Store:
 def fresh_store(settings: Settings) -> Store:
     """A private loaded store for tests that write."""
     return build_store(settings)
+
+
+@pytest.fixture(scope="session")
+def virtuoso_url() -> Iterator[str]:
+    """SPARQL endpoint of a throw-away Virtuoso (127.0.0.1, free port, temp database),
+    started once per session; fails (never skips) when Virtuoso is not installed."""
+    import shutil
+
+    from virtuoso import INSTALL_HINT, Virtuoso
+
+    if shutil.which("virtuoso-t") is None:
+        pytest.fail(INSTALL_HINT)
+    with Virtuoso() as server:
+        yield server.url

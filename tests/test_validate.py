@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,7 @@ from coopgraph.cli import main
 from coopgraph.settings import PROJECT_ROOT
 from coopgraph.validate import Validator
 
-from .conftest import DATA
+DATA = Path(__file__).parent / "data"
 
 INVALID = DATA / "invalid"
 EXPECTED = tomllib.loads((INVALID / "expected.toml").read_text("utf-8"))
@@ -70,7 +71,7 @@ def test_broken_fixture_in_english_and_json(store_dir, name):
     if "message_en" in expected:
         assert expected["message_en"].lower() in english.output.lower()
     as_json = run(store_dir, "--format", "json", str(INVALID / name))
-    report = json.loads(as_json.output)
+    report = json.loads(as_json.stdout)
     assert report["conforms"] is False
     assert report["shapesVersion"]
     violations = [r for r in report["results"] if r["severity"] == "Violation"]
@@ -84,7 +85,7 @@ def test_turtle_report_is_a_standard_validation_report(store_dir):
 
     name = next(n for n in sorted(EXPECTED) if EXPECTED[n]["exit"] == 1)
     result = run(store_dir, "--format", "turtle", str(INVALID / name))
-    graph = rdflib.Graph().parse(data=result.output, format="turtle")
+    graph = rdflib.Graph().parse(data=result.stdout, format="turtle")
     sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
     report = next(graph.subjects(rdflib.RDF.type, sh.ValidationReport))
     assert graph.value(report, sh.conforms) == rdflib.Literal(False)

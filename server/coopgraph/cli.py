@@ -247,3 +247,112 @@ def rules(fmt: str, out: str | None) -> None:
         Path(out).write_text(text, "utf-8")
     else:
         click.echo(text, nl=False)
+
+
+# --- network (researchers): export, network stats, network path -------------------------
+
+
+def _as_of(value: str | None) -> Any:
+    from coopgraph.network import parse_date
+
+    return parse_date(value) if value else None
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "csv", "jsonld"]),
+              default="graphml", show_default=True,
+              help="graphml/gexf for Gephi or Cytoscape, csv (nodes.csv + edges.csv) for "
+              "spreadsheets, jsonld for linked-data tools.")
+@click.option("--out", default=None, metavar="PATH",
+              help="File to write (default stdout). With csv: a folder for nodes.csv and "
+              "edges.csv, or a .zip file.")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def export_cmd(
+    fmt: str,
+    out: str | None,
+    as_of: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
+) -> None:
+    """Export the actor network (queries/network/*.rq) for Gephi, spreadsheets or RDF tools."""
+    from coopgraph.exports import write_export
+    from coopgraph.network import build_graph
+
+    settings = settings_from(config, store=store, update_url=update_url)
+    st = open_loaded_store(settings, quiet=True)
+    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    result = write_export(graph, fmt, out, context=None) if fmt == "jsonld" else write_export(
+        graph, fmt, out
+    )
+    if isinstance(result, bytes):
+        sys.stdout.buffer.write(result)
+    else:
+        for path in result:
+            click.echo(f"wrote {path}", err=True)
+    st.close()
+
+
+@main.group("network")
+def network_group() -> None:
+    """Figures of the actor network: stats, shortest paths."""
+
+
+@network_group.command("stats")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).")
+@click.option("--top", default=15, show_default=True, help="Organisations listed.")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def network_stats_cmd(
+    as_of: str | None, top: int, store: str | None, update_url: str | None, config: str | None
+) -> None:
+    """Print nodes, ties by type, components and the organisations ranked by degree."""
+    from coopgraph.network import build_graph, network_stats, render_stats
+
+    settings = settings_from(config, store=store, update_url=update_url)
+    st = open_loaded_store(settings, quiet=True)
+    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    click.echo(render_stats(network_stats(graph), graph, top=top))
+    st.close()
+
+
+@network_group.command("path")
+@click.argument("source")
+@click.argument("target")
+@click.option("--as-of", "as_of", default=None, metavar="DATE",
+              help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def network_path_cmd(
+    source: str,
+    target: str,
+    as_of: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
+) -> None:
+    """Shortest path between SOURCE and TARGET (IRI, org/slug path, or exact label).
+
+    Exit 2 when either is not a node or no path links them.
+    """
+    from coopgraph.network import build_graph, path_ties, resolve_node, shortest_path
+
+    settings = settings_from(config, store=store, update_url=update_url)
+    st = open_loaded_store(settings, quiet=True)
+    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    path = shortest_path(graph, resolve_node(graph, source), resolve_node(graph, target))
+    click.echo(graph.nodes[path[0]].get("label", path[0]) + f"  <{path[0]}>")
+    for node, ties in zip(path[1:], path_ties(graph, path), strict=True):
+        kinds = ", ".join(sorted({t["type"] for t in ties}))
+        click.echo(f"  --[{kinds}]--> " + graph.nodes[node].get("label", node) + f"  <{node}>")
+    st.close()

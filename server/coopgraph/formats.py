@@ -84,6 +84,12 @@ EXPORT_FORMATS: tuple[Format, ...] = (
     Format("jsonld", ("application/ld+json",), ("jsonld",), "JSON-LD"),
 )
 
+#: Change feed (``/changes``, see changes.py): Atom for feed readers, JSON for scripts.
+FEED_FORMATS: tuple[Format, ...] = (
+    Format("atom", ("application/atom+xml",), ("atom",), "Atom"),
+    Format("json", ("application/json",), ("json",), "JSON"),
+)
+
 
 def _lookup(table: tuple[Format, ...], key: str, kind: str) -> Format:
     key = key.strip().lower()

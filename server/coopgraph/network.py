@@ -539,8 +539,9 @@ __all__ = [
 def render_stats(stats: NetworkStats, graph: nx.MultiGraph, *, top: int = 15) -> str:
     """``coopgraph network stats`` output: figures, ties by type, then the organisations
     ranked by degree (with weighted degree and betweenness) as a fixed-width table."""
+    kinds = ", ".join(f"{k} {v}" for k, v in stats.nodes_by_kind.items())
     lines = [
-        f"nodes       {stats.nodes}  ({', '.join(f'{k} {v}' for k, v in stats.nodes_by_kind.items())})",
+        f"nodes       {stats.nodes}  ({kinds})",
         f"ties        {stats.ties}  ({stats.pairs} linked pairs)",
         f"components  {stats.components}  (largest: {stats.largest_component} nodes)",
         f"density     {stats.density}",
@@ -552,7 +553,8 @@ def render_stats(stats: NetworkStats, graph: nx.MultiGraph, *, top: int = 15) ->
     width = max([len("organisation")] + [len(r["label"]) for r in rows])
     lines += [
         "",
-        f"{'rank':>4}  {'organisation':<{width}}  {'degree':>6}  {'weighted':>8}  {'betweenness':>11}",
+        f"{'rank':>4}  {'organisation':<{width}}  {'degree':>6}  {'weighted':>8}  "
+        f"{'betweenness':>11}",
     ]
     lines += [
         f"{r['rank']:>4}  {r['label']:<{width}}  {r['degree']:>6}  {r['weighted_degree']:>8}  "

@@ -271,22 +271,38 @@ class Validator:
 
     # -- context -------------------------------------------------------------------------
 
-    def _context(self, quads: Sequence[ox.Quad]) -> list[ox.Triple]:
-        """Types (through the ontology) of the entry's nodes and outgoing triples of the IRIs
-        the entry points at, read from the store's union graph."""
-        subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
-        referenced = {
-            q.object.value
+    def _context(
+        self, quads: Sequence[ox.Quad], exclude_graphs: Iterable[str] = ()
+    ) -> list[ox.Triple]:
+        """Types (through the ontology) of the entry's nodes, and what the rest of the store
+        says about every IRI the entry names (its own graphs excluded, so a replacement is
+        checked against the others, not against its previous version)."""
+        named = {
+            t.value
             for q in quads
-            if isinstance(q.object, ox.NamedNode) and q.predicate.value != RDF.type
-        } - subjects
-        classes = {q.object.value for q in quads if q.predicate.value == RDF.type}
+            for t in (q.subject, q.object)
+            if isinstance(t, ox.NamedNode) and not t.value.startswith(SKOLEM)
+        } - {q.object.value for q in quads if q.predicate.value == RDF.type}
+        excluded = set(exclude_graphs) | {
+            q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)
+        }
+        # Two hops: what the store says about the entry's IRIs, then about the IRIs those
+        # statements point at (so sh:class / sh:node checks on referenced nodes resolve).
         triples: list[ox.Triple] = []
-        if referenced:
-            values = " ".join(f"<{iri}>" for iri in sorted(referenced))
-            result = self.store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
-            assert isinstance(result, Solutions)
-            triples += [ox.Triple(*row) for row in result.rows]  # type: ignore[misc]
+        seen: set[str] = set()
+        for _hop in range(2):
+            todo = named - seen
+            if not todo:
+                break
+            seen |= todo
+            hop = self._describe(todo, excluded)
+            triples += hop
+            named = {
+                t.object.value
+                for t in hop
+                if isinstance(t.object, ox.NamedNode) and t.predicate.value != RDF.type
+            }
+        classes = {q.object.value for q in quads if q.predicate.value == RDF.type}
         if classes:
             values = " ".join(f"<{iri}>" for iri in sorted(classes))
             result = self.store.query(
@@ -304,20 +320,39 @@ class Validator:
                         triples.append(ox.Triple(q.subject, rdf_type, ox.NamedNode(sup)))
         return triples
 
+    def _describe(self, iris: set[str], excluded: set[str]) -> list[ox.Triple]:
+        """Outgoing triples of ``iris`` in every graph but ``excluded`` (inferences included)."""
+        values = " ".join(f"<{iri}>" for iri in sorted(iris))
+        skip = ", ".join(f"<{g}>" for g in sorted(excluded))
+        result = self.store.query(
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+            + (f"FILTER(?g NOT IN ({skip}))" if skip else "")
+            + " }"
+        )
+        assert isinstance(result, Solutions)
+        return [ox.Triple(*row) for row in result.rows]  # type: ignore[misc]
+
     # -- validation ----------------------------------------------------------------------
 
     def validate_quads(
-        self, quads: Sequence[ox.Quad], *, entry: str, text: str | None = None
+        self,
+        quads: Sequence[ox.Quad],
+        *,
+        entry: str,
+        text: str | None = None,
+        exclude_graphs: Iterable[str] = (),
     ) -> Report:
         """Validate one entry.
 
-        :param quads: the entry's quads (graph names are ignored).
+        :param quads: the entry's quads; their named graphs are left out of the context.
         :param entry: its name in the report (file path, graph IRI, ``row 3``).
         :param text: the entry's source text, used to point findings at a line.
+        :param exclude_graphs: more graphs to leave out of the context (the graph an entry
+            replaces).
         """
         skolem = [_skolemise(q) for q in quads]
         data = graph_of(skolem)
-        for triple in self._context(skolem):
+        for triple in self._context(skolem, exclude_graphs):
             data.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))  # type: ignore[arg-type]
         focus = sorted({str(to_rdflib(q.subject)) for q in skolem if isinstance(q.subject, ox.NamedNode)})
         validator = pyshacl.Validator(

@@ -1,0 +1,786 @@
+"""Measure coopgraph against pyoxigraph, rdflib and rdflib-endpoint on generated graphs.
+
+For each size (``--orgs``; 1000 ≈ 100k triples, 10000 ≈ 1M), in one run:
+
+* load rate: coopgraph (``parse_file`` + ``Store.bulk_load`` into an on-disk store that
+  already holds the project), ``pyoxigraph.Store.bulk_load`` (on disk), rdflib
+  ``Dataset.parse`` (in memory);
+* reasoning: full materialisation, and incremental refresh after one new offer entry;
+* validation: one new entry (``Validator.validate_quads``, the store as context), one
+  entry end to end (``entries.add_entry``), and the whole graph (capped);
+* latency (median, p99) of every ``queries/*.rq`` and ``queries/network/*.rq`` through
+  ``coopgraph serve`` (HTTP, 127.0.0.1) vs pyoxigraph in-process on the same data (the
+  practical limit) vs rdflib in-process vs rdflib-endpoint over HTTP;
+* throughput of the coopgraph endpoint with 8 concurrent clients vs 1;
+* server start time on the existing store (until ``/healthz`` answers) and resident
+  memory of the server and its store process.
+
+Every engine sees the same quads: the coopgraph store (project + generated data +
+inferences) is dumped to N-Quads and the others load that dump; their default graph is
+the union of the named graphs, as coopgraph's is. A component that is missing or fails
+is reported as ``n/a (reason)``; the rest of the suite goes on.
+
+    /tmp/venv/bin/python benchmarks/run.py --orgs 1000 --runs 20 --json /tmp/bench-100k.json
+    /tmp/venv/bin/python benchmarks/run.py --orgs 1000,10000 --json benchmarks/latest.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+import generate
+from common import (
+    HttpClient,
+    Query,
+    Samples,
+    free_port,
+    gallery,
+    geomean,
+    loadavg,
+    machine,
+    measure,
+    stop,
+    tree_rss_mb,
+    wait_until,
+)
+from coopgraph.settings import PROJECT_ROOT, Settings
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_ENDPOINT_PEER = "/tmp/bench-venv/bin/rdflib-endpoint"
+BIG_ORGS = 50_000  # 5M triples and more only with --big
+
+#: target name → (description, how to read it)
+TARGETS = [
+    ("endpoint_overhead", "endpoint median ≤ 1.2× pyoxigraph in-process (queries ≥ 10 ms), "
+     "else ≤ 2 ms added"),
+    ("vs_rdflib_endpoint_geomean", "≥ 25× faster than rdflib-endpoint (geometric mean)"),
+    ("vs_rdflib_endpoint_slowest", "≥ 100× faster than rdflib-endpoint on the slowest query"),
+    ("load_rate", "load ≥ 300k triples/s"),
+    ("rss", "RSS ≤ 1 GB serving 1M"),
+    ("entry_validation", "one-entry validation ≤ 5 ms, flat in size"),
+    ("full_validation", "full validation of 1M ≤ 60 s"),
+    ("incremental_inference", "incremental inference ≤ 50 ms"),
+    ("full_materialisation", "full materialisation of 1M ≤ 60 s"),
+    ("server_start", "server ready ≤ 2 s on an existing 1M store"),
+    ("throughput", "8 clients ≥ 1.6× the throughput of 1"),
+]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def na(reason: str) -> dict[str, Any]:
+    return {"error": reason}
+
+
+def guarded(tier: dict[str, Any], section: str, fn: Callable[[], Any]) -> Any:
+    """Run one part of the suite; a failure becomes ``n/a (reason)`` in ``tier["errors"]``."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - one missing component must not stop the suite
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}"
+        log(f"{section}: n/a ({reason})")
+        if os.environ.get("BENCH_DEBUG"):
+            traceback.print_exc()
+        tier.setdefault("errors", {})[section] = reason
+        return None
+
+
+# -- building the stores -------------------------------------------------------------------
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as f:
+        return sum(1 for _ in f)
+
+
+def build_coopgraph_store(tier: dict[str, Any], store_dir: Path, data: Path) -> None:
+    """Project files, then the generated data (timed), then full materialisation (timed)."""
+    from coopgraph.load import load_project
+    from coopgraph.parse import parse_file
+    from coopgraph.reason import Reasoner
+    from coopgraph.store.embedded import EmbeddedStore
+
+    shutil.rmtree(store_dir, ignore_errors=True)
+    store = EmbeddedStore(store_dir)
+    try:
+        load_project(store, Settings(store=str(store_dir)), reason=False)
+        start = time.perf_counter()
+        quads = parse_file(data)
+        parsed = time.perf_counter()
+        store.bulk_load(quads)
+        store.flush()
+        done = time.perf_counter()
+        n = len(quads)
+        del quads
+        tier["load"]["coopgraph"] = {
+            "triples": n, "seconds": done - start, "parse_s": parsed - start,
+            "bulk_load_s": done - parsed, "rate": n / (done - start),
+        }
+        log(f"coopgraph load: {n} triples in {done - start:.1f} s")
+        start = time.perf_counter()
+        stats = Reasoner(store).materialise()
+        tier["reasoning"]["full"] = {
+            "seconds": time.perf_counter() - start, "inferred": stats.inferred,
+            "passes": stats.passes,
+        }
+        log(f"materialise: {stats.inferred} inferred in {time.perf_counter() - start:.1f} s")
+    finally:
+        store.close()
+
+
+def entry_benchmarks(tier: dict[str, Any], store_dir: Path, orgs: int, seed: int,
+                     runs: int) -> None:
+    """One-entry validation, incremental reasoning and add_entry, on the built store."""
+    from coopgraph.formats import rdf_format
+    from coopgraph.parse import parse_bytes
+    from coopgraph.reason import Reasoner
+    from coopgraph.store.base import Changes
+    from coopgraph.store.embedded import EmbeddedStore
+    from coopgraph.validate import Validator
+
+    world = generate.World(orgs, seed)
+    nq = rdf_format("nquads")
+
+    def entry(k: int) -> list[ox.Quad]:
+        return parse_bytes(generate.entry_nquads(orgs, seed, k, world).encode(), nq,
+                           source=f"entry {k}")
+
+    store = EmbeddedStore(store_dir)
+    try:
+        def validation() -> None:
+            start = time.perf_counter()
+            validator = Validator(store)
+            built = time.perf_counter() - start
+            counter = iter(range(10_000, 20_000))
+            sizes: list[int] = []
+            conforms: list[bool] = []
+
+            def one() -> None:
+                quads = entry(next(counter))
+                sizes.append(len(quads))
+                conforms.append(validator.validate_quads(quads, entry="bench").conforms)
+
+            samples = measure(one, runs=runs, budget=120)
+            tier["validation"]["entry"] = samples.to_dict() | {
+                "validator_build_s": built,
+                "entry_triples": sum(sizes) / len(sizes) if sizes else None,
+                "all_conform": all(conforms),
+            }
+            log(f"entry validation: median {fmt_ms(samples.median)}")
+
+        guarded(tier, "validation.entry", validation)
+
+        def incremental() -> None:
+            reasoner = Reasoner(store)
+            _ = reasoner.tbox
+            counter = iter(range(20_000, 30_000))
+            inserts: list[float] = []
+            affected: list[int] = []
+
+            def one() -> None:
+                quads = entry(next(counter))
+                start = time.perf_counter()
+                store.apply(Changes(insert=quads))
+                inserts.append(time.perf_counter() - start)
+                nodes = reasoner.affected_nodes(quads)
+                affected.append(len(nodes))
+                # what entries.add_entry appends to its transaction (Reasoner.refresh
+                # would also count the inferred graph, which is not part of the cost)
+                store.apply(Changes(then=reasoner.refresh_updates(nodes)))
+
+            # the timed part includes the plain insert; it is reported apart and removed
+            samples = measure(one, runs=runs, budget=120)
+            if samples.ok and inserts:
+                ins = inserts[1:] if len(inserts) > len(samples.times) else inserts
+                samples.times = [t - i for t, i in zip(samples.times, ins, strict=False)]
+            tier["reasoning"]["incremental"] = samples.to_dict() | {
+                "insert_median_s": sorted(inserts)[len(inserts) // 2] if inserts else None,
+                "affected_nodes": sum(affected) / len(affected) if affected else None,
+            }
+            log(f"incremental refresh: median {fmt_ms(samples.median)}")
+
+        guarded(tier, "reasoning.incremental", incremental)
+
+        def add_entry() -> None:
+            from coopgraph import entries
+
+            validator = Validator(store)
+            counter = iter(range(30_000, 40_000))
+
+            def one() -> None:
+                k = next(counter)
+                entries.add_entry(
+                    store, generate.entry_nquads(orgs, seed, k, world).encode(), "nquads",
+                    graph=None, agent="bench", source="benchmarks/run.py",
+                    validator=validator,
+                )
+
+            samples = measure(one, runs=runs, budget=120)
+            tier["validation"]["add_entry"] = samples.to_dict()
+            log(f"add_entry: median {fmt_ms(samples.median)}")
+
+        guarded(tier, "validation.add_entry", add_entry)
+    finally:
+        store.close()
+
+
+FULL_VALIDATION_SCRIPT = r"""
+import json, sys, time
+from coopgraph.store.embedded import EmbeddedStore
+from coopgraph.validate import Validator
+store = EmbeddedStore(sys.argv[1])
+start = time.perf_counter()
+data = ("https://w3id.org/coopgraph/graph/entry/", "https://w3id.org/coopgraph/graph/seed/",
+        "https://w3id.org/coopgraph/graph/reference/")
+quads = [q for q in store.quads() if str(q.graph_name.value).startswith(data)]
+report = Validator(store).validate_quads(quads, entry="full")
+how = f"Validator.validate_quads on all {len(quads)} asserted data quads"
+print(json.dumps({"seconds": time.perf_counter() - start, "conforms": report.conforms,
+                  "violations": report.count("Violation"), "how": how}))
+"""
+
+
+def full_validation(tier: dict[str, Any], store_dir: Path, cap: float) -> None:
+    """Whole-graph validation in a child process, stopped at ``cap`` seconds."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", FULL_VALIDATION_SCRIPT, str(store_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=cap)
+    except subprocess.TimeoutExpired:
+        stop(proc)
+        tier["validation"]["full"] = {"seconds": None, "capped_at_s": cap,
+                                      "error": f"> {cap:g} s (stopped at the cap)"}
+        log(f"full validation: > {cap:g} s (capped)")
+        return
+    if proc.returncode != 0:
+        raise RuntimeError(err.strip().splitlines()[-1] if err.strip() else "failed")
+    tier["validation"]["full"] = json.loads(out.strip().splitlines()[-1]) | {
+        "wall_s": time.perf_counter() - start}
+    log(f"full validation: {tier['validation']['full']['seconds']:.1f} s")
+
+
+def dump_store(store_dir: Path, out: Path) -> int:
+    store = ox.Store.read_only(str(store_dir))
+    ox.serialize(store.quads_for_pattern(None, None, None), out, ox.RdfFormat.N_QUADS)
+    del store
+    return count_lines(out)
+
+
+# -- in-process query engines --------------------------------------------------------------
+
+
+def consume(result: Any) -> int:
+    """Read a whole pyoxigraph or rdflib result (the in-process equivalent of the body)."""
+    if isinstance(result, ox.QueryBoolean):
+        return int(bool(result))
+    n = 0
+    for row in result:
+        n += 1
+        for _ in row if not isinstance(row, ox.Triple) else ():
+            pass
+    return n
+
+
+def run_queries_inprocess(
+    name: str, execute: Callable[[Query], Any], queries: list[Query], *, runs: int,
+    budget: float, timeout: float, interruptible: bool, total_budget: float,
+) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    deadline = time.perf_counter() + total_budget
+    for q in queries:
+        if time.perf_counter() > deadline:
+            results[q.name] = na(f"suite budget of {total_budget:g} s for {name} used up")
+            continue
+        samples = measure(lambda q=q: consume(execute(q)), runs=runs, budget=budget,
+                          timeout=timeout, interruptible=interruptible)
+        results[q.name] = samples.to_dict()
+        log(f"{name} {q.name}: {fmt_ms(samples.median)} {samples.error or ''}")
+    return results
+
+
+def run_queries_http(name: str, port: int, queries: list[Query], *, runs: int, budget: float,
+                     timeout: float, skip: dict[str, str] | None = None) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    client = HttpClient(port, timeout=timeout)
+    for q in queries:
+        if skip and q.name in skip:
+            results[q.name] = na(skip[q.name])
+            continue
+        samples = measure(lambda q=q: client.query(q.text, q.accept), runs=runs, budget=budget,
+                          timeout=timeout)
+        results[q.name] = samples.to_dict()
+        log(f"{name} {q.name}: {fmt_ms(samples.median)} {samples.error or ''}")
+        if samples.error and "timed out" in samples.error:
+            client.close()
+    client.close()
+    return results
+
+
+# -- servers -------------------------------------------------------------------------------
+
+
+def start_coopgraph(store_dir: Path, logfile: Path) -> tuple[subprocess.Popen[Any], int, float]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store_dir),
+           "--port", str(port)]
+    out = logfile.open("ab")
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            cwd=PROJECT_ROOT)
+    client = HttpClient(port, timeout=5)
+    try:
+        wait_until(lambda: client.get("/healthz")[0] == 200, 600, proc)
+    except Exception:
+        stop(proc)
+        tail = logfile.read_text(errors="replace").strip().splitlines()[-3:]
+        raise RuntimeError(
+            f"coopgraph serve did not answer /healthz: {' | '.join(tail)}") from None
+    finally:
+        client.close()
+    return proc, port, time.perf_counter() - start
+
+
+def start_rdflib_endpoint(binary: str, data: Path, logfile: Path,
+                          timeout: float) -> tuple[subprocess.Popen[Any], int, float]:
+    if not Path(binary).exists():
+        raise FileNotFoundError(f"{binary} not found (pip install rdflib-endpoint into a venv)")
+    port = free_port()
+    out = logfile.open("ab")
+    start = time.perf_counter()
+    proc = subprocess.Popen([binary, "serve", str(data), "--host", "127.0.0.1", "--port",
+                             str(port)], stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    client = HttpClient(port, timeout=30)
+    try:
+        wait_until(lambda: bool(client.query("ASK {}", "application/sparql-results+json")),
+                   timeout, proc)
+    except Exception:
+        stop(proc)
+        raise
+    finally:
+        client.close()
+    return proc, port, time.perf_counter() - start
+
+
+def throughput(port: int, queries: list[Query], clients: int, seconds: float) -> dict[str, Any]:
+    """Queries per second with ``clients`` threads, each looping over ``queries``."""
+    done = [0] * clients
+    errors = [0] * clients
+    stop_at = time.perf_counter() + seconds
+
+    def worker(i: int) -> None:
+        client = HttpClient(port, timeout=60)
+        k = i
+        while time.perf_counter() < stop_at:
+            q = queries[k % len(queries)]
+            k += 1
+            try:
+                client.query(q.text, q.accept)
+                done[i] += 1
+            except Exception:  # noqa: BLE001
+                errors[i] += 1
+        client.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return {"clients": clients, "queries": sum(done), "errors": sum(errors),
+            "seconds": elapsed, "qps": sum(done) / elapsed}
+
+
+# -- one tier ------------------------------------------------------------------------------
+
+
+def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    tier: dict[str, Any] = {"orgs": orgs, "load": {}, "reasoning": {}, "validation": {},
+                            "queries": {}, "throughput": {}, "server": {},
+                            "loadavg_start": loadavg()}
+    queries = gallery(PROJECT_ROOT / "queries")
+    tier["query_names"] = [q.name for q in queries]
+    data = work / f"gen-{orgs}-s{args.seed}.nq"
+    log(f"== tier --orgs {orgs}: generating {data}")
+    with data.open("w", encoding="utf-8") as out:
+        tier["generated_triples"] = generate.write(out, orgs, args.seed, False)
+    store_dir = work / f"coopgraph-{orgs}"
+    dump = work / f"full-{orgs}.nq"
+    log_dir = work / "logs"
+    log_dir.mkdir(exist_ok=True)
+
+    guarded(tier, "coopgraph store", lambda: build_coopgraph_store(tier, store_dir, data))
+    if "coopgraph" not in tier["load"]:
+        return tier
+    guarded(tier, "entries", lambda: entry_benchmarks(tier, store_dir, orgs, args.seed,
+                                                      args.runs))
+    guarded(tier, "full validation",
+            lambda: full_validation(tier, store_dir, args.validation_cap))
+    n_quads = guarded(tier, "dump", lambda: dump_store(store_dir, dump))
+    tier["store_quads"] = n_quads
+    log(f"dumped {n_quads} quads to {dump}")
+
+    # pyoxigraph: on-disk bulk load of the dump (same storage as coopgraph), then queries
+    def pyoxigraph_part() -> None:
+        ox_dir = work / f"pyoxigraph-{orgs}"
+        shutil.rmtree(ox_dir, ignore_errors=True)
+        start = time.perf_counter()
+        store = ox.Store(str(ox_dir))
+        store.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        seconds = time.perf_counter() - start
+        tier["load"]["pyoxigraph"] = {"triples": n_quads, "seconds": seconds,
+                                      "rate": n_quads / seconds}
+        log(f"pyoxigraph load: {n_quads / seconds:,.0f} triples/s")
+        tier["queries"]["pyoxigraph"] = run_queries_inprocess(
+            "pyoxigraph", lambda q: store.query(q.text, use_default_graph_as_union=True),
+            queries, runs=args.runs, budget=args.query_budget, timeout=args.query_timeout,
+            interruptible=False, total_budget=args.engine_budget)
+        store.flush()
+
+    if n_quads:
+        guarded(tier, "pyoxigraph", pyoxigraph_part)
+        gc.collect()
+        shutil.rmtree(work / f"pyoxigraph-{orgs}", ignore_errors=True)
+
+    # rdflib in memory: parse the dump, then queries (interrupted at the timeout)
+    def rdflib_part() -> None:
+        import rdflib
+
+        start = time.perf_counter()
+        ds = rdflib.Dataset(default_union=True)
+        ds.parse(str(dump), format="nquads")
+        seconds = time.perf_counter() - start
+        tier["load"]["rdflib"] = {"triples": n_quads, "seconds": seconds,
+                                  "rate": n_quads / seconds}
+        log(f"rdflib load: {n_quads / seconds:,.0f} triples/s")
+        tier["queries"]["rdflib"] = run_queries_inprocess(
+            "rdflib", lambda q: ds.query(q.text), queries, runs=args.runs,
+            budget=args.query_budget, timeout=args.query_timeout, interruptible=True,
+            total_budget=args.engine_budget)
+
+    if n_quads and not args.no_rdflib:
+        guarded(tier, "rdflib", rdflib_part)
+        gc.collect()
+
+    # coopgraph serve: start time, queries, throughput, memory
+    def coopgraph_part() -> None:
+        starts = []
+        proc = None
+        for i in range(args.starts):
+            proc, port, seconds = start_coopgraph(store_dir, log_dir / f"coopgraph-{orgs}.log")
+            starts.append(seconds)
+            log(f"coopgraph serve ready in {seconds:.2f} s")
+            if i < args.starts - 1:
+                stop(proc)
+        assert proc is not None
+        try:
+            tier["server"]["start_s"] = Samples(starts).to_dict() | {"all_s": starts}
+            tier["server"]["rss_idle_mb"] = tree_rss_mb(proc.pid)
+            tier["queries"]["coopgraph"] = run_queries_http(
+                "coopgraph", port, queries, runs=args.runs, budget=args.query_budget,
+                timeout=args.query_timeout)
+            tier["server"]["rss_after_queries_mb"] = tree_rss_mb(proc.pid)
+            ok = [q for q in queries
+                  if (tier["queries"]["coopgraph"][q.name].get("median_s") or 1e9) < 0.25]
+            mix = ok or queries
+            tier["throughput"]["mix"] = [q.name for q in mix]
+            for clients in (1, 8):
+                tier["throughput"][str(clients)] = throughput(port, mix, clients,
+                                                              args.throughput_seconds)
+                log(f"throughput {clients} client(s): "
+                    f"{tier['throughput'][str(clients)]['qps']:.1f} q/s")
+            tier["server"]["rss_after_load_mb"] = tree_rss_mb(proc.pid)
+        finally:
+            stop(proc)
+
+    guarded(tier, "coopgraph serve", coopgraph_part)
+
+    # rdflib-endpoint over HTTP: queries rdflib in-process could not finish are skipped
+    def endpoint_part() -> None:
+        proc, port, seconds = start_rdflib_endpoint(
+            args.rdflib_endpoint, dump, log_dir / f"rdflib-endpoint-{orgs}.log",
+            args.peer_start_timeout)
+        log(f"rdflib-endpoint ready in {seconds:.1f} s")
+        tier["server"]["rdflib_endpoint_start_s"] = seconds
+        tier["server"]["rdflib_endpoint_rss_mb"] = tree_rss_mb(proc.pid)
+        skip = {}
+        for name, r in tier["queries"].get("rdflib", {}).items():
+            if r.get("error") and "timeout" in r["error"]:
+                skip[name] = f"not run: rdflib in-process already {r['error']}"
+        try:
+            tier["queries"]["rdflib_endpoint"] = run_queries_http(
+                "rdflib-endpoint", port, queries, runs=args.runs, budget=args.query_budget,
+                timeout=args.query_timeout, skip=skip)
+        finally:
+            stop(proc)
+
+    if n_quads and not args.no_rdflib:
+        guarded(tier, "rdflib-endpoint", endpoint_part)
+    tier["loadavg_end"] = loadavg()
+    return tier
+
+
+# -- report --------------------------------------------------------------------------------
+
+
+def fmt_ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "n/a"
+    ms = seconds * 1000
+    return f"{ms:.2f} ms" if ms < 10 else f"{ms:.0f} ms" if ms < 10_000 else f"{seconds:.0f} s"
+
+
+def cell(r: dict[str, Any] | None, key: str = "median_s") -> str:
+    if not r:
+        return "n/a"
+    if r.get(key) is None:
+        return f"n/a ({r.get('error') or 'missing'})"
+    text = fmt_ms(r[key])
+    return text + ("*" if r.get("note") else "")
+
+
+def value(r: dict[str, Any] | None, key: str = "median_s") -> float | None:
+    return r.get(key) if r else None
+
+
+def analyse(tier: dict[str, Any]) -> dict[str, Any]:
+    """Ratios per query and their geometric means."""
+    q = tier["queries"]
+    cg, oxq, rdf, rdfe = (q.get(k, {}) for k in ("coopgraph", "pyoxigraph", "rdflib",
+                                                  "rdflib_endpoint"))
+    per_query = {}
+    overhead_ok = []
+    for name in tier.get("query_names", []):
+        c, o, e = value(cg.get(name)), value(oxq.get(name)), value(rdfe.get(name))
+        row: dict[str, Any] = {}
+        if c and o:
+            row["cg_over_ox"] = c / o
+            row["added_ms"] = (c - o) * 1000
+            row["overhead_ok"] = (c <= 1.2 * o) if o >= 0.010 else (c - o <= 0.002)
+            overhead_ok.append(row["overhead_ok"])
+        if c and e:
+            row["rdfe_over_cg"] = e / c
+        per_query[name] = row
+    cg_ox = [r["cg_over_ox"] for r in per_query.values() if "cg_over_ox" in r]
+    rdfe_cg = [r["rdfe_over_cg"] for r in per_query.values() if "rdfe_over_cg" in r]
+    slowest = None
+    timed = [(value(cg.get(n)), n) for n in tier.get("query_names", [])
+             if value(cg.get(n))]
+    if timed:
+        slowest = max(timed)[1]
+    # queries rdflib-endpoint could not answer within the timeout: lower bounds only
+    timeouts = [n for n in tier.get("query_names", [])
+                if (rdfe.get(n) or {}).get("error") and n in cg]
+    return {
+        "per_query": per_query,
+        "geomean_cg_over_ox": geomean(cg_ox),
+        "geomean_rdfe_over_cg": geomean(rdfe_cg),
+        "overhead_ok": f"{sum(overhead_ok)}/{len(overhead_ok)}" if overhead_ok else None,
+        "slowest_query": slowest,
+        "slowest_rdfe_over_cg": per_query.get(slowest, {}).get("rdfe_over_cg") if slowest
+        else None,
+        "rdfe_unanswered": timeouts,
+    }
+
+
+def targets(tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target, met / missed / n/a, judged on the largest tier that measured it."""
+    out = []
+    big = tiers[-1] if tiers else {}
+    small = tiers[0] if tiers else {}
+
+    def verdict(name: str, ok: bool | None, figure: str) -> None:
+        desc = dict(TARGETS)[name]
+        out.append({"target": name, "description": desc,
+                    "status": "n/a" if ok is None else "met" if ok else "missed",
+                    "figure": figure})
+
+    a = big.get("analysis", {})
+    verdict("endpoint_overhead",
+            None if not a.get("overhead_ok") else
+            a["overhead_ok"].split("/")[0] == a["overhead_ok"].split("/")[1],
+            f"{a.get('overhead_ok')} queries within; geomean coopgraph/pyoxigraph "
+            f"{fnum(a.get('geomean_cg_over_ox'))}×")
+    g = a.get("geomean_rdfe_over_cg")
+    verdict("vs_rdflib_endpoint_geomean", None if g is None else g >= 25,
+            f"{fnum(g)}× (queries both answered)")
+    s = a.get("slowest_rdfe_over_cg")
+    verdict("vs_rdflib_endpoint_slowest", None if s is None else s >= 100,
+            f"{fnum(s)}× on {a.get('slowest_query')}")
+    rate = (big.get("load", {}).get("coopgraph") or {}).get("rate")
+    verdict("load_rate", None if rate is None else rate >= 300_000,
+            f"{fnum(rate, 0)} triples/s")
+    rss = big.get("server", {}).get("rss_after_load_mb")
+    verdict("rss", None if rss is None else rss <= 1024,
+            f"{fnum(rss, 0)} MiB at {big.get('store_quads')} quads")
+    e_small = value((small.get("validation") or {}).get("entry"))
+    e_big = value((big.get("validation") or {}).get("entry"))
+    verdict("entry_validation", None if e_big is None else e_big <= 0.005,
+            f"{fmt_ms(e_small)} at {small.get('orgs')} orgs, {fmt_ms(e_big)} at "
+            f"{big.get('orgs')} orgs")
+    full = (big.get("validation") or {}).get("full") or {}
+    verdict("full_validation",
+            None if not full else (full.get("seconds") is not None and full["seconds"] <= 60),
+            f"{fnum(full.get('seconds'))} s" if full.get("seconds") is not None
+            else str(full.get("error")))
+    inc = value((big.get("reasoning") or {}).get("incremental"))
+    verdict("incremental_inference", None if inc is None else inc <= 0.050, fmt_ms(inc))
+    mat = ((big.get("reasoning") or {}).get("full") or {}).get("seconds")
+    verdict("full_materialisation", None if mat is None else mat <= 60, f"{fnum(mat)} s")
+    st = value((big.get("server") or {}).get("start_s"))
+    verdict("server_start", None if st is None else st <= 2, f"{fnum(st, 2)} s")
+    t1 = ((big.get("throughput") or {}).get("1") or {}).get("qps")
+    t8 = ((big.get("throughput") or {}).get("8") or {}).get("qps")
+    verdict("throughput", None if not (t1 and t8) else t8 >= 1.6 * t1,
+            f"{fnum(t8 / t1 if t1 and t8 else None, 2)}× ({fnum(t1)} → {fnum(t8)} q/s)")
+    return out
+
+
+def fnum(x: float | None, digits: int = 1) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def render(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [f"coopgraph benchmarks — {m['date']} — {m['nproc']} × {m['cpu']}, "
+             f"{m['memory_mb']} MiB, Python {m['python']}, load average at start "
+             f"{m['loadavg_start']}",
+             "(* = fewer runs than asked, see JSON; other processes on the machine "
+             "make every figure indicative)", ""]
+    for tier in report["tiers"]:
+        n = tier.get("store_quads") or tier.get("generated_triples")
+        lines.append(f"## --orgs {tier['orgs']}: {tier.get('generated_triples')} generated "
+                     f"triples, {n} quads served (load average {tier.get('loadavg_start')} → "
+                     f"{tier.get('loadavg_end')})")
+        load = tier["load"]
+        lines.append("load (triples/s): " + ", ".join(
+            f"{k} {fnum((load.get(k) or {}).get('rate'), 0)}"
+            if (load.get(k) or {}).get("rate") else f"{k} n/a"
+            for k in ("coopgraph", "pyoxigraph", "rdflib")))
+        qs = tier["queries"]
+        a = tier.get("analysis", {})
+        header = (f"{'query':38} {'coopgraph HTTP':>15} {'p99':>9} {'pyoxigraph':>11} "
+                  f"{'p99':>9} {'rdflib':>10} {'rdflib-endpt':>13} {'cg/ox':>6} "
+                  f"{'rdfe/cg':>8}")
+        lines += ["", header, "-" * len(header)]
+        for name in tier.get("query_names", []):
+            r = a.get("per_query", {}).get(name, {})
+
+            def c(engine: str, key: str = "median_s", name: str = name,
+                  qs: dict[str, Any] = qs) -> str:
+                text = cell((qs.get(engine) or {}).get(name), key)
+                return text if len(text) < 14 else text[:12] + "…"
+
+            lines.append(
+                f"{name[:38]:38} {c('coopgraph'):>15} {c('coopgraph', 'p99_s'):>9} "
+                f"{c('pyoxigraph'):>11} {c('pyoxigraph', 'p99_s'):>9} {c('rdflib'):>10} "
+                f"{c('rdflib_endpoint'):>13} {fnum(r.get('cg_over_ox'), 2):>6} "
+                f"{fnum(r.get('rdfe_over_cg'), 0):>8}")
+        lines.append(f"geometric mean coopgraph/pyoxigraph {fnum(a.get('geomean_cg_over_ox'), 2)}"
+                     f"×, rdflib-endpoint/coopgraph {fnum(a.get('geomean_rdfe_over_cg'), 1)}×; "
+                     f"overhead target held on {a.get('overhead_ok')} queries")
+        t = tier["throughput"]
+        if t.get("1") and t.get("8"):
+            lines.append(f"throughput: 1 client {t['1']['qps']:.1f} q/s, 8 clients "
+                         f"{t['8']['qps']:.1f} q/s ({t['8']['qps'] / t['1']['qps']:.2f}×) on "
+                         f"{len(t.get('mix', []))} queries")
+        v = tier["validation"]
+        ent = v.get("entry") or {}
+        lines.append(f"validation: one entry median {cell(ent)} p99 {cell(ent, 'p99_s')} "
+                     f"({fnum(ent.get('entry_triples'), 0)} triples); add_entry median "
+                     f"{cell(v.get('add_entry'))}; full graph "
+                     + (f"{fnum((v.get('full') or {}).get('seconds'))} s"
+                        if (v.get("full") or {}).get("seconds") is not None
+                        else f"n/a ({(v.get('full') or {}).get('error')})"))
+        rs = tier["reasoning"]
+        inc = rs.get("incremental") or {}
+        lines.append(f"reasoning: full materialisation "
+                     f"{fnum((rs.get('full') or {}).get('seconds'))} s "
+                     f"({(rs.get('full') or {}).get('inferred')} inferred); incremental "
+                     f"refresh median {cell(inc)} p99 {cell(inc, 'p99_s')} "
+                     f"({fnum(inc.get('affected_nodes'), 0)} affected nodes)")
+        sv = tier["server"]
+        lines.append(f"server: ready in {cell(sv.get('start_s'))} (median of "
+                     f"{len((sv.get('start_s') or {}).get('all_s', []))}); RSS server+store "
+                     f"{fnum(sv.get('rss_idle_mb'), 0)} MiB idle, "
+                     f"{fnum(sv.get('rss_after_load_mb'), 0)} MiB after the runs; "
+                     f"rdflib-endpoint ready in {fnum(sv.get('rdflib_endpoint_start_s'))} s, "
+                     f"{fnum(sv.get('rdflib_endpoint_rss_mb'), 0)} MiB")
+        for section, reason in (tier.get("errors") or {}).items():
+            lines.append(f"{section}: n/a ({reason})")
+        lines.append("")
+    lines.append("## targets")
+    for t in report["targets"]:
+        lines.append(f"{t['status']:>6}  {t['description']}: {t['figure']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--orgs", default="1000,10000",
+                        help="comma-separated sizes (1000 ≈ 100k triples; default 1000,10000)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per measure")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/coopgraph-bench"))
+    parser.add_argument("--big", action="store_true",
+                        help=f"allow --orgs ≥ {BIG_ORGS} (≈5M+ triples; takes long)")
+    parser.add_argument("--query-budget", type=float, default=30.0,
+                        help="seconds per query and engine before fewer runs are made")
+    parser.add_argument("--query-timeout", type=float, default=60.0,
+                        help="a query slower than this is stopped and reported as a timeout")
+    parser.add_argument("--engine-budget", type=float, default=900.0,
+                        help="seconds for all queries of one in-process engine")
+    parser.add_argument("--validation-cap", type=float, default=300.0,
+                        help="stop full-graph validation after this many seconds")
+    parser.add_argument("--throughput-seconds", type=float, default=10.0)
+    parser.add_argument("--starts", type=int, default=3, help="server starts to time")
+    parser.add_argument("--peer-start-timeout", type=float, default=1200.0)
+    parser.add_argument("--rdflib-endpoint", default=DEFAULT_ENDPOINT_PEER,
+                        help="the rdflib-endpoint command (installed in a separate venv)")
+    parser.add_argument("--no-rdflib", action="store_true",
+                        help="skip rdflib and rdflib-endpoint (they dominate the run time)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.orgs.split(",") if s.strip()]
+    if any(s >= BIG_ORGS for s in sizes) and not args.big:
+        parser.error(f"--orgs ≥ {BIG_ORGS} needs --big")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv),
+                              "tiers": []}
+    for orgs in sizes:
+        tier = run_tier(orgs, args, args.workdir)
+        tier["analysis"] = analyse(tier)
+        report["tiers"].append(tier)
+        report["targets"] = targets(report["tiers"])
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    report["targets"] = targets(report["tiers"])
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""RemoteStore over a real Virtuoso (the ``virtuoso_url`` fixture): the project loads, the
+competency queries give the embedded store's answers, entry writes leave nothing behind,
+and errors map to the coopgraph tree.
+
+Answers are compared term by term after normalising what Virtuoso rewrites: numbers by
+value (``1.50`` comes back as ``1.5``), booleans (``1``/``true``), ``xsd:string`` vs
+plain literals, language-tag case, ``dateTime`` offsets (``+00:00`` → ``Z``); blank nodes
+match any blank node.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from coopgraph.entries import add_entry, remove_entry
+from coopgraph.errors import BadRequest, QuerySyntaxError, QueryTimeout, StoreError
+from coopgraph.load import load_project
+from coopgraph.settings import Settings
+from coopgraph.store import Store, open_store
+from coopgraph.store.base import Boolean, Changes, Dataset, Solutions, Triples
+from coopgraph.store.remote import RemoteStore
+from coopgraph.validate import Validator
+from coopgraph.vocab import CG, GRAPH, ID, INFERRED_GRAPH, PROVENANCE_GRAPH, XSD
+
+DATA = Path(__file__).parent / "data"
+HEADER = re.compile(r"^#\+\s*expect\s*:\s*(\w+)\s*$", re.MULTILINE)
+NUMERIC = {
+    XSD[n]
+    for n in (
+        "integer decimal float double int long short byte nonNegativeInteger "
+        "positiveInteger nonPositiveInteger negativeInteger unsignedInt unsignedLong"
+    ).split()
+}
+
+
+def checked_queries() -> list[tuple[Path, str]]:
+    """``(query file, "ordered" | "unordered")`` for every query with an expected answer."""
+    out = []
+    for path in sorted((Settings().queries_dir).rglob("*.rq")):
+        match = HEADER.search(path.read_text("utf-8"))
+        if match and match[1] in ("ordered", "unordered"):
+            out.append((path, match[1]))
+    return out
+
+
+def key(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> tuple[object, ...] | None:
+    """What a term must keep through Virtuoso to count as the same answer."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return ("iri", term.value)
+    if isinstance(term, ox.BlankNode):
+        return ("bnode",)
+    if term.language:
+        return ("lang", term.value, term.language.lower())
+    datatype = term.datatype.value
+    if datatype in NUMERIC:
+        try:
+            return ("number", Decimal(term.value.replace("INF", "Infinity")))
+        except InvalidOperation:
+            pass
+    if datatype == XSD.boolean:
+        return ("boolean", term.value in ("true", "1"))
+    if datatype == XSD.dateTime:
+        return ("dateTime", datetime.fromisoformat(term.value.replace("Z", "+00:00")))
+    return ("literal", term.value, datatype)
+
+
+def answer(result: object, mode: str) -> object:
+    """A comparable form of a query result."""
+    if isinstance(result, Boolean):
+        return bool(result)
+    if isinstance(result, Triples):
+        return Counter(tuple(key(t) for t in triple) for triple in result.triples)
+    assert isinstance(result, Solutions)
+    rows = [tuple(key(t) for t in row) for row in result.rows]
+    return rows if mode == "ordered" else Counter(rows)
+
+
+@pytest.fixture(scope="module")
+def remote(virtuoso_url: str, settings: Settings) -> Iterator[RemoteStore]:
+    """The project loaded and reasoned into Virtuoso, through the Store protocol only."""
+    store = RemoteStore(virtuoso_url, timeout=20.0)
+    summary = load_project(store, settings)
+    assert summary.inferred > 0
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def explicit(remote: RemoteStore, virtuoso_url: str) -> RemoteStore:
+    """The same server, with the default graph built from listed graphs (any server)."""
+    return RemoteStore(virtuoso_url, default_graph="explicit")
+
+
+def test_open_store_routes_sparql_http_urls(virtuoso_url: str) -> None:
+    store = open_store("sparql+" + virtuoso_url, update_url=virtuoso_url)
+    assert isinstance(store, RemoteStore)
+    assert isinstance(store, Store)
+    assert store.dialect == "virtuoso"
+    assert store.default_graph == "server"
+    assert store.graph_store_url is not None
+    assert store.graph_store_url.endswith("/sparql-graph-crud")
+
+
+def test_load_gives_the_embedded_graphs(remote: RemoteStore, project_store: Store) -> None:
+    """Same named graphs with the same sizes, inferred graph included; no system graph."""
+    assert remote.graph_sizes() == project_store.graph_sizes()
+
+
+def test_second_load_reloads_nothing(remote: RemoteStore, settings: Settings) -> None:
+    """The provenance digests written through Virtuoso are read back."""
+    summary = load_project(remote, settings)
+    assert summary.loaded == []
+    assert summary.unchanged
+
+
+def test_shapes_graph_round_trips_blank_nodes(
+    remote: RemoteStore, project_store: Store
+) -> None:
+    shapes = GRAPH.shapes
+
+    def shape(store: Store) -> Counter[tuple[object, ...]]:
+        return Counter(tuple(key(t) for t in q.triple) for q in store.quads(shapes))
+
+    remote_quads = list(remote.quads(shapes))
+    assert any(isinstance(q.subject, ox.BlankNode) for q in remote_quads)
+    assert shape(remote) == shape(project_store)
+
+
+@pytest.mark.parametrize("mode_store", ["remote", "explicit"])
+@pytest.mark.parametrize(
+    ("path", "expect"), checked_queries(), ids=lambda v: v.stem if isinstance(v, Path) else v
+)
+def test_competency_queries_match_embedded(
+    path: Path,
+    expect: str,
+    mode_store: str,
+    project_store: Store,
+    request: pytest.FixtureRequest,
+) -> None:
+    store: RemoteStore = request.getfixturevalue(mode_store)
+    text = path.read_text("utf-8")
+    embedded = project_store.query(text)
+    assert answer(embedded, expect), f"{path.name}: empty on the embedded store"
+    assert answer(store.query(text), expect) == answer(embedded, expect)
+
+
+def test_there_are_competency_queries_to_compare() -> None:
+    assert len(checked_queries()) >= 5
+
+
+def test_offers_in_morocco_through_within(remote: RemoteStore) -> None:
+    """Duty stations are cities; Morocco is reached through cg:within (inferred closure)."""
+    result = remote.query(
+        f"SELECT DISTINCT ?offer WHERE {{ ?offer <{CG.dutyStation}> ?city . "
+        f"?city <{CG.within}> ?country }}",
+        bindings={"country": ox.NamedNode(ID["place/morocco"])},
+    )
+    assert isinstance(result, Solutions)
+    offers = {t.value for t in result.values("offer") if t is not None}
+    assert ID["offer/000-lille-oujda"] in offers
+    assert ID["offer/001-brulocalis-maroc"] in offers
+
+
+def test_lille_oujda_partnership_year(remote: RemoteStore) -> None:
+    result = remote.query(
+        f"SELECT ?year WHERE {{ ?p <{CG.signedYear}> ?year }}",
+        bindings={"p": ox.NamedNode(ID["partnership/lille-oujda"])},
+    )
+    assert isinstance(result, Solutions)
+    assert result.values("year") == [ox.Literal("2005", datatype=ox.NamedNode(XSD.gYear))]
+
+
+def test_default_graph_modes(
+    remote: RemoteStore, explicit: RemoteStore, project_store: Store
+) -> None:
+    """Virtuoso's own default graph adds its system graphs; "explicit" mode does not."""
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
+    def n(store: Store) -> int:
+        result = store.query(count)
+        assert isinstance(result, Solutions)
+        return int(result.rows[0][0].value)  # type: ignore[union-attr]
+
+    total = sum(project_store.graph_sizes().values())
+    assert n(project_store) == total
+    assert n(explicit) == total
+    assert n(remote) > total
+
+
+def test_query_dataset_limit_and_bindings(remote: RemoteStore) -> None:
+    seed = GRAPH["seed/000"]
+    only_seed = Dataset(default_graphs=(seed,))
+    result = remote.query("SELECT ?s WHERE { ?s a ?c }", dataset=only_seed, limit=3)
+    assert isinstance(result, Solutions)
+    assert len(result) == 3 and result.truncated
+    lille = ox.NamedNode(ID["org/ville-de-lille"])
+    ask = remote.query("ASK { ?s ?p ?o }", dataset=only_seed, bindings={"s": lille})
+    assert isinstance(ask, Boolean) and ask
+    nothing = remote.query("ASK { ?s ?p ?o }", dataset=Dataset(default_graphs=()))
+    assert isinstance(nothing, Boolean) and not nothing
+    graph = remote.query(
+        "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }",
+        bindings={"g": ox.NamedNode(seed)},
+    )
+    assert isinstance(graph, Triples)
+    assert len(graph) == remote.graph_sizes()[seed]
+
+
+def test_blank_node_bindings_are_refused(remote: RemoteStore) -> None:
+    with pytest.raises(BadRequest, match="blank node"):
+        remote.query("ASK { ?s ?p ?o }", bindings={"s": ox.BlankNode()})
+
+
+def test_syntax_error_carries_the_server_message(remote: RemoteStore) -> None:
+    with pytest.raises(QuerySyntaxError) as info:
+        remote.query("SELEC ?s WHERE { ?s ?p ?o }")
+    assert "SP030" in info.value.message
+    assert "SPARQL query:" not in info.value.message  # the echoed query is cut
+
+
+def test_long_query_with_small_timeout(remote: RemoteStore) -> None:
+    """A cross product far too big for 1 s: Virtuoso's partial answer becomes an error."""
+    with pytest.raises(QueryTimeout):
+        remote.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", timeout=1.0
+        )
+
+
+def test_unreachable_server_is_a_store_error() -> None:
+    from virtuoso import free_port
+
+    store = RemoteStore(f"http://127.0.0.1:{free_port()}/sparql", dialect="generic")
+    with pytest.raises(StoreError, match="cannot reach"):
+        store.query("ASK {}")
+
+
+def test_failed_write_is_a_store_error(remote: RemoteStore) -> None:
+    sizes = remote.graph_sizes()
+    with pytest.raises(StoreError, match="refused"):
+        remote.apply(Changes(then=[f"CREATE GRAPH <{GRAPH['seed/000']}>"]))
+    assert remote.graph_sizes() == sizes
+
+
+def test_add_and_remove_an_entry_leave_nothing_behind(remote: RemoteStore) -> None:
+    """entries.add_entry / remove_entry (parse, validate with the shapes read from
+    Virtuoso, one Changes each, incremental inferences) restore every graph except the
+    provenance log, which gains the two activities."""
+    before = {g: n for g, n in remote.graph_sizes().items() if g != PROVENANCE_GRAPH}
+    inferred = set(remote.quads(INFERRED_GRAPH))
+    validator = Validator(remote)
+    data = (DATA / "valid" / "new-partnership.ttl").read_bytes()
+    added = add_entry(
+        remote, data, "turtle", graph="test-remote", agent="alice", source="test",
+        validator=validator,
+    )
+    graph = added.graph
+    sizes = remote.graph_sizes()
+    assert sizes[graph] == added.triples > 0
+    assert sizes[INFERRED_GRAPH] > before[INFERRED_GRAPH]  # the entry's inferences
+
+    remove_entry(remote, graph, agent="alice", source="test")
+    after = {g: n for g, n in remote.graph_sizes().items() if g != PROVENANCE_GRAPH}
+    assert after == before
+    assert set(remote.quads(INFERRED_GRAPH)) == inferred
+    subject = ox.NamedNode(ID["partnership/test-france-volontaires-so-cooperation-volontariat"])
+    left = remote.query(
+        "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"s": subject}
+    )
+    assert isinstance(left, Solutions)
+    assert left.rows == []
+
+
+def test_apply_delete_data_and_bulk_load(remote: RemoteStore) -> None:
+    """bulk_load (Graph Store Protocol) then apply(delete=…) of the same quads, blank
+    nodes included (Virtuoso names them ``<nodeID://…>``)."""
+    g = ox.NamedNode(GRAPH["entry/test-bulk"])
+    b = ox.BlankNode()
+    decimal = ox.NamedNode(XSD.decimal)
+    s = ox.NamedNode(ID["org/test-bulk"])
+    quads = [
+        ox.Quad(s, ox.NamedNode(CG.partnerOf), b, g),
+        ox.Quad(b, ox.NamedNode(CG.note), ox.Literal("été « 2025 »\nligne 2", language="fr"), g),
+        ox.Quad(s, ox.NamedNode(CG.amount), ox.Literal("480.50", datatype=decimal), g),
+    ]
+    remote.bulk_load(quads)
+    stored = list(remote.quads(g.value))
+    assert Counter(tuple(key(t) for t in q.triple) for q in stored) == Counter(
+        tuple(key(t) for t in q.triple) for q in quads
+    )
+    remote.apply(Changes(delete=stored))
+    assert g.value not in remote.graph_sizes()
