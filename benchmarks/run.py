@@ -61,7 +61,19 @@ from coopgraph.settings import PROJECT_ROOT, Settings
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ENDPOINT_PEER = "/tmp/bench-venv/bin/rdflib-endpoint"
+PEER_PATH = "/"  # `rdflib-endpoint serve` answers SPARQL at the root
 BIG_ORGS = 50_000  # 5M triples and more only with --big
+#: build: generate + coopgraph load + materialise; entries: one-entry validation,
+#: incremental reasoning, add_entry; fullval: whole-graph validation; oxigraph, rdflib:
+#: load + in-process queries; serve: coopgraph serve (start, queries, throughput, RSS);
+#: peer: rdflib-endpoint over HTTP
+PARTS = ("build", "entries", "fullval", "oxigraph", "rdflib", "serve", "peer")
+PART_ERRORS = {
+    "build": ("coopgraph store", "dump"),
+    "entries": ("entries", "validation.entry", "reasoning.incremental", "validation.add_entry"),
+    "fullval": ("full validation",), "oxigraph": ("pyoxigraph",), "rdflib": ("rdflib",),
+    "serve": ("coopgraph serve",), "peer": ("rdflib-endpoint",),
+}
 
 #: target name → (description, how to read it)
 TARGETS = [
@@ -109,7 +121,21 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in f)
 
 
-def build_coopgraph_store(tier: dict[str, Any], store_dir: Path, data: Path) -> None:
+def snapshot_project(home: Path) -> Path:
+    """Copy ontology/, shapes/, data/ and queries/ to ``home`` and write a settings file
+    pointing there, so files other people edit during a run change nothing: the store,
+    the dump, the queries and ``coopgraph serve`` (which reloads changed files at start)
+    all see the same project."""
+    shutil.rmtree(home, ignore_errors=True)
+    for name in ("ontology", "shapes", "data", "queries"):
+        shutil.copytree(PROJECT_ROOT / name, home / name)
+    config = home / "coopgraph.toml"
+    config.write_text(f'[coopgraph]\nhome = "{home}"\n', encoding="utf-8")
+    return config
+
+
+def build_coopgraph_store(tier: dict[str, Any], store_dir: Path, data: Path,
+                          home: Path) -> None:
     """Project files, then the generated data (timed), then full materialisation (timed)."""
     from coopgraph.load import load_project
     from coopgraph.parse import parse_file
@@ -119,7 +145,7 @@ def build_coopgraph_store(tier: dict[str, Any], store_dir: Path, data: Path) -> 
     shutil.rmtree(store_dir, ignore_errors=True)
     store = EmbeddedStore(store_dir)
     try:
-        load_project(store, Settings(store=str(store_dir)), reason=False)
+        load_project(store, Settings(store=str(store_dir), home=home), reason=False)
         start = time.perf_counter()
         quads = parse_file(data)
         parsed = time.perf_counter()
@@ -316,19 +342,26 @@ def run_queries_inprocess(
 
 
 def run_queries_http(name: str, port: int, queries: list[Query], *, runs: int, budget: float,
-                     timeout: float, skip: dict[str, str] | None = None) -> dict[str, Any]:
+                     timeout: float, skip: dict[str, str] | None = None,
+                     path: str = "/sparql",
+                     restart: Callable[[], int] | None = None) -> dict[str, Any]:
+    """Time each query over HTTP. A server still busy after a client timeout would make
+    every later query time out too, so ``restart`` (when given) replaces it first."""
     results: dict[str, Any] = {}
-    client = HttpClient(port, timeout=timeout)
+    client = HttpClient(port, path=path, timeout=timeout)
     for q in queries:
         if skip and q.name in skip:
             results[q.name] = na(skip[q.name])
             continue
-        samples = measure(lambda q=q: client.query(q.text, q.accept), runs=runs, budget=budget,
-                          timeout=timeout)
+        samples = measure(lambda q=q, c=client: c.query(q.text, q.accept), runs=runs,
+                          budget=budget, timeout=timeout)
         results[q.name] = samples.to_dict()
         log(f"{name} {q.name}: {fmt_ms(samples.median)} {samples.error or ''}")
         if samples.error and "timed out" in samples.error:
             client.close()
+            if restart is not None:
+                log(f"{name}: restarting the server after a timeout")
+                client = HttpClient(restart(), path=path, timeout=timeout)
     client.close()
     return results
 
@@ -336,10 +369,11 @@ def run_queries_http(name: str, port: int, queries: list[Query], *, runs: int, b
 # -- servers -------------------------------------------------------------------------------
 
 
-def start_coopgraph(store_dir: Path, logfile: Path) -> tuple[subprocess.Popen[Any], int, float]:
+def start_coopgraph(store_dir: Path, config: Path,
+                    logfile: Path) -> tuple[subprocess.Popen[Any], int, float]:
     port = free_port()
     cmd = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store_dir),
-           "--port", str(port)]
+           "--port", str(port), "--config", str(config)]
     out = logfile.open("ab")
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -367,7 +401,7 @@ def start_rdflib_endpoint(binary: str, data: Path, logfile: Path,
     proc = subprocess.Popen([binary, "serve", str(data), "--host", "127.0.0.1", "--port",
                              str(port)], stdout=out, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL)
-    client = HttpClient(port, timeout=30)
+    client = HttpClient(port, path=PEER_PATH, timeout=30)
     try:
         wait_until(lambda: bool(client.query("ASK {}", "application/sparql-results+json")),
                    timeout, proc)
@@ -415,28 +449,42 @@ def throughput(port: int, queries: list[Query], clients: int, seconds: float) ->
 def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     tier: dict[str, Any] = {"orgs": orgs, "load": {}, "reasoning": {}, "validation": {},
                             "queries": {}, "throughput": {}, "server": {},
-                            "loadavg_start": loadavg()}
-    queries = gallery(PROJECT_ROOT / "queries")
-    tier["query_names"] = [q.name for q in queries]
+                            "loadavg_start": loadavg(), "parts": sorted(args.parts)}
+    home = work / f"home-{orgs}"
+    config = home / "coopgraph.toml"
     data = work / f"gen-{orgs}-s{args.seed}.nq"
-    log(f"== tier --orgs {orgs}: generating {data}")
-    with data.open("w", encoding="utf-8") as out:
-        tier["generated_triples"] = generate.write(out, orgs, args.seed, False)
     store_dir = work / f"coopgraph-{orgs}"
     dump = work / f"full-{orgs}.nq"
     log_dir = work / "logs"
     log_dir.mkdir(exist_ok=True)
+    parts = args.parts
 
-    guarded(tier, "coopgraph store", lambda: build_coopgraph_store(tier, store_dir, data))
-    if "coopgraph" not in tier["load"]:
+    if "build" in parts:
+        snapshot_project(home)
+        log(f"== tier --orgs {orgs}: generating {data}")
+        with data.open("w", encoding="utf-8") as out:
+            tier["generated_triples"] = generate.write(out, orgs, args.seed, False)
+        guarded(tier, "coopgraph store",
+                lambda: build_coopgraph_store(tier, store_dir, data, home))
+        if "coopgraph" not in tier["load"]:
+            return tier
+    elif not (store_dir.exists() and config.exists()):
+        tier.setdefault("errors", {})["coopgraph store"] = f"{store_dir} missing: run --parts build"
         return tier
-    guarded(tier, "entries", lambda: entry_benchmarks(tier, store_dir, orgs, args.seed,
-                                                      args.runs))
-    guarded(tier, "full validation",
-            lambda: full_validation(tier, store_dir, args.validation_cap))
-    n_quads = guarded(tier, "dump", lambda: dump_store(store_dir, dump))
+    queries = gallery(home / "queries")
+    tier["query_names"] = [q.name for q in queries]
+    if "entries" in parts:
+        guarded(tier, "entries", lambda: entry_benchmarks(tier, store_dir, orgs, args.seed,
+                                                          args.runs))
+    if "fullval" in parts:
+        guarded(tier, "full validation",
+                lambda: full_validation(tier, store_dir, args.validation_cap))
+    if "build" in parts or "entries" in parts or not dump.exists():
+        n_quads = guarded(tier, "dump", lambda: dump_store(store_dir, dump))
+        log(f"dumped {n_quads} quads to {dump}")
+    else:
+        n_quads = count_lines(dump)
     tier["store_quads"] = n_quads
-    log(f"dumped {n_quads} quads to {dump}")
 
     # pyoxigraph: on-disk bulk load of the dump (same storage as coopgraph), then queries
     def pyoxigraph_part() -> None:
@@ -456,7 +504,7 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             interruptible=False, total_budget=args.engine_budget)
         store.flush()
 
-    if n_quads:
+    if n_quads and "oxigraph" in parts:
         guarded(tier, "pyoxigraph", pyoxigraph_part)
         gc.collect()
         shutil.rmtree(work / f"pyoxigraph-{orgs}", ignore_errors=True)
@@ -477,7 +525,7 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             budget=args.query_budget, timeout=args.query_timeout, interruptible=True,
             total_budget=args.engine_budget)
 
-    if n_quads and not args.no_rdflib:
+    if n_quads and "rdflib" in parts:
         guarded(tier, "rdflib", rdflib_part)
         gc.collect()
 
@@ -486,7 +534,8 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         starts = []
         proc = None
         for i in range(args.starts):
-            proc, port, seconds = start_coopgraph(store_dir, log_dir / f"coopgraph-{orgs}.log")
+            proc, port, seconds = start_coopgraph(store_dir, config,
+                                                  log_dir / f"coopgraph-{orgs}.log")
             starts.append(seconds)
             log(f"coopgraph serve ready in {seconds:.2f} s")
             if i < args.starts - 1:
@@ -512,16 +561,25 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         finally:
             stop(proc)
 
-    guarded(tier, "coopgraph serve", coopgraph_part)
+    if "serve" in parts:
+        guarded(tier, "coopgraph serve", coopgraph_part)
 
     # rdflib-endpoint over HTTP: queries rdflib in-process could not finish are skipped
     def endpoint_part() -> None:
-        proc, port, seconds = start_rdflib_endpoint(
-            args.rdflib_endpoint, dump, log_dir / f"rdflib-endpoint-{orgs}.log",
-            args.peer_start_timeout)
+        logfile = log_dir / f"rdflib-endpoint-{orgs}.log"
+        proc, port, seconds = start_rdflib_endpoint(args.rdflib_endpoint, dump, logfile,
+                                                    args.peer_start_timeout)
         log(f"rdflib-endpoint ready in {seconds:.1f} s")
         tier["server"]["rdflib_endpoint_start_s"] = seconds
         tier["server"]["rdflib_endpoint_rss_mb"] = tree_rss_mb(proc.pid)
+        current = [proc]
+
+        def restart() -> int:
+            stop(current[0])
+            current[0], new_port, _ = start_rdflib_endpoint(
+                args.rdflib_endpoint, dump, logfile, args.peer_start_timeout)
+            return new_port
+
         skip = {}
         for name, r in tier["queries"].get("rdflib", {}).items():
             if r.get("error") and "timeout" in r["error"]:
@@ -529,11 +587,11 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         try:
             tier["queries"]["rdflib_endpoint"] = run_queries_http(
                 "rdflib-endpoint", port, queries, runs=args.runs, budget=args.query_budget,
-                timeout=args.query_timeout, skip=skip)
+                timeout=args.query_timeout, skip=skip, path=PEER_PATH, restart=restart)
         finally:
-            stop(proc)
+            stop(current[0])
 
-    if n_quads and not args.no_rdflib:
+    if n_quads and "peer" in parts:
         guarded(tier, "rdflib-endpoint", endpoint_part)
     tier["loadavg_end"] = loadavg()
     return tier
@@ -736,6 +794,47 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """``old`` updated with what ``new`` measured (one level deep in each section)."""
+    out = dict(old)
+    errors = dict(old.get("errors") or {})
+    for part in new.get("parts", []):  # a part run again clears its old errors
+        errors = {k: v for k, v in errors.items() if k not in PART_ERRORS[part]}
+    errors.update(new.get("errors") or {})
+    for key, val in new.items():
+        if isinstance(val, dict) and isinstance(old.get(key), dict) and key != "errors":
+            out[key] = {**old[key], **val}
+        elif key not in ("errors",):
+            if val is not None or key not in old:
+                out[key] = val
+    out["parts"] = sorted(set(old.get("parts", [])) | set(new.get("parts", [])))
+    out["errors"] = errors
+    return out
+
+
+def render_files(paths: list[Path], out: Path | None) -> int:
+    """Merge result files tier by tier, recompute ratios and verdicts, print the table."""
+    report: dict[str, Any] = {"machine": machine(), "commands": [], "tiers": []}
+    for path in paths:
+        previous = json.loads(path.read_text())
+        report["machine"] = previous.get("machine", report["machine"])
+        report["commands"] += previous.get("commands", [])
+        for tier in previous.get("tiers", []):
+            old = next((t for t in report["tiers"] if t["orgs"] == tier["orgs"]), None)
+            if old is not None:
+                report["tiers"].remove(old)
+                tier = merge(old, tier)
+            report["tiers"].append(tier)
+    report["tiers"].sort(key=lambda t: t["orgs"])
+    for tier in report["tiers"]:
+        tier["analysis"] = analyse(tier)
+    report["targets"] = targets(report["tiers"])
+    if out:
+        out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(render(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orgs", default="1000,10000",
@@ -746,11 +845,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/coopgraph-bench"))
     parser.add_argument("--big", action="store_true",
                         help=f"allow --orgs ≥ {BIG_ORGS} (≈5M+ triples; takes long)")
-    parser.add_argument("--query-budget", type=float, default=30.0,
+    parser.add_argument("--query-budget", type=float, default=10.0,
                         help="seconds per query and engine before fewer runs are made")
     parser.add_argument("--query-timeout", type=float, default=60.0,
                         help="a query slower than this is stopped and reported as a timeout")
-    parser.add_argument("--engine-budget", type=float, default=900.0,
+    parser.add_argument("--engine-budget", type=float, default=600.0,
                         help="seconds for all queries of one in-process engine")
     parser.add_argument("--validation-cap", type=float, default=300.0,
                         help="stop full-graph validation after this many seconds")
@@ -759,19 +858,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--peer-start-timeout", type=float, default=1200.0)
     parser.add_argument("--rdflib-endpoint", default=DEFAULT_ENDPOINT_PEER,
                         help="the rdflib-endpoint command (installed in a separate venv)")
-    parser.add_argument("--no-rdflib", action="store_true",
-                        help="skip rdflib and rdflib-endpoint (they dominate the run time)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help="comma-separated subset of " + ",".join(PARTS) + " (default: all); "
+                        "parts other than build reuse the store and dump in --workdir")
+    parser.add_argument("--merge", action="store_true",
+                        help="update the --json file instead of replacing it (keeps figures "
+                        "of parts not run now)")
+    parser.add_argument("--render", type=Path, nargs="+", metavar="JSON",
+                        help="run nothing: merge these result files (later ones win), print "
+                        "the table and write --json")
     args = parser.parse_args(argv)
+    if args.render:
+        return render_files(args.render, args.json)
+    args.parts = {p.strip() for p in args.parts.split(",") if p.strip()}
+    unknown = args.parts - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     sizes = [int(s) for s in args.orgs.split(",") if s.strip()]
     if any(s >= BIG_ORGS for s in sizes) and not args.big:
         parser.error(f"--orgs ≥ {BIG_ORGS} needs --big")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv),
+    report: dict[str, Any] = {"machine": machine(), "commands": [" ".join(sys.argv)],
                               "tiers": []}
+    if args.merge and args.json and args.json.exists():
+        previous = json.loads(args.json.read_text())
+        report["tiers"] = previous.get("tiers", [])
+        report["commands"] = previous.get("commands", []) + report["commands"]
+        report["machine_earlier"] = previous.get("machine")
     for orgs in sizes:
         tier = run_tier(orgs, args, args.workdir)
+        old = next((t for t in report["tiers"] if t["orgs"] == orgs), None)
+        if old is not None:
+            tier = merge(old, tier)
+            report["tiers"].remove(old)
         tier["analysis"] = analyse(tier)
         report["tiers"].append(tier)
+        report["tiers"].sort(key=lambda t: t["orgs"])
         report["targets"] = targets(report["tiers"])
         if args.json:
             args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))

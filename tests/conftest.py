@@ -60,3 +60,85 @@ def virtuoso_url() -> Iterator[str]:
         pytest.fail(INSTALL_HINT)
     with Virtuoso() as server:
         yield server.url
+
+
+def store_fingerprint(store: Store) -> tuple[int, str]:
+    """(quad count, sha256 of the sorted N-Quads lines): equal before and after a write
+    means the store is quad-for-quad unchanged."""
+    import hashlib
+
+    lines = sorted(str(q) + " ." for q in store.quads())
+    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+# --- web app fixtures (issue "The SPARQL endpoint") -----------------------------------
+
+#: Result cap used by the web tests: small enough that "every triple" is truncated.
+WEB_RESULT_LIMIT = 1000
+
+
+@pytest.fixture(scope="session")
+def web_settings(settings: Settings) -> Settings:
+    """The test settings with a small result cap."""
+    return settings.replace(result_limit=WEB_RESULT_LIMIT)
+
+
+@pytest.fixture
+def app(web_settings: Settings, project_store: Store):  # type: ignore[no-untyped-def]
+    """The Flask app on the session's project store (fresh counters for each test)."""
+    from coopgraph.web import create_app
+
+    return create_app(web_settings, store=project_store)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:PORT/``) of ``coopgraph serve --port 0`` on a temporary
+    disk store, started once per session, polled until /healthz answers, stopped at the end."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    store_dir = tmp_path_factory.mktemp("live-store")
+    log_path = tmp_path_factory.mktemp("live-log") / "serve.err"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
+    env.update(COOPGRAPH_RESULT_LIMIT=str(WEB_RESULT_LIMIT), COOPGRAPH_QUERY_TIMEOUT="20")
+    command = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store_dir),
+               "--port", "0", "--host", "127.0.0.1"]
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
+    try:
+        url = None
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            match = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", log_path.read_text())
+            if match:
+                url = match.group(1)
+                try:
+                    with urllib.request.urlopen(url + "healthz", timeout=5) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"coopgraph serve did not start:\n{log_path.read_text()[-3000:]}")
+        assert url is not None
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

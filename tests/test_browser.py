@@ -89,6 +89,12 @@ def wait_for_attribute(driver: Any, element_id: str, attribute: str) -> Any:
     return element
 
 
+def open_page(driver: Any, url: str) -> None:
+    """Load ``url`` after draining the console log, so js_errors sees this page only."""
+    driver.get_log("browser")
+    driver.get(url)
+
+
 def js_errors(driver: Any) -> list[str]:
     """Console errors other than a missing favicon."""
     return [
@@ -102,7 +108,7 @@ def test_network_page_draws_every_node(browser, live_url, project_store) -> None
     from selenium.webdriver.common.by import By
 
     graph = network.build_graph(project_store)
-    browser.get(live_url + "/network")
+    open_page(browser, live_url + "/network")
     svg = wait_for_attribute(browser, "network", "data-drawn-nodes")
     circles = browser.find_elements(By.CSS_SELECTOR, "#network circle.node")
     assert len(circles) == int(svg.get_attribute("data-drawn-nodes")) == graph.number_of_nodes()
@@ -115,7 +121,7 @@ def test_network_page_draws_every_node(browser, live_url, project_store) -> None
 def test_network_filter_hides_a_tie_type(browser, live_url, project_store) -> None:
     from selenium.webdriver.common.by import By
 
-    browser.get(live_url + "/network")
+    open_page(browser, live_url + "/network")
     svg = wait_for_attribute(browser, "network", "data-drawn-nodes")
     before = int(svg.get_attribute("data-visible-links"))
     lines = browser.find_elements(By.CSS_SELECTOR, "#network line.link[data-type=funding]")
@@ -130,7 +136,7 @@ def test_network_click_opens_the_entity_page(browser, live_url) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(live_url + "/network")
+    open_page(browser, live_url + "/network")
     wait_for_attribute(browser, "network", "data-drawn-nodes")
     lille = browser.find_element(
         By.CSS_SELECTOR, '#network circle.node[data-iri$="/org/ville-de-lille"]'
@@ -144,7 +150,7 @@ def test_network_as_of_draws_fewer_ties(browser, live_url, project_store) -> Non
     from datetime import date
 
     old = network.build_graph(project_store, as_of=date(2006, 1, 1))
-    browser.get(live_url + "/network?asOf=2006-01-01")
+    open_page(browser, live_url + "/network?asOf=2006-01-01")
     svg = wait_for_attribute(browser, "network", "data-drawn-nodes")
     assert int(svg.get_attribute("data-drawn-ties")) == old.number_of_edges()
 
@@ -157,7 +163,7 @@ def test_map_page_draws_markers_lines_and_offers(browser, live_url, project_stor
     from selenium.webdriver.common.by import By
 
     graph = network.build_graph(project_store)
-    browser.get(live_url + "/map")
+    open_page(browser, live_url + "/map")
     svg = wait_for_attribute(browser, "map", "data-markers")
     markers = browser.find_elements(By.CSS_SELECTOR, "#map circle.marker")
     assert len(markers) == int(svg.get_attribute("data-markers"))
@@ -175,18 +181,30 @@ def test_map_page_draws_markers_lines_and_offers(browser, live_url, project_stor
 
 
 def test_query_page_runs_a_gallery_example(browser, live_url) -> None:
-    """The query page (web engineer's) runs its first gallery example and shows rows."""
+    """The query page loads a gallery example with a known answer into the editor, runs
+    it, and shows as many rows as the example's expected table."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(live_url + "/")
-    examples = browser.find_elements(
-        By.CSS_SELECTOR, "[data-example], .gallery a, .gallery button, #gallery a, #gallery button"
+    open_page(browser, live_url + "/")
+    examples = [
+        li for li in browser.find_elements(By.CSS_SELECTOR, "#gallery li.cg-example")
+        if li.find_elements(By.CSS_SELECTOR, "details.cg-expected")
+    ]
+    assert examples, "the gallery has examples with an expected answer"
+    example = examples[0]
+    expected_rows = len(example.find_elements(By.CSS_SELECTOR, "details.cg-expected tbody tr"))
+    example.find_element(By.CSS_SELECTOR, "button.cg-load-example").click()
+    editor = browser.find_element(By.ID, "query")
+    query = example.find_element(By.CSS_SELECTOR, "button.cg-load-example").get_attribute(
+        "data-query"
     )
-    assert examples, "the query page shows a gallery of examples"
-    examples[0].click()
+    assert editor.get_property("value") == query
+    browser.find_element(By.ID, "run").click()
     WebDriverWait(browser, WAIT).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "table tbody tr, .results tr, #results tr")
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#results table")
+        or "error" in (d.find_element(By.ID, "status").text or "").lower()
     )
-    rows = browser.find_elements(By.CSS_SELECTOR, "table tbody tr, .results tr, #results tr")
-    assert len(rows) >= 1
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results table tbody tr")
+    assert len(rows) == expected_rows > 0
+    assert js_errors(browser) == []

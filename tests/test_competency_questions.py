@@ -9,8 +9,8 @@ expected rows: as lists for ``ordered``, as multisets for ``unordered``.
 Terms are compared by kind and value: IRIs by IRI; literals by lexical form, datatype and
 language tag (tag case-insensitively); numeric literals (any XSD numeric datatype) by
 numeric value, as SPARQL ``=`` does, so ``480``, ``480.0`` and ``"480"^^xsd:decimal`` are
-equal; blank nodes match any blank node. The header reader is private to this module until
-``coopgraph.queries`` offers a catalog.
+equal; blank nodes match any blank node. Headers and expected files are read with
+``coopgraph.queries`` (the catalog the web pages use), so both agree on what a header means.
 """
 
 from __future__ import annotations
@@ -24,14 +24,19 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from coopgraph.settings import PROJECT_ROOT
+from coopgraph.errors import ParseError
+from coopgraph.queries import EXPECT_VALUES, CatalogQuery, parse_query_text
+from coopgraph.settings import Settings
 from coopgraph.store import Store
 from coopgraph.store.base import Solutions
 
-QUERIES = Path(PROJECT_ROOT) / "queries"
-EXPECT_VALUES = {"ordered", "unordered", "none"}
-REQUIRED_KEYS = ("title@fr", "title@en", "description@fr", "description@en", "expect")
-HEADER_LINE = re.compile(r"^#\+\s*(?P<key>[^:\s]+)\s*:\s*(?P<value>.*?)\s*$")
+QUERIES = Settings().queries_dir
+REQUIRED_LOCALISED = (
+    ("title", "fr"),
+    ("title", "en"),
+    ("description", "fr"),
+    ("description", "en"),
+)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMERIC_TYPES = {
@@ -47,33 +52,28 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Key = tuple[str, ...] | tuple[str, Decimal] | None
 
 
-def read_header(path: Path) -> dict[str, str]:
-    """The ``#+ key: value`` lines at the top of a query file (blank lines allowed)."""
-    header: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        match = HEADER_LINE.match(line)
-        if match is None:
-            break
-        header[match["key"]] = match["value"]
-    return header
-
-
 def query_files() -> list[Path]:
     return sorted(QUERIES.rglob("*.rq"))
 
 
-def expected_path(query: Path) -> Path:
-    return query.with_name(query.stem + ".expected.tsv")
+def query_id(path: Path) -> str:
+    return path.relative_to(QUERIES).with_suffix("").as_posix()
+
+
+def catalog_entry(path: Path) -> CatalogQuery:
+    """:raises ParseError: a bad ``expect`` value."""
+    return parse_query_text(query_id(path), path.read_text(encoding="utf-8"), path)
+
+
+def declared_expect(path: Path) -> str:
+    try:
+        return catalog_entry(path).expect
+    except ParseError:
+        return "invalid"  # reported by test_query_header_is_complete
 
 
 def checked_queries() -> list[Path]:
-    return [q for q in query_files() if read_header(q).get("expect") in {"ordered", "unordered"}]
-
-
-def query_id(path: Path) -> str:
-    return str(path.relative_to(QUERIES).with_suffix(""))
+    return [q for q in query_files() if declared_expect(q) in {"ordered", "unordered"}]
 
 
 def term_key(term: Term | None) -> Key:
@@ -107,23 +107,19 @@ def render(variables: list[str], rows: list[tuple[Term | None, ...]]) -> list[st
     return lines
 
 
-def parse_expected(path: Path) -> tuple[list[str], list[tuple[Term | None, ...]]]:
-    with path.open("rb") as f:
-        results = ox.parse_query_results(f, format=ox.QueryResultsFormat.TSV)
-        assert isinstance(results, ox.QuerySolutions), f"{path.name}: not a SELECT result"
-        variables = [v.value for v in results.variables]
-        rows = [tuple(solution[v] for v in variables) for solution in results]
-    return variables, rows
-
-
 @pytest.mark.parametrize("query", checked_queries(), ids=query_id)
 def test_query_gives_expected_answer(project_store: Store, query: Path) -> None:
-    expect = read_header(query)["expect"]
-    expected_file = expected_path(query)
-    assert expected_file.is_file(), f"{query.name} says expect: {expect}; add {expected_file.name}"
-    want_vars, want_rows = parse_expected(expected_file)
+    entry = catalog_entry(query)
+    expect = entry.expect
+    expected_file = entry.expected_path
+    assert expected_file is not None and expected_file.is_file(), (
+        f"{query.name} says expect: {expect}; add {query.stem}.expected.tsv"
+    )
+    expected = entry.expected()
+    assert expected is not None
+    want_vars, want_rows = expected.variables, expected.rows
 
-    result = project_store.query(query.read_text(encoding="utf-8"))
+    result = project_store.query(entry.text)
     assert isinstance(result, Solutions), f"{query.name}: expected a SELECT query"
     got_vars, got_rows = result.variables, result.rows
 
@@ -161,12 +157,19 @@ def test_query_gives_expected_answer(project_store: Store, query: Path) -> None:
 
 @pytest.mark.parametrize("query", query_files(), ids=query_id)
 def test_query_header_is_complete(query: Path) -> None:
-    header = read_header(query)
-    missing = [key for key in REQUIRED_KEYS if not header.get(key)]
+    try:
+        entry = catalog_entry(query)
+    except ParseError as error:
+        pytest.fail(f"{query.name}: {error}", pytrace=False)
+    missing = [
+        f"{key}@{lang}"
+        for key, lang in REQUIRED_LOCALISED
+        if not entry.localised.get(key, {}).get(lang)
+    ]
+    if not entry.meta.get("expect"):
+        missing.append("expect")
     assert not missing, f"{query.name}: header lacks {', '.join(missing)}"
-    assert header["expect"] in EXPECT_VALUES, (
-        f"{query.name}: expect is {header['expect']!r}, not one of {sorted(EXPECT_VALUES)}"
-    )
+    assert entry.expect in EXPECT_VALUES, f"{query.name}: bad expect {entry.expect!r}"
 
 
 @pytest.mark.parametrize("query", query_files(), ids=query_id)
@@ -181,10 +184,14 @@ def test_query_is_valid_sparql(query: Path) -> None:
 @pytest.mark.parametrize("query", checked_queries(), ids=query_id)
 def test_ordered_answers_are_ordered(query: Path) -> None:
     """An ``ordered`` answer of several rows needs an ORDER BY to be deterministic."""
-    if read_header(query)["expect"] != "ordered" or not expected_path(query).is_file():
-        pytest.skip("not an ordered query with an expected answer")
-    _, rows = parse_expected(expected_path(query))
-    text = query.read_text(encoding="utf-8")
+    entry = catalog_entry(query)
+    if entry.expect != "ordered" or entry.expected_path is None:
+        pytest.skip("not an ordered query")
+    if not entry.expected_path.is_file():
+        pytest.skip("no expected answer (test_query_gives_expected_answer fails)")
+    expected = entry.expected()
+    rows = expected.rows if expected is not None else []
+    text = entry.body
     assert len(rows) <= 1 or re.search(r"\bORDER\s+BY\b", text, re.IGNORECASE), (
         f"{query.name}: expect: ordered with {len(rows)} rows but no ORDER BY"
     )
@@ -196,7 +203,7 @@ def test_every_expected_answer_has_its_query() -> None:
         query = tsv.with_name(tsv.name.removesuffix(".expected.tsv") + ".rq")
         if not query.is_file():
             orphans.append(f"{tsv.relative_to(QUERIES)}: no {query.name}")
-        elif read_header(query).get("expect") not in {"ordered", "unordered"}:
+        elif declared_expect(query) not in {"ordered", "unordered"}:
             orphans.append(f"{tsv.relative_to(QUERIES)}: {query.name} says expect: none")
     assert not orphans, "expected answers without a checked query:\n" + "\n".join(orphans)
 

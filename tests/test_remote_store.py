@@ -26,7 +26,13 @@ from coopgraph.load import load_project
 from coopgraph.settings import Settings
 from coopgraph.store import Store, open_store
 from coopgraph.store.base import Boolean, Changes, Dataset, Solutions, Triples
-from coopgraph.store.remote import RemoteStore
+from coopgraph.store.remote import (
+    RemoteStore,
+    chunked,
+    declares_dataset,
+    inject_values,
+    query_form,
+)
 from coopgraph.validate import Validator
 from coopgraph.vocab import CG, GRAPH, ID, INFERRED_GRAPH, PROVENANCE_GRAPH, XSD
 
@@ -96,6 +102,15 @@ def remote(virtuoso_url: str, settings: Settings) -> Iterator[RemoteStore]:
 
 
 @pytest.fixture(scope="module")
+def embedded(remote: RemoteStore, settings: Settings) -> Store:
+    """The embedded in-memory store loaded from the same files right after ``remote``
+    (not the session's ``project_store``: files edited during a long run would differ)."""
+    store = open_store(":memory:")
+    load_project(store, settings)
+    return store
+
+
+@pytest.fixture(scope="module")
 def explicit(remote: RemoteStore, virtuoso_url: str) -> RemoteStore:
     """The same server, with the default graph built from listed graphs (any server)."""
     return RemoteStore(virtuoso_url, default_graph="explicit")
@@ -111,9 +126,9 @@ def test_open_store_routes_sparql_http_urls(virtuoso_url: str) -> None:
     assert store.graph_store_url.endswith("/sparql-graph-crud")
 
 
-def test_load_gives_the_embedded_graphs(remote: RemoteStore, project_store: Store) -> None:
+def test_load_gives_the_embedded_graphs(remote: RemoteStore, embedded: Store) -> None:
     """Same named graphs with the same sizes, inferred graph included; no system graph."""
-    assert remote.graph_sizes() == project_store.graph_sizes()
+    assert remote.graph_sizes() == embedded.graph_sizes()
 
 
 def test_second_load_reloads_nothing(remote: RemoteStore, settings: Settings) -> None:
@@ -124,7 +139,7 @@ def test_second_load_reloads_nothing(remote: RemoteStore, settings: Settings) ->
 
 
 def test_shapes_graph_round_trips_blank_nodes(
-    remote: RemoteStore, project_store: Store
+    remote: RemoteStore, embedded: Store
 ) -> None:
     shapes = GRAPH.shapes
 
@@ -133,7 +148,19 @@ def test_shapes_graph_round_trips_blank_nodes(
 
     remote_quads = list(remote.quads(shapes))
     assert any(isinstance(q.subject, ox.BlankNode) for q in remote_quads)
-    assert shape(remote) == shape(project_store)
+    assert shape(remote) == shape(embedded)
+
+
+#: Queries Virtuoso 7.2.5 answers wrongly, and how; a query rewritten to avoid the bug
+#: (or a fixed Virtuoso) makes its case fail, so this table stays true.
+VIRTUOSO_DEVIATIONS: dict[str, str] = {
+    # ?s ?p ?o fixed by VALUES (or BIND) then used in GRAPH ?graph { ?s ?p ?o } with
+    # OPTIONALs: "SP031 … Internal error: ssg_print_rvr_fixed_val(): no SPART_VARR_FIXED".
+    # Writing the constants in the triple pattern works.
+    "fact-provenance": "internal-error",
+    # { VALUES ?x { … } } UNION { … }: the VALUES branch yields nothing. BIND works.
+    "lille-oujda-calls": "missing-rows",
+}
 
 
 @pytest.mark.parametrize("mode_store", ["remote", "explicit"])
@@ -144,31 +171,45 @@ def test_competency_queries_match_embedded(
     path: Path,
     expect: str,
     mode_store: str,
-    project_store: Store,
+    embedded: Store,
     request: pytest.FixtureRequest,
 ) -> None:
     store: RemoteStore = request.getfixturevalue(mode_store)
     text = path.read_text("utf-8")
-    embedded = project_store.query(text)
-    assert answer(embedded, expect), f"{path.name}: empty on the embedded store"
-    assert answer(store.query(text), expect) == answer(embedded, expect)
+    expected = answer(embedded.query(text), expect)
+    assert expected, f"{path.name}: empty on the embedded store"
+    deviation = VIRTUOSO_DEVIATIONS.get(path.stem)
+    if deviation == "internal-error":
+        with pytest.raises(QuerySyntaxError, match="SPART_VARR_FIXED"):
+            store.query(text)
+    elif deviation == "missing-rows":
+        remote = answer(store.query(text), "unordered")
+        assert isinstance(remote, Counter) and isinstance(expected, list)
+        assert remote != Counter(expected)
+        assert not remote - Counter(expected)  # a strict subset: rows lost, none invented
+    else:
+        assert answer(store.query(text), expect) == expected
 
 
 def test_there_are_competency_queries_to_compare() -> None:
     assert len(checked_queries()) >= 5
 
 
-def test_offers_in_morocco_through_within(remote: RemoteStore) -> None:
-    """Duty stations are cities; Morocco is reached through cg:within (inferred closure)."""
-    result = remote.query(
-        f"SELECT DISTINCT ?offer WHERE {{ ?offer <{CG.dutyStation}> ?city . "
-        f"?city <{CG.within}> ?country }}",
-        bindings={"country": ox.NamedNode(ID["place/morocco"])},
+def test_offers_in_morocco_through_within(remote: RemoteStore, embedded: Store) -> None:
+    """Duty station Morocco itself or a place within it (cg:within closure, inferred)."""
+    query = (
+        f"SELECT DISTINCT ?offer ?country WHERE {{ {{ ?offer <{CG.dutyStation}> ?country }} UNION "
+        f"{{ ?offer <{CG.dutyStation}> ?station . ?station <{CG.within}> ?country }} }}"
     )
-    assert isinstance(result, Solutions)
-    offers = {t.value for t in result.values("offer") if t is not None}
-    assert ID["offer/000-lille-oujda"] in offers
-    assert ID["offer/001-brulocalis-maroc"] in offers
+    morocco = {"country": ox.NamedNode(ID["place/morocco"])}
+
+    def offers(store: Store) -> set[str]:
+        result = store.query(query, bindings=morocco)
+        assert isinstance(result, Solutions)
+        return {t.value for t in result.values("offer") if t is not None}
+
+    assert {ID["offer/000-lille-oujda"], ID["offer/001-brulocalis-maroc"]} <= offers(remote)
+    assert offers(remote) == offers(embedded)
 
 
 def test_lille_oujda_partnership_year(remote: RemoteStore) -> None:
@@ -181,7 +222,7 @@ def test_lille_oujda_partnership_year(remote: RemoteStore) -> None:
 
 
 def test_default_graph_modes(
-    remote: RemoteStore, explicit: RemoteStore, project_store: Store
+    remote: RemoteStore, explicit: RemoteStore, embedded: Store
 ) -> None:
     """Virtuoso's own default graph adds its system graphs; "explicit" mode does not."""
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -191,8 +232,8 @@ def test_default_graph_modes(
         assert isinstance(result, Solutions)
         return int(result.rows[0][0].value)  # type: ignore[union-attr]
 
-    total = sum(project_store.graph_sizes().values())
-    assert n(project_store) == total
+    total = sum(embedded.graph_sizes().values())
+    assert n(embedded) == total
     assert n(explicit) == total
     assert n(remote) > total
 
@@ -251,33 +292,56 @@ def test_failed_write_is_a_store_error(remote: RemoteStore) -> None:
     assert remote.graph_sizes() == sizes
 
 
-def test_add_and_remove_an_entry_leave_nothing_behind(remote: RemoteStore) -> None:
-    """entries.add_entry / remove_entry (parse, validate with the shapes read from
-    Virtuoso, one Changes each, incremental inferences) restore every graph except the
-    provenance log, which gains the two activities."""
+def test_add_and_remove_an_entry_leave_nothing_behind(
+    remote: RemoteStore, fresh_store: Store
+) -> None:
+    """entries.add_entry / remove_entry (one Changes each: data, provenance, incremental
+    inferences) give the embedded store's graph sizes, then restore every graph except the
+    provenance log. The validator runs on the embedded store: see the next test."""
     before = {g: n for g, n in remote.graph_sizes().items() if g != PROVENANCE_GRAPH}
     inferred = set(remote.quads(INFERRED_GRAPH))
-    validator = Validator(remote)
     data = (DATA / "valid" / "new-partnership.ttl").read_bytes()
-    added = add_entry(
-        remote, data, "turtle", graph="test-remote", agent="alice", source="test",
-        validator=validator,
-    )
-    graph = added.graph
-    sizes = remote.graph_sizes()
-    assert sizes[graph] == added.triples > 0
-    assert sizes[INFERRED_GRAPH] > before[INFERRED_GRAPH]  # the entry's inferences
+    validator = Validator(fresh_store)
+    graph = GRAPH["entry/test-remote"]
+    growth = []
+    for store in (remote, fresh_store):
+        start = store.graph_sizes()
+        add_entry(
+            store, data, "turtle", graph="test-remote", agent="alice", source="test",
+            validator=validator,
+        )
+        end = store.graph_sizes()
+        growth.append({g: n - start.get(g, 0) for g, n in end.items() if n != start.get(g)})
+    assert growth[0][graph] > 0
+    assert growth[0] == growth[1]  # same entry, provenance and inference quads
 
     remove_entry(remote, graph, agent="alice", source="test")
     after = {g: n for g, n in remote.graph_sizes().items() if g != PROVENANCE_GRAPH}
     assert after == before
     assert set(remote.quads(INFERRED_GRAPH)) == inferred
     subject = ox.NamedNode(ID["partnership/test-france-volontaires-so-cooperation-volontariat"])
-    left = remote.query(
-        "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"s": subject}
-    )
+    left = remote.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"s": subject})
     assert isinstance(left, Solutions)
     assert left.rows == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=QuerySyntaxError,
+    reason="validate.py binds ?c with VALUES before `?c rdfs:subClassOf+ ?super`: Virtuoso "
+    "says 'transitive start not given' (`?c rdfs:subClassOf ?x . ?x rdfs:subClassOf* ?super` "
+    "works)",
+)
+def test_validator_on_virtuoso(remote: RemoteStore) -> None:
+    validator = Validator(remote)
+    data = (DATA / "valid" / "new-partnership.ttl").read_bytes()
+    entry = ox.NamedNode(GRAPH["entry/v"])
+    quads = [
+        ox.Quad(q.subject, q.predicate, q.object, entry)
+        for q in ox.parse(data, ox.RdfFormat.TURTLE)
+    ]
+    report = validator.validate_quads(quads, entry=entry.value)
+    assert report.conforms
 
 
 def test_apply_delete_data_and_bulk_load(remote: RemoteStore) -> None:
@@ -299,3 +363,90 @@ def test_apply_delete_data_and_bulk_load(remote: RemoteStore) -> None:
     )
     remote.apply(Changes(delete=stored))
     assert g.value not in remote.graph_sizes()
+
+
+# -- without a server: the pieces that rewrite queries and split writes -----------------
+
+A = ox.NamedNode("http://example.org/a")
+
+
+V = "VALUES (?s) { (<http://example.org/a>) }\n"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT ?o WHERE { ?s ?p ?o }", f"SELECT ?o WHERE {{ {V} ?s ?p ?o }}"),
+        ("ASK{?s ?p ?o}", f"ASK{{ {V}?s ?p ?o}}"),
+        (
+            "SELECT (COUNT(*) AS ?n) { ?s ?p ?o } GROUP BY ?s",
+            f"SELECT (COUNT(*) AS ?n) {{ {V} ?s ?p ?o }} GROUP BY ?s",
+        ),
+        (
+            "CONSTRUCT { ?s <x:{}> '}' } WHERE { ?s ?p ?o }",
+            f"CONSTRUCT {{ ?s <x:{{}}> '}}' }} WHERE {{ {V} ?s ?p ?o }}",
+        ),
+        (
+            "PREFIX e: <http://e/#x>\n# WHERE {\nSELECT * FROM <http://g> WHERE { ?s ?p ?o }",
+            "PREFIX e: <http://e/#x>\n# WHERE {\nSELECT * FROM <http://g> WHERE { "
+            + V
+            + " ?s ?p ?o }",
+        ),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", f"CONSTRUCT WHERE {{ ?s ?p ?o }}\n{V.strip()}"),
+        ("DESCRIBE ?s", f"DESCRIBE ?s\n{V.strip()}"),
+    ],
+)
+def test_inject_values(query: str, expected: str) -> None:
+    assert inject_values(query, {"s": A}) == expected
+
+
+def test_inject_values_serialises_terms_safely() -> None:
+    tricky = ox.Literal('"} DROP ALL ; INSERT DATA {', language="fr")
+    out = inject_values("ASK { ?s ?p ?o }", {"o": tricky})
+    assert out == 'ASK { VALUES (?o) { ("\\"} DROP ALL ; INSERT DATA {"@fr) }\n ?s ?p ?o }'
+    with pytest.raises(ValueError):
+        inject_values("ASK { ?s ?p ?o }", {"o} DROP ALL {": A})
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o }", (False, False)),
+        ("SELECT * FROM <http://g> WHERE { ?s ?p ?o }", (True, False)),
+        ("select * from named <http://g> { graph ?g { ?s ?p ?o } }", (False, True)),
+        ("SELECT ?from WHERE { ?from <http://x/FROM> 'FROM <x>' } # FROM <y>", (False, False)),
+        ("SELECT * WHERE { { SELECT ?s WHERE { ?s ?p ?o } } }", (False, False)),
+    ],
+)
+def test_declares_dataset(query: str, expected: tuple[bool, bool]) -> None:
+    assert declares_dataset(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ("PREFIX s: <http://schema.org/>\nSELECT * { ?s ?p ?o }", "SELECT"),
+        ("ASK { ?s ?p 'CONSTRUCT' }", "ASK"),
+        ("# SELECT\nconstruct { ?s ?p ?o } where { ?s ?p ?o }", "CONSTRUCT"),
+        ("DESCRIBE <http://x>", "DESCRIBE"),
+        ("INSERT DATA { <a:b> <a:c> <a:d> }", None),
+    ],
+)
+def test_query_form(query: str, form: str | None) -> None:
+    assert query_form(query) == form
+
+
+def test_chunks_keep_blank_node_components_together() -> None:
+    g = ox.NamedNode("http://example.org/g")
+    p = ox.NamedNode("http://example.org/p")
+    b1, b2 = ox.BlankNode(), ox.BlankNode()
+    quads = [ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), p, ox.Literal(str(i)), g)
+             for i in range(5)]
+    linked = [ox.Quad(A, p, b1, g), ox.Quad(b1, p, b2, g), ox.Quad(b2, p, ox.Literal("x"), g)]
+    chunks = chunked(quads[:2] + linked[:1] + quads[2:] + linked[1:], 2)
+    assert sum(len(c) for c in chunks) == 8
+    holding = [
+        i for i, c in enumerate(chunks)
+        if any(t in (b1, b2) for q in c for t in (q.subject, q.object))
+    ]
+    assert len(holding) == 1 and len(chunks[holding[0]]) >= 3

@@ -100,6 +100,35 @@ def main() -> None:
 
 @main.command()
 @store_option
+@config_option
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+@click.option("-p", "--port", type=int, default=None, help="Port (default 8000; 0 = a free port).")
+@click.option("--threads", type=int, default=None, help="Threads answering requests.")
+@reports_errors
+def serve(
+    store: str | None, config: str | None, host: str | None, port: int | None,
+    threads: int | None,
+) -> None:
+    """Serve the SPARQL endpoint, the linked-data pages and the query page over HTTP.
+
+    Opens the store (a disk store in a supervised child process), loads the project files
+    that changed, then serves until interrupted; the URL is printed on stderr.
+    """
+    from coopgraph.load import load_project
+    from coopgraph.store import open_store
+    from coopgraph.web.serve import run_server
+
+    settings = settings_from(config, store=store, host=host, port=port, threads=threads)
+    st = open_store(settings.store, update_url=settings.update_url, isolated=True)
+    try:
+        load_project(st, settings, progress=lambda n: click.echo(f"loading {n}", err=True))
+        run_server(settings, st)
+    finally:
+        st.close()
+
+
+@main.command()
+@store_option
 @update_url_option
 @config_option
 @click.option("--reload", is_flag=True, help="Reload every project file, even unchanged ones.")
@@ -259,10 +288,12 @@ def _as_of(value: str | None) -> Any:
 
 
 @main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "csv", "jsonld"]),
+@click.option("--format", "fmt",
+              type=click.Choice(["graphml", "gexf", "csv", "jsonld", "quickstatements"]),
               default="graphml", show_default=True,
               help="graphml/gexf for Gephi or Cytoscape, csv (nodes.csv + edges.csv) for "
-              "spreadsheets, jsonld for linked-data tools.")
+              "spreadsheets, jsonld for linked-data tools, quickstatements for Wikidata "
+              "(P190 twinnings, see coopgraph.quickstatements).")
 @click.option("--out", default=None, metavar="PATH",
               help="File to write (default stdout). With csv: a folder for nodes.csv and "
               "edges.csv, or a .zip file.")
@@ -286,6 +317,17 @@ def export_cmd(
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
+    if fmt == "quickstatements":  # not a network projection: the partnerships themselves
+        from coopgraph.quickstatements import quickstatements
+
+        text = quickstatements(st)
+        st.close()
+        if out:
+            Path(out).write_text(text, "utf-8")
+            click.echo(f"wrote {out}", err=True)
+        else:
+            click.echo(text, nl=False)
+        return
     graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
     result = write_export(graph, fmt, out, context=None) if fmt == "jsonld" else write_export(
         graph, fmt, out
@@ -356,3 +398,240 @@ def network_path_cmd(
         kinds = ", ".join(sorted({t["type"] for t in ties}))
         click.echo(f"  --[{kinds}]--> " + graph.nodes[node].get("label", node) + f"  <{node}>")
     st.close()
+
+
+# -- entries: add / replace / remove / explain ------------------------------------------
+
+
+def _open_for_writing(settings: Settings) -> Any:
+    """The configured store, writable and up to date (no read-only fallback: a running
+    server holding the store is told, with the HTTP route to use instead)."""
+    from coopgraph.errors import StartupError
+    from coopgraph.load import load_project
+    from coopgraph.store import open_store
+
+    try:
+        store = open_store(settings.store, update_url=settings.update_url)
+    except StartupError as exc:
+        raise StartupError(
+            f"{exc.message}; while `coopgraph serve` holds the store, write through "
+            "HTTP (POST /entries with a bearer token)"
+        ) from exc
+    load_project(store, settings)
+    return store
+
+
+def _default_agent() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "coopgraph-cli"
+
+
+def _entry_write(
+    action: str,
+    file: str | None,
+    graph: str | None,
+    agent: str | None,
+    lang: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
+) -> None:
+    from coopgraph import entries
+    from coopgraph.errors import ParseError, ValidationFailed
+    from coopgraph.formats import rdf_format_for_path
+    from coopgraph.validate import Validator
+
+    settings = settings_from(config, store=store, update_url=update_url, lang=lang)
+    who = agent or _default_agent()
+    data = b""
+    fmt = None
+    if file is not None:
+        fmt = rdf_format_for_path(file)
+        try:
+            data = Path(file).read_bytes()
+        except OSError as exc:
+            raise ParseError(f"cannot read file: {exc.strerror}", source=file) from None
+    st = _open_for_writing(settings)
+    try:
+        if action == "remove":
+            assert graph is not None
+            result = entries.remove_entry(st, graph, agent=who, source="coopgraph remove")
+        else:
+            assert fmt is not None and file is not None
+            write = entries.add_entry if action == "add" else entries.replace_entry
+            try:
+                result = write(
+                    st, data, fmt, graph=graph, agent=who, source=file,
+                    validator=Validator(st),
+                )
+            except ValidationFailed as exc:
+                click.echo(exc.report.render("text", lang=settings.lang))
+                raise
+    finally:
+        st.close()
+    for warning in result.warnings:
+        click.echo(f"warning [{warning.get('rule') or '?'}] {warning['message']}", err=True)
+    verb = {"added": "added", "replaced": "replaced", "removed": "removed"}[result.action]
+    click.echo(f"{verb} {result.graph} ({result.triples} triple(s)) as {who}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--graph", default=None, metavar="ID|IRI",
+              help="Entry id or cgg:entry/<id> IRI (default: the entry graph the file "
+              "names, else a new uuid).")
+@click.option("--agent", default=None, metavar="NAME",
+              help="Who adds it, recorded as prov:wasAttributedTo (default: your login).")
+@click.option("--lang", type=click.Choice(["fr", "en", "nl"]), default=None,
+              help="Language of the report when the entry is rejected (default fr).")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def add(
+    file: str, graph: str | None, agent: str | None, lang: str | None,
+    store: str | None, update_url: str | None, config: str | None,
+) -> None:
+    """Add FILE as a new entry graph: validated, then written with its provenance and
+    inferences in one transaction.
+
+    Exit 0 when added, 1 when it does not conform (the report is printed and nothing is
+    written), 2 when it cannot be read or the entry already exists.
+    """
+    _entry_write("add", file, graph, agent, lang, store, update_url, config)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--graph", required=True, metavar="ID|IRI", help="The entry to replace.")
+@click.option("--agent", default=None, metavar="NAME",
+              help="Who replaces it, recorded as prov:wasAttributedTo (default: your login).")
+@click.option("--lang", type=click.Choice(["fr", "en", "nl"]), default=None,
+              help="Language of the report when the entry is rejected (default fr).")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def replace(
+    file: str, graph: str, agent: str | None, lang: str | None,
+    store: str | None, update_url: str | None, config: str | None,
+) -> None:
+    """Replace the whole content of an entry graph with FILE (same checks as add).
+
+    Exit 0 when replaced, 1 when FILE does not conform, 2 when the entry does not exist.
+    """
+    _entry_write("replace", file, graph, agent, lang, store, update_url, config)
+
+
+@main.command()
+@click.option("--graph", required=True, metavar="ID|IRI", help="The entry to remove.")
+@click.option("--agent", default=None, metavar="NAME",
+              help="Who removes it, recorded in the provenance log (default: your login).")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def remove(
+    graph: str, agent: str | None, store: str | None, update_url: str | None,
+    config: str | None,
+) -> None:
+    """Remove an entry graph and the inferences that depended on it.
+
+    Exit 0 when removed, 2 when there is no such entry.
+    """
+    _entry_write("remove", None, graph, agent, None, store, update_url, config)
+
+
+def _explain_object(term: str) -> Any:
+    """An IRI (compact or full) or a literal written as in Turtle: "text", "text"@fr."""
+    import pyoxigraph as ox
+
+    from coopgraph.entries import expand_iri
+
+    text = term.strip()
+    if text.startswith('"'):
+        body, _, tail = text[1:].rpartition('"')
+        if tail.startswith("@"):
+            return ox.Literal(body, language=tail[1:])
+        if tail.startswith("^^"):
+            return ox.Literal(body, datatype=ox.NamedNode(expand_iri(tail[2:])))
+        return ox.Literal(body)
+    return ox.NamedNode(expand_iri(text))
+
+
+def render_explanations(explanations: list[Any], lang: str = "fr", indent: str = "") -> str:
+    """Explanations as text: rule, then each premise with the graph that holds it."""
+    from coopgraph.validate import compact
+
+    def term(t: Any) -> str:
+        return compact(t.value) if hasattr(t, "value") and not hasattr(t, "language") else str(t)
+
+    lines: list[str] = []
+    for number, exp in enumerate(explanations, start=1):
+        label = exp.label_fr if lang == "fr" else exp.label_en
+        lines.append(f"{indent}{number}. [{exp.rule}] {label}")
+        for s, p, o in exp.axioms:
+            lines.append(f"{indent}   schema: {compact(s)} {compact(p)} {compact(o)}")
+        for premise in exp.premises:
+            t = premise.triple
+            lines.append(
+                f"{indent}   from: {term(t.subject)} {term(t.predicate)} {term(t.object)}"
+                f"   (graph {compact(premise.graph)})"
+            )
+            if premise.explanations:
+                lines.append(render_explanations(premise.explanations, lang, indent + "      "))
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object_", metavar="OBJECT")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the rule labels (default fr).")
+@click.option("--depth", default=4, show_default=True, help="How deep inferred premises "
+              "are explained in turn.")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def explain(
+    subject: str, predicate: str, object_: str, lang: str | None, depth: int,
+    store: str | None, update_url: str | None, config: str | None,
+) -> None:
+    """Why the store infers SUBJECT PREDICATE OBJECT: the rule and its premises, each
+    with the graph it comes from.
+
+    Terms are compact IRIs (cgid:place/oujda cg:within cgid:place/morocco), <full IRIs>
+    or, for the object, a Turtle literal. Exit 0 with an explanation; 2 when the triple
+    is asserted (nothing to explain) or does not hold.
+    """
+    from coopgraph.entries import expand_iri
+    from coopgraph.errors import NotFound
+    from coopgraph.reason import Reasoner
+    from coopgraph.store.base import Boolean
+
+    settings = settings_from(config, store=store, update_url=update_url, lang=lang)
+    s, p, o = expand_iri(subject), expand_iri(predicate), _explain_object(object_)
+    st = open_loaded_store(settings, quiet=True)
+    try:
+        explanations = Reasoner(st).explain(s, p, o, depth=depth)
+        if not explanations:
+            import pyoxigraph as ox
+
+            holds = st.query(
+                "ASK { GRAPH ?g { ?s ?p ?o } }",
+                bindings={"s": ox.NamedNode(s), "p": ox.NamedNode(p), "o": o},
+            )
+            assert isinstance(holds, Boolean)
+            shown = f"{subject} {predicate} {object_}"
+            if holds:
+                raise NotFound(f"{shown} is asserted in the data, not inferred: nothing to explain")
+            raise NotFound(f"{shown} does not hold in the store (neither asserted nor inferred)")
+        click.echo(render_explanations(explanations, settings.lang))
+    finally:
+        st.close()

@@ -15,7 +15,6 @@ write leaves the store quad-for-quad identical.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import uuid
@@ -26,10 +25,17 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from coopgraph import provenance
-from coopgraph.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from coopgraph.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ParseError,
+    ValidationFailed,
+)
 from coopgraph.formats import Format, rdf_format
 from coopgraph.parse import parse_bytes
-from coopgraph.reason import Reasoner, rule_pass
+from coopgraph.reason import Reasoner
 from coopgraph.store.base import Boolean, Changes, Store
 from coopgraph.vocab import (
     ENTRY_GRAPH_PREFIX,
@@ -64,8 +70,6 @@ _RESERVED = {
     INFERRED_GRAPH: "it holds inferences and is written by the reasoner only",
     PROVENANCE_GRAPH: "it is the activity log and is written by the code only",
 }
-#: Above this many affected nodes, inferences are rebuilt in full (same transaction).
-INCREMENTAL_LIMIT = 150
 _ASK_GRAPH = "ASK { GRAPH ?g { ?s ?p ?o } }"
 
 # Serialises "does the graph exist?" + the write within one process, so two concurrent
@@ -241,7 +245,21 @@ def _parse_entry(
     if isinstance(fmt, str):
         fmt = rdf_format(fmt)
     target = entry_graph(graph) if graph is not None else None
+    if fmt.name == "rdfxml" and b"<!ENTITY" in data:
+        # The XML parser expands internal entities: 1 kB of nested entities becomes
+        # gigabytes ("billion laughs"). External ones are refused by the parser already.
+        raise ParseError(
+            "XML entity declarations (<!ENTITY …>) are not accepted in entries; "
+            "write the values out",
+            source=source,
+        )
     quads = parse_bytes(data, fmt, source=source)
+    nested = next((q for q in quads if isinstance(q.object, ox.Triple)), None)
+    if nested is not None:
+        raise BadRequest(
+            f"{source}: RDF 1.2 triple terms (<<( … )>>, reifiers) are not supported in "
+            f"entries (first one about {nested.subject}); state the facts as plain triples"
+        )
     named = sorted(
         {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     )
@@ -290,37 +308,6 @@ def _exists(store: Store, graph: str) -> bool:
     return bool(result)
 
 
-def _inference_updates(
-    store: Store, reasoner: Reasoner, changed: list[ox.Quad]
-) -> tuple[set[str], list[str]]:
-    """The update operations keeping ``cgg:inferred`` right after the change, for the
-    same transaction: an incremental refresh of the affected nodes, or, for a large
-    change, a full rebuild (drop, then full rule passes up to the same fixpoint bound).
-
-    The incremental operations carry the affected nodes in ``VALUES`` and cost about
-    linear time in their number *per operation*; past :data:`INCREMENTAL_LIMIT` nodes
-    whole-store passes are cheaper (measured: 1000 nodes ≈ 50 s incremental, 6 s full).
-    """
-    candidates = {
-        t.value
-        for q in changed
-        for t in (q.subject, q.object)
-        if isinstance(t, ox.NamedNode)
-    }
-    if len(candidates) <= INCREMENTAL_LIMIT:
-        affected = reasoner.affected_nodes(changed)
-        if len(affected) <= INCREMENTAL_LIMIT:
-            return affected, reasoner.refresh_updates(affected)
-    else:
-        affected = candidates
-    # Fixpoint bound of the reasoner (see reason.py), with every node of the store
-    # affected; the quad count (+ the change) bounds the number of nodes.
-    size = sum(store.graph_sizes().values()) + len(changed)
-    passes = reasoner.tbox.property_depth + math.ceil(math.log2(2 * size + 1)) + 1
-    one_pass = rule_pass(reasoner.tbox)
-    return affected, [f"DROP SILENT GRAPH <{INFERRED_GRAPH}>", *(one_pass * passes)]
-
-
 def _write(
     store: Store,
     kind: str,
@@ -348,13 +335,15 @@ def _write(
             kind, graph, agent=agent, used=source, source_digest=digest or None
         )
         reasoner = Reasoner(store)
-        affected, inference_ops = _inference_updates(store, reasoner, [*previous, *quads])
+        # The activity quads count too: they add nodes (the agent, the activity) and
+        # the provenance triples of the graph IRI, which have inferences of their own.
+        affected = reasoner.affected_nodes([*previous, *quads, *activity])
         store.apply(
             Changes(
                 drop_graphs=[graph] if exists else [],
                 before=[provenance.current_generation_quads(graph)],
                 insert=[*quads, *activity],
-                then=inference_ops,
+                then=reasoner.refresh_updates(affected),
             )
         )
     action = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}.get(kind, "removed")

@@ -23,13 +23,14 @@ from datetime import date
 from typing import Any
 
 import networkx as nx
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from coopgraph import exports, network
-from coopgraph.errors import BadRequest, NotFound, StartupError
+from coopgraph.errors import BadRequest, NotFound
 from coopgraph.formats import EXPORT_FORMATS, FEED_FORMATS, HTML
 from coopgraph.store.base import Store
 from coopgraph.vocab import ID
+from coopgraph.web import current_lang, state
 
 bp = Blueprint(
     "researchers",
@@ -45,23 +46,8 @@ RANKING_METRICS = ("degree", "weighted_degree", "betweenness")
 
 
 def get_store() -> Store:
-    """The app's store (set by ``create_app``).
-
-    :raises StartupError: the app has no store.
-    """
-    ext = current_app.extensions
-    for key in ("coopgraph.store", "store"):
-        if isinstance(ext.get(key), Store):
-            return ext[key]  # type: ignore[no-any-return]
-    holder = ext.get("coopgraph")
-    if isinstance(holder, Store):
-        return holder
-    if isinstance(holder, dict) and isinstance(holder.get("store"), Store):
-        return holder["store"]  # type: ignore[no-any-return]
-    store = getattr(holder, "store", None) or current_app.config.get("COOPGRAPH_STORE")
-    if isinstance(store, Store):
-        return store
-    raise StartupError("the web app has no store")
+    """The app's store."""
+    return state().store
 
 
 def period_args() -> dict[str, Any]:
@@ -86,7 +72,8 @@ def period_args() -> dict[str, Any]:
 
 def current_graph() -> nx.MultiGraph:
     """The network for this request, filtered by the period and ``?types=a,b``."""
-    graph = network.build_graph(get_store(), **period_args())
+    queries_dir = state().settings.queries_dir / "network"
+    graph = network.build_graph(get_store(), queries_dir=queries_dir, **period_args())
     types = [t for t in request.args.get("types", "").split(",") if t.strip()]
     return network.filter_types(graph, types) if types else graph
 
@@ -131,8 +118,7 @@ def _page_args() -> dict[str, Any]:
 
 
 def _lang() -> str:
-    lang = request.args.get("lang") or request.accept_languages.best_match(["fr", "en"]) or "fr"
-    return lang if lang in ("fr", "en") else "fr"
+    return current_lang()
 
 
 def _exports_links() -> list[dict[str, str]]:

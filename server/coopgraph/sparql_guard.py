@@ -1,0 +1,323 @@
+"""A lexical pre-check run on every query text that comes from a request, before any engine
+sees it.
+
+It is not a parser: a tokenizer skips comments, strings (short and long), IRIs and
+prefixed names, then looks at the keywords left. It refuses what a public, read-only
+endpoint must never run (``SERVICE`` to a host not allowed by the settings, ``LOAD``,
+update operations), refuses texts big or deep enough to crash the engine's recursive
+parser, and extracts the dataset (``FROM``/``FROM NAMED``) so that the store reads only
+its own graphs (pyoxigraph ignores FROM once a dataset is passed, and never fetches).
+
+>>> check("PREFIX cgg: <https://w3id.org/coopgraph/graph/> "
+...       "SELECT * FROM cgg:inferred WHERE { ?s ?p ?o }").dataset
+Dataset(default_graphs=('https://w3id.org/coopgraph/graph/inferred',), named_graphs=())
+>>> check("ASK { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }")
+Traceback (most recent call last):
+...
+coopgraph.errors.QueryRefused: SERVICE <http://evil.example/sparql> refused: ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from coopgraph.errors import BadRequest, QueryRefused, QuerySyntaxError
+from coopgraph.store.base import Dataset
+
+#: Longest query text accepted, in characters.
+MAX_LENGTH = 200_000
+#: Deepest nesting of ``{``, ``(`` and ``[`` accepted (pyoxigraph crashes near 5,000).
+MAX_DEPTH = 200
+#: Most operators (``! + - * / || && = < …``) accepted; long chains overflow the parser.
+MAX_OPERATORS = 1_000
+#: Most group-pattern keywords (OPTIONAL, MINUS, BIND, UNION, FILTER…) accepted.
+MAX_PATTERN_KEYWORDS = 500
+
+#: Keywords that only exist in SPARQL Update (plus LOAD, which fetches a URL).
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH", "LOAD"}
+)
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+_PATTERN_KEYWORDS = frozenset(
+    {"OPTIONAL", "MINUS", "BIND", "UNION", "FILTER", "VALUES", "GRAPH", "SERVICE", "EXISTS"}
+)
+
+_IRI = r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
+_PN_LOCAL_CHAR = r"(?:[\w:%\-\u00B7]|\\[_~.\-!$&'()*+,;=/?#@%])"
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\#[^\n\r]*)
+  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+             |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+             |'(?:[^'\\\n\r]|\\.)*'
+             |"(?:[^"\\\n\r]|\\.)*")
+  | (?P<iri>"""
+    + _IRI
+    + r""")
+  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
+  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+  | (?P<pname>(?:[^\W\d](?:[\w.\-\u00B7]*[\w\-\u00B7])?)?:"""
+    + rf"(?:{_PN_LOCAL_CHAR}|\.(?={_PN_LOCAL_CHAR}))*)"
+    + r"""
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<op>\|\||&&|!=|<=|>=|\^\^|[!=<>+\-*/|^?])
+  | (?P<punct>[{}()\[\],;.])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_OPENERS = {"{": "}", "(": ")", "[": "]"}
+_CLOSERS = frozenset(_OPENERS.values())
+_OPERAND_KINDS = frozenset({"var", "number", "string", "langtag"})
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper()
+
+
+def tokenize(text: str, *, lt_operator_at: frozenset[int] = frozenset()) -> Iterator[Token]:
+    """Significant tokens of ``text`` (whitespace and comments dropped).
+
+    :param lt_operator_at: offsets where a ``<`` must be read as the less-than operator
+        even though an IRI could start there.
+    """
+    pos = 0
+    while pos < len(text):
+        if pos in lt_operator_at:
+            match = re.compile(r"<=?").match(text, pos)
+            assert match is not None
+            kind = "op"
+        else:
+            match = _TOKEN.match(text, pos)
+            assert match is not None  # the "other" branch matches any character
+            kind = match.lastgroup or "other"
+        if kind not in ("ws", "comment"):
+            yield Token(kind, match.group(), pos)
+        pos = match.end()
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """What the guard learnt about an accepted query."""
+
+    #: SELECT, ASK, CONSTRUCT or DESCRIBE (``None`` when no form keyword was found; the
+    #: engine then reports the syntax error).
+    form: str | None
+    #: the dataset of FROM / FROM NAMED, or ``None`` (coopgraph's default dataset).
+    dataset: Dataset | None = None
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def returns_graph(self) -> bool:
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def _refuse(message: str) -> QueryRefused:
+    return QueryRefused(message)
+
+
+def _ambiguous_lt(tokens: list[Token]) -> frozenset[int]:
+    """Offsets of ``<`` read as an IRI start where the engine may see a comparison.
+
+    Comparisons only occur inside parentheses, right after an operand (``?a<?b)…>``):
+    there both readings are checked, so no text can hide a keyword from the guard.
+    """
+    stack: list[str] = []
+    found: set[int] = set()
+    previous: Token | None = None
+    for token in tokens:
+        if token.kind == "punct" and token.text in _OPENERS:
+            stack.append(token.text)
+        elif token.kind == "punct" and token.text in _CLOSERS and stack:
+            stack.pop()
+        elif (
+            token.kind == "iri"
+            and stack
+            and stack[-1] == "("
+            and previous is not None
+            and (previous.kind in _OPERAND_KINDS or previous.text == ")")
+        ):
+            found.add(token.start)
+        previous = token
+    return frozenset(found)
+
+
+def _resolve(token: Token, prefixes: dict[str, str], base: str | None) -> str:
+    """The absolute IRI an IRI token or prefixed name stands for.
+
+    :raises QuerySyntaxError: unknown prefix.
+    :raises QueryRefused: a relative IRI with no BASE to resolve it against.
+    """
+    if token.kind == "iri":
+        iri = token.text[1:-1]
+    else:
+        prefix, _, local = token.text.partition(":")
+        if prefix not in prefixes:
+            raise QuerySyntaxError(f"undefined prefix {prefix}: in {token.text}")
+        iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+    if base and not urlsplit(iri).scheme:
+        iri = urljoin(base, iri)
+    if not urlsplit(iri).scheme:
+        raise _refuse(f"<{iri}> is not an absolute IRI; graph names must be absolute IRIs")
+    return iri
+
+
+def _prologue(tokens: list[Token]) -> tuple[dict[str, str], str | None]:
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    for i, token in enumerate(tokens):
+        if token.kind != "word":
+            continue
+        if token.upper == "PREFIX" and i + 2 < len(tokens):
+            name, iri = tokens[i + 1], tokens[i + 2]
+            if name.kind == "pname" and name.text.endswith(":") and iri.kind == "iri":
+                value = iri.text[1:-1]
+                prefixes[name.text[:-1]] = urljoin(base, value) if base else value
+        elif token.upper == "BASE" and i + 1 < len(tokens) and tokens[i + 1].kind == "iri":
+            value = tokens[i + 1].text[1:-1]
+            base = urljoin(base, value) if base else value
+    return prefixes, base
+
+
+def _check_tokens(
+    tokens: list[Token],
+    prefixes: dict[str, str],
+    base: str | None,
+    allowed_service_hosts: Iterable[str],
+) -> None:
+    allowed = {h.lower() for h in allowed_service_hosts}
+    depth = max_depth = operators = pattern_keywords = 0
+    for i, token in enumerate(tokens):
+        if token.kind == "punct" and token.text in _OPENERS:
+            depth += 1
+            max_depth = max(max_depth, depth)
+            if max_depth > MAX_DEPTH:
+                raise _refuse(
+                    f"query nested deeper than {MAX_DEPTH} brackets; simplify the query"
+                )
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif token.kind == "op":
+            operators += 1
+            if operators > MAX_OPERATORS:
+                raise _refuse(f"query has more than {MAX_OPERATORS} operators; simplify it")
+        elif token.kind == "word":
+            word = token.upper
+            if word in _PATTERN_KEYWORDS:
+                pattern_keywords += 1
+                if pattern_keywords > MAX_PATTERN_KEYWORDS:
+                    raise _refuse(
+                        f"query has more than {MAX_PATTERN_KEYWORDS} group-pattern keywords "
+                        "(OPTIONAL, MINUS, BIND, UNION, FILTER…); simplify it"
+                    )
+            if word in UPDATE_KEYWORDS:
+                if word == "LOAD":
+                    raise _refuse("LOAD refused: this endpoint never fetches URLs")
+                raise _refuse(
+                    f"{word} refused: this endpoint is read-only and runs only queries "
+                    "(SELECT, ASK, CONSTRUCT, DESCRIBE)"
+                )
+            if word == "SERVICE":
+                _check_service(tokens, i, prefixes, base, allowed)
+
+
+def _check_service(
+    tokens: list[Token], i: int, prefixes: dict[str, str], base: str | None, allowed: set[str]
+) -> None:
+    j = i + 1
+    if j < len(tokens) and tokens[j].kind == "word" and tokens[j].upper == "SILENT":
+        j += 1
+    target = tokens[j] if j < len(tokens) else None
+    if target is None or target.kind not in ("iri", "pname"):
+        raise _refuse(
+            "SERVICE with a variable or without an IRI refused: federated queries may only "
+            "call the allowed hosts, named by IRI"
+        )
+    iri = _resolve(target, prefixes, base)
+    host = (urlsplit(iri).hostname or "").lower()
+    if host not in allowed:
+        hosts = ", ".join(sorted(allowed)) or "none"
+        raise _refuse(
+            f"SERVICE <{iri}> refused: federated queries may only call allowed hosts "
+            f"({hosts})"
+        )
+
+
+def _dataset(tokens: list[Token], prefixes: dict[str, str], base: str | None) -> Dataset | None:
+    defaults: list[str] = []
+    named: list[str] = []
+    depth = 0
+    for i, token in enumerate(tokens):
+        if token.kind == "punct" and token.text in _OPENERS:
+            depth += 1
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0 and token.kind == "word" and token.upper == "FROM":
+            j = i + 1
+            is_named = j < len(tokens) and tokens[j].kind == "word" and tokens[j].upper == "NAMED"
+            j += is_named
+            target = tokens[j] if j < len(tokens) else None
+            if target is None or target.kind not in ("iri", "pname"):
+                raise QuerySyntaxError("FROM must be followed by a graph IRI")
+            (named if is_named else defaults).append(_resolve(target, prefixes, base))
+    if not defaults and not named:
+        return None
+    return Dataset(tuple(dict.fromkeys(defaults)), tuple(dict.fromkeys(named)))
+
+
+def check(
+    query: str,
+    *,
+    allowed_service_hosts: Iterable[str] = (),
+    max_length: int = MAX_LENGTH,
+) -> GuardResult:
+    """Check a query text from a request and tell its form and dataset.
+
+    :param query: the SPARQL query text.
+    :param allowed_service_hosts: hosts a ``SERVICE`` clause may call.
+    :param max_length: longest text accepted, in characters.
+    :returns: the query form and the FROM/FROM NAMED dataset.
+    :raises BadRequest: empty query.
+    :raises QueryRefused: SERVICE to another host, LOAD, an update keyword, a text too
+        long, nested too deep or with too many operators.
+    :raises QuerySyntaxError: a FROM without IRI, or with an undefined prefix.
+
+    >>> check("SELECT ?s WHERE { ?s ?p 'INSERT DATA' } # DROP ALL").form
+    'SELECT'
+    """
+    if not query.strip():
+        raise BadRequest("the query is empty")
+    if len(query) > max_length:
+        raise _refuse(f"query longer than {max_length} characters refused")
+    allowed = tuple(allowed_service_hosts)
+    tokens = list(tokenize(query))
+    prefixes, base = _prologue(tokens)
+    _check_tokens(tokens, prefixes, base, allowed)
+    ambiguous = _ambiguous_lt(tokens)
+    if ambiguous:
+        # Also check the reading where those "<" are comparisons.
+        alternative = list(tokenize(query, lt_operator_at=ambiguous))
+        _check_tokens(alternative, prefixes, base, allowed)
+    form = None
+    depth = 0
+    for token in tokens:
+        if token.kind == "punct" and token.text in _OPENERS:
+            depth += 1
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            depth = max(0, depth - 1)
+        elif depth == 0 and token.kind == "word" and token.upper in QUERY_FORMS:
+            form = token.upper
+            break
+    return GuardResult(form, _dataset(tokens, prefixes, base), prefixes)

@@ -1,0 +1,402 @@
+"""Blueprint: linked data. Every ``cgid:`` IRI dereferences at ``/id/<path>``, every named
+graph at ``/graph/<path>``, and the dataset describes itself at ``/.well-known/void``.
+
+HTML pages show labels in the visitor's language, every statement with the named
+graph(s) holding it, the source document each graph was derived from, and whether the
+statement is asserted or inferred (``cgg:inferred``). Turtle, TriG, N-Triples, N-Quads,
+JSON-LD and RDF/XML come by ``Accept``, ``?format=`` or a suffix (``/id/org/x.ttl``).
+404 for an IRI with no statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+
+from coopgraph import results
+from coopgraph.errors import CoopgraphError, NotFound, QuerySyntaxError
+from coopgraph.formats import HTML, RDF_FORMATS, Format
+from coopgraph.store.base import Solutions, Term
+from coopgraph.vocab import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    GRAPH,
+    ID,
+    INFERRED_GRAPH,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    VOID,
+    XSD,
+)
+from coopgraph.web import current_lang, state
+from coopgraph.web.negotiate import choose
+
+bp = Blueprint("entities", __name__)
+
+# TODO(lead): move to vocab.py (LICENSE = the dataset's licence IRI).
+_CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
+
+# item access: DCTERMS.title would be str.title
+LABEL_PROPERTIES = (
+    SKOS["prefLabel"], RDFS["label"], SCHEMA["name"], DCTERMS["title"], FOAF["name"]
+)
+MAX_INCOMING = 500
+MAX_GRAPH_ROWS = 2_000
+
+# pyoxigraph substitutes only projected variables: ?s / ?o are projected and bound.
+_OUTGOING = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+_INCOMING = f"SELECT ?o ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} LIMIT {MAX_INCOMING}"
+_GRAPH_SOURCES = (
+    f"SELECT ?g ?source ?identifier WHERE {{ GRAPH ?g {{ ?g <{PROV.wasDerivedFrom}> ?source "
+    f"OPTIONAL {{ ?source <{DCTERMS.identifier}> ?identifier }} }} }}"
+)
+_LABEL_PATTERN = (
+    " } VALUES ?p { "
+    + " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+    + " } GRAPH ?g { ?s ?p ?label } FILTER(isLiteral(?label)) }"
+)
+_CLASS_COUNT = "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"
+_EXAMPLES = (
+    "SELECT DISTINCT ?s ?base WHERE { ?s a ?c "
+    "FILTER(isIRI(?s) && STRSTARTS(STR(?s), STR(?base))) } ORDER BY ?s LIMIT 5"
+)
+
+
+def internal_query(sparql: str, **kwargs: Any) -> Solutions:
+    """Run one of this module's own SELECT queries; a syntax error there is a bug (500).
+
+    :raises CoopgraphError: the query does not parse (status 500, not 400).
+    :raises QueryTimeout, StoreError: from the store.
+    """
+    try:
+        result = state().store.query(sparql, **kwargs)
+    except QuerySyntaxError as exc:
+        raise CoopgraphError(f"internal query failed: {exc.message}") from exc
+    assert isinstance(result, Solutions)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# IRIs ↔ local URLs, labels
+# ---------------------------------------------------------------------------------------
+
+
+def local_href(iri: str) -> str | None:
+    """The URL on this server where ``iri`` dereferences, if it is one of ours."""
+    if iri.startswith(str(ID)):
+        return url_for("entities.entity", path=iri[len(ID):])
+    if iri.startswith(str(GRAPH)):
+        return url_for("entities.graph", path=iri[len(GRAPH):])
+    return None
+
+
+def pick_label(literals: Iterable[ox.Literal], lang: str) -> str | None:
+    """The best label for a visitor: their language, then French, English, plain, any;
+    among equals, the first given (callers pass asserted labels before inferred ones).
+
+    >>> pick_label([ox.Literal("Ville", language="fr"), ox.Literal("City", language="en")], "en")
+    'City'
+    """
+    ranked: dict[int, str] = {}
+    for lit in literals:
+        tag = (lit.language or "").lower().split("-")[0]
+        rank = 0 if tag == lang else {"fr": 1, "en": 2, "": 3}.get(tag, 4)
+        ranked.setdefault(rank, lit.value)
+    return ranked[min(ranked)] if ranked else None
+
+
+def labels_for(iris: Iterable[str], lang: str) -> dict[str, str]:
+    """Labels of many IRIs in one query (VALUES of serialised terms, not pasted text).
+
+    Asserted labels come before inferred ones, then by property (skos:prefLabel first),
+    then alphabetically, so a page always shows the same label.
+    """
+    nodes = sorted(set(iris))
+    found: dict[str, list[tuple[bool, int, str, ox.Literal]]] = {}
+    for start in range(0, len(nodes), 200):
+        chunk = nodes[start : start + 200]
+        values = " ".join(str(ox.NamedNode(iri)) for iri in chunk)
+        result = internal_query("SELECT ?s ?p ?label ?g WHERE { VALUES ?s { " + values
+                                + _LABEL_PATTERN)
+        for row in result.dicts():
+            subject, label = row.get("s"), row.get("label")
+            if isinstance(subject, ox.NamedNode) and isinstance(label, ox.Literal):
+                key = (row["g"].value == INFERRED_GRAPH,
+                       LABEL_PROPERTIES.index(row["p"].value), label.value, label)
+                found.setdefault(subject.value, []).append(key)
+    labels = {}
+    for iri, keys in found.items():
+        label = pick_label([k[3] for k in sorted(keys, key=lambda k: k[:3])], lang)
+        if label:
+            labels[iri] = label
+    return labels
+
+
+def graph_sources() -> dict[str, dict[str, str]]:
+    """``{graph: {"source": iri, "identifier": …}}`` from each graph's prov:wasDerivedFrom."""
+    result = internal_query(_GRAPH_SOURCES)
+    sources: dict[str, dict[str, str]] = {}
+    for row in result.dicts():
+        info = {"source": row["source"].value}
+        if "identifier" in row:
+            info["identifier"] = row["identifier"].value
+        sources.setdefault(row["g"].value, info)
+    return sources
+
+
+# ---------------------------------------------------------------------------------------
+# View model: compute once, render in any format
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Statement:
+    """One (predicate, value) of a resource and the graphs that hold it."""
+
+    predicate: ox.NamedNode
+    value: Term
+    graphs: list[str] = field(default_factory=list)
+
+    @property
+    def inferred_only(self) -> bool:
+        return self.graphs == [INFERRED_GRAPH]
+
+    @property
+    def asserted(self) -> bool:
+        return any(g != INFERRED_GRAPH for g in self.graphs)
+
+
+@dataclass
+class Resource:
+    iri: str
+    outgoing: list[Statement]
+    incoming: list[Statement]
+    quads: list[ox.Quad]
+
+    @property
+    def types(self) -> list[str]:
+        return sorted(
+            {s.value.value for s in self.outgoing if s.predicate.value == RDF.type
+             and isinstance(s.value, ox.NamedNode)}
+        )
+
+
+def _group(rows: Iterable[tuple[ox.NamedNode, Term, str]]) -> list[Statement]:
+    by_key: dict[tuple[str, str], Statement] = {}
+    for predicate, value, graph in rows:
+        key = (str(predicate), str(value))
+        statement = by_key.setdefault(key, Statement(predicate, value))
+        if graph not in statement.graphs:
+            statement.graphs.append(graph)
+    for s in by_key.values():
+        s.graphs.sort(key=lambda g: (g == INFERRED_GRAPH, g))
+    return sorted(by_key.values(), key=lambda s: (s.predicate.value != RDF.type, str(s.predicate),
+                                                  str(s.value)))
+
+
+def describe(iri: str) -> Resource | None:
+    """Everything the store says about ``iri`` and points at it; ``None`` when nothing."""
+    try:
+        node = ox.NamedNode(iri)
+    except ValueError:  # not even an IRI (``/id/a<b``): nothing to say about it
+        return None
+    out = internal_query(_OUTGOING, bindings={"s": node})
+    inc = internal_query(_INCOMING, bindings={"o": node})
+    if not out.rows and not inc.rows:
+        return None
+    out_rows = [(r["p"], r["o"], r["g"].value) for r in out.dicts()]
+    in_rows = [(r["p"], r["s"], r["g"].value) for r in inc.dicts()]
+    quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in out_rows]  # type: ignore[arg-type]
+    return Resource(iri, _group(out_rows), _group(in_rows), quads)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------------------
+
+
+def _suffix_format(path: str, exists: Any) -> tuple[str, Format | None]:
+    """Split ``org/x.ttl`` into (``org/x``, Turtle) when ``org/x`` exists and ``.ttl`` is an
+    RDF extension; otherwise (path, None)."""
+    stem, dot, ext = path.rpartition(".")
+    if dot and ext:
+        for fmt in (*RDF_FORMATS, HTML):
+            if ext.lower() in fmt.extensions and exists(stem):
+                return stem, fmt
+    return path, None
+
+
+def _negotiated(suffix: Format | None) -> Format:
+    if suffix is not None:
+        return suffix
+    return choose(request.headers.get("Accept"), [request.args.get("format")],
+                  (*RDF_FORMATS, HTML))
+
+
+def rdf_response(statements: Sequence[ox.Quad | ox.Triple], fmt: Format) -> Response:
+    """Statements in ``fmt``: TriG and N-Quads keep the named graphs; every other format
+    (JSON-LD included, so that plain JSON-LD clients see the triples) gets each triple once.
+    """
+    if fmt.oxigraph not in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS):
+        # The same triple in several graphs once.
+        unique: dict[str, ox.Triple] = {}
+        for s in statements:
+            triple = ox.Triple(s.subject, s.predicate, s.object)
+            unique.setdefault(str(triple), triple)
+        statements = list(unique.values())
+    response = Response(results.serialize_rdf(statements, fmt),
+                        content_type=results.content_type(fmt))
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _twins(path_endpoint: str, path: str) -> list[dict[str, str]]:
+    return [
+        {"label": f.label, "href": url_for(path_endpoint, path=f"{path}.{f.extension}"),
+         "type": f.media_type}
+        for f in RDF_FORMATS
+    ]
+
+
+@bp.route("/id/<path:path>")
+def entity(path: str) -> Response:
+    """A minted resource: HTML page or RDF; 404 when the store says nothing about it."""
+    cache: dict[str, Resource | None] = {}
+
+    def lookup(p: str) -> Resource | None:
+        if p not in cache:
+            cache[p] = describe(ID[p])
+        return cache[p]
+
+    path, suffix = _suffix_format(path, lookup)
+    resource = lookup(path)
+    if resource is None:
+        raise NotFound(f"no statement about <{ID[path]}> in this dataset")
+    fmt = _negotiated(suffix)
+    if fmt is not HTML:
+        return rdf_response(resource.quads, fmt)
+    lang = current_lang()
+    iris = {resource.iri, *resource.types}
+    for s in (*resource.outgoing, *resource.incoming):
+        iris.add(s.predicate.value)
+        if isinstance(s.value, ox.NamedNode):
+            iris.add(s.value.value)
+    labels = labels_for(iris, lang)
+    page = render_template(
+        "entity.html",
+        lang=lang,
+        resource=resource,
+        labels=labels,
+        sources=graph_sources(),
+        inferred_graph=INFERRED_GRAPH,
+        twins=_twins("entities.entity", path),
+        href=local_href,
+    )
+    response = Response(page, mimetype="text/html")
+    response.headers["Link"] = (
+        f'<{url_for("entities.entity", path=path + ".ttl")}>; rel="alternate"; type="text/turtle"'
+    )
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.route("/graph/<path:path>")
+def graph(path: str) -> Response:
+    """A named graph: its size, source document, provenance and triples; or its RDF."""
+    sizes = state().store.graph_sizes()
+    path, suffix = _suffix_format(path, lambda p: GRAPH[p] in sizes)
+    iri = GRAPH[path]
+    if iri not in sizes:
+        raise NotFound(f"no named graph <{iri}> in this dataset")
+    fmt = _negotiated(suffix)
+    quads = list(state().store.quads(iri))
+    if fmt is not HTML:
+        return rdf_response(quads, fmt)
+    lang = current_lang()
+    shown = quads[:MAX_GRAPH_ROWS]
+    iris = {q.predicate.value for q in shown}
+    iris |= {t.value for q in shown for t in (q.subject, q.object) if isinstance(t, ox.NamedNode)}
+    page = render_template(
+        "graph.html",
+        lang=lang,
+        iri=iri,
+        size=sizes[iri],
+        quads=shown,
+        truncated=len(quads) > len(shown),
+        labels=labels_for(iris, lang),
+        source=graph_sources().get(iri),
+        inferred=iri == INFERRED_GRAPH,
+        twins=_twins("entities.graph", path),
+        href=local_href,
+    )
+    return Response(page, mimetype="text/html")
+
+
+def void_triples() -> list[ox.Triple]:
+    """The VoID + DCAT description of the dataset, one void:subset per named graph."""
+    store = state().store
+    sizes = store.graph_sizes()
+    t, a = ox.Triple, ox.NamedNode(RDF.type)
+    integer = XSD.node("integer")
+    dataset = ox.NamedNode(url_for("entities.void", _external=True) + "#dataset")
+    endpoint = ox.NamedNode(url_for("sparql.endpoint", _external=True))
+    classes = internal_query(_CLASS_COUNT)
+    n_classes = classes.rows[0][0].value if classes.rows and classes.rows[0][0] else "0"
+    examples = internal_query(_EXAMPLES, bindings={"base": ID.node()})
+    distribution = ox.BlankNode("sparql")
+    triples = [
+        t(dataset, a, VOID.node("Dataset")),
+        t(dataset, a, DCAT.node("Dataset")),
+        t(dataset, DCTERMS.node("title"), ox.Literal("coopgraph", language="en")),
+        t(dataset, DCTERMS.node("description"), ox.Literal(
+            "Actors of decentralised cooperation and their partnerships, programmes, calls "
+            "and job offers, with the provenance of every statement.", language="en")),
+        t(dataset, DCTERMS.node("description"), ox.Literal(
+            "Les acteurs de la coopération décentralisée, leurs partenariats, programmes, "
+            "appels et offres d'emploi, avec la provenance de chaque énoncé.", language="fr")),
+        t(dataset, DCTERMS.node("license"), ox.NamedNode(_CC_BY_4)),
+        t(dataset, VOID.node("sparqlEndpoint"), endpoint),
+        t(dataset, VOID.node("uriSpace"), ox.Literal(str(ID))),
+        t(dataset, VOID.node("triples"), ox.Literal(str(sum(sizes.values())), datatype=integer)),
+        t(dataset, VOID.node("classes"), ox.Literal(str(n_classes), datatype=integer)),
+        t(dataset, DCAT.node("distribution"), distribution),
+        t(distribution, a, DCAT.node("Distribution")),
+        t(distribution, DCAT.node("accessURL"), endpoint),
+        t(distribution, DCTERMS.node("title"), ox.Literal("SPARQL 1.1 endpoint", language="en")),
+    ]
+    for row in examples.rows:
+        if isinstance(row[0], ox.NamedNode):
+            triples.append(t(dataset, VOID.node("exampleResource"), row[0]))
+    for graph_iri, size in sorted(sizes.items()):
+        subset = ox.NamedNode(graph_iri)
+        triples += [
+            t(dataset, VOID.node("subset"), subset),
+            t(subset, a, VOID.node("Dataset")),
+            t(subset, VOID.node("triples"), ox.Literal(str(size), datatype=integer)),
+            t(subset, VOID.node("sparqlEndpoint"), endpoint),
+        ]
+    return triples
+
+
+@bp.route("/.well-known/void")
+def void() -> Response:
+    """VoID + DCAT description: Turtle by default, any RDF format, or an HTML page."""
+    fmt = _negotiated(None)
+    triples = void_triples()
+    if fmt is HTML:
+        page = render_template(
+            "rdf.html",
+            lang=current_lang(),
+            title="VoID",
+            turtle=results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8"),
+        )
+        return Response(page, mimetype="text/html")
+    return rdf_response(triples, fmt)

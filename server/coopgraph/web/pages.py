@@ -1,0 +1,192 @@
+"""Blueprint: the query page (``/``), ``/queries.json``, ``/stats`` and ``/healthz``.
+
+The query page is an editor (our own ``static/query.js``: highlighting, running through
+``/sparql``, results table, downloads, shareable link), and the example gallery from
+``queries/**/*.rq`` in the visitor's language, each with its expected answer when the
+query's header has one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from coopgraph import results
+from coopgraph.errors import CoopgraphError
+from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
+from coopgraph.queries import CatalogQuery
+from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
+from coopgraph.web import current_lang, state
+from coopgraph.web.negotiate import choose
+
+bp = Blueprint("pages", __name__)
+
+#: The query shown when the page opens without ``?query=``.
+DEFAULT_QUERY_NAME = "class-counts"
+_JSON = Format("json", ("application/json",), ("json",), "JSON")
+
+TEXT: dict[str, dict[str, str]] = {
+    "fr": {
+        "query": "Requête",
+        "run": "Exécuter",
+        "examples": "Exemples",
+        "results": "Résultats",
+        "share": "Lien à partager",
+        "download": "Télécharger",
+        "truncated": "Résultat tronqué : seules les {limit} premières lignes sont montrées.",
+        "expected": "Réponse attendue",
+        "stats": "Statistiques",
+        "service": "Description du service",
+        "graphs": "Graphes nommés",
+        "triples": "triplets",
+        "types": "Types",
+        "properties": "Propriétés",
+        "incoming": "Liens entrants",
+        "why": "Pourquoi ?",
+        "asserted": "affirmé",
+        "inferred": "inféré",
+        "source": "document source",
+        "graph": "Graphe",
+        "other_formats": "Autres formats",
+        "no_results": "Aucun résultat.",
+        "error": "Erreur",
+        "running": "Exécution…",
+        "rows": "lignes",
+        "uptime": "Temps de fonctionnement (s)",
+        "queries": "Requêtes servies",
+        "errors": "Erreurs",
+        "timeouts": "Délais dépassés",
+        "network": "Réseau",
+        "endpoint": "Point d'accès SPARQL",
+    },
+    "en": {
+        "query": "Query",
+        "run": "Run",
+        "examples": "Examples",
+        "results": "Results",
+        "share": "Shareable link",
+        "download": "Download",
+        "truncated": "Truncated result: only the first {limit} rows are shown.",
+        "expected": "Expected answer",
+        "stats": "Statistics",
+        "service": "Service description",
+        "graphs": "Named graphs",
+        "triples": "triples",
+        "types": "Types",
+        "properties": "Properties",
+        "incoming": "Incoming links",
+        "why": "Why is this here?",
+        "asserted": "asserted",
+        "inferred": "inferred",
+        "source": "source document",
+        "graph": "Graph",
+        "other_formats": "Other formats",
+        "no_results": "No results.",
+        "error": "Error",
+        "running": "Running…",
+        "rows": "rows",
+        "uptime": "Uptime (s)",
+        "queries": "Queries served",
+        "errors": "Errors",
+        "timeouts": "Timeouts",
+        "network": "Network",
+        "endpoint": "SPARQL endpoint",
+    },
+}
+
+
+@bp.app_context_processor
+def _ui_text() -> dict[str, Any]:
+    try:
+        lang = current_lang()
+    except (RuntimeError, KeyError):
+        lang = "fr"
+    return {"t": TEXT.get(lang, TEXT["fr"]), "ui_lang": lang}
+
+
+def _default_query(catalog: list[CatalogQuery]) -> str:
+    for q in catalog:
+        if q.name == DEFAULT_QUERY_NAME:
+            return q.body
+    if catalog:
+        return catalog[0].body
+    return "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in ("cg", "cgid")) + (
+        "\nSELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 20\n"
+    )
+
+
+def _expected_table(query: CatalogQuery) -> dict[str, Any] | None:
+    try:
+        expected = query.expected()
+    except CoopgraphError:
+        return None
+    if expected is None:
+        return None
+    return {"variables": expected.variables, "rows": expected.rows}
+
+
+@bp.route("/")
+def index() -> Response:
+    """The query page; ``?query=`` pre-fills the editor (the shareable link)."""
+    lang = current_lang()
+    catalog = state().catalog
+    gallery = [
+        {"query": q, "title": q.title(lang), "description": q.description(lang),
+         "expected": _expected_table(q)}
+        for q in catalog
+    ]
+    page = render_template(
+        "query.html",
+        lang=lang,
+        query=request.args.get("query") or _default_query(catalog),
+        gallery=gallery,
+        result_formats=RESULT_FORMATS,
+        rdf_formats=RDF_FORMATS,
+        id_base=str(ID),
+        limit=state().settings.result_limit,
+    )
+    return Response(page, mimetype="text/html")
+
+
+@bp.route("/queries.json")
+def queries_json() -> Response:
+    """The gallery as JSON (titles in ``?lang=`` / Accept-Language), with expected answers
+    as SPARQL JSON results."""
+    lang = current_lang()
+    items = []
+    for q in state().catalog:
+        item: dict[str, Any] = q.to_dict(lang)
+        expected = q.expected() if q.expect != "none" else None
+        if expected is not None:
+            import json
+
+            item["expected"] = json.loads(results.to_json(expected))
+        items.append(item)
+    return jsonify({"lang": lang, "queries": items})
+
+
+@bp.route("/healthz")
+def healthz() -> Response:
+    """Liveness: answers without touching the store."""
+    return jsonify({"status": "ok"})
+
+
+@bp.route("/stats")
+def stats() -> Response:
+    """Triples per graph, queries served, errors, timeouts, uptime: JSON or HTML."""
+    app_state = state()
+    sizes = app_state.store.graph_sizes()
+    body = {
+        "graphs": dict(sorted(sizes.items())),
+        "triples": sum(sizes.values()),
+        "inferred": sizes.get(INFERRED_GRAPH, 0),
+        **app_state.stats.snapshot(),
+    }
+    fmt = choose(request.headers.get("Accept"), [request.args.get("format")], (_JSON, HTML))
+    if fmt is HTML:
+        return Response(
+            render_template("stats.html", lang=current_lang(), stats=body),
+            mimetype="text/html",
+        )
+    return jsonify(body)

@@ -1,0 +1,49 @@
+"""Serve the web app with waitress: :func:`make_server` (tests keep the handle) and
+:func:`run_server` (``coopgraph serve``: blocks until interrupted)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from waitress.server import create_server
+
+from coopgraph.settings import Settings
+from coopgraph.store.base import Store
+from coopgraph.web import create_app
+
+
+def make_server(settings: Settings, store: Store) -> tuple[Any, str]:
+    """A waitress server bound to ``settings.host``/``settings.port`` (0: a free port).
+
+    :returns: the server (``.run()``, ``.close()``) and its base URL.
+    :raises OSError: the address is in use or cannot be bound.
+    """
+    app = create_app(settings, store)
+    server = create_server(
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        ident="coopgraph",
+        max_request_body_size=settings.max_body_bytes,
+        clear_untrusted_proxy_headers=True,
+    )
+    port = server.effective_port  # type: ignore[union-attr]
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    return server, f"http://{host}:{port}/"
+
+
+def run_server(settings: Settings, store: Store) -> None:
+    """Serve until interrupted; prints ``Serving on <url>`` to stderr.
+
+    :raises OSError: the address cannot be bound.
+    """
+    server, url = make_server(settings, store)
+    print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

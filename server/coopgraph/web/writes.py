@@ -1,0 +1,411 @@
+"""Blueprint for writes: ``/entries`` and the Graph Store HTTP Protocol at ``/data``.
+
+Routes (reads are public, writes need ``Authorization: Bearer <token>``):
+
+* ``POST /entries`` — add an entry (body: Turtle, TriG, JSON-LD, N-Triples, N-Quads or
+  RDF/XML by ``Content-Type``; optional id by ``?id=`` or a ``Slug`` header) → 201 and
+  ``Location: /entries/<id>``;
+* ``GET /entries/<id>`` — the entry, in the RDF format ``Accept`` (or ``?format=``) asks;
+* ``PUT /entries/<id>`` — replace the entry (200) or create it (201);
+* ``DELETE /entries/<id>`` — remove it (200);
+* ``GET /data?graph=<iri>`` / ``GET /data?default`` — a named graph, or the default graph
+  (the read-only union of every graph);
+* ``PUT``/``POST``/``DELETE /data?graph=<iri>`` — replace, merge into, remove an entry
+  graph (only ``cgg:entry/<id>`` graphs are writable); ``POST /data`` creates a new one.
+
+Every write goes through :mod:`coopgraph.entries` (parse → validate → one transaction).
+Statuses: 401 no or wrong token (with ``WWW-Authenticate: Bearer``), 403 not an entry
+graph, 404 unknown entry, 409 entry exists, 413 body over ``max_body_bytes`` (refused
+before it is read), 415 unknown ``Content-Type``, 400 unparseable body (with line and
+column), 422 the entry does not conform (the report as JSON, or as a Turtle
+``sh:ValidationReport`` when ``Accept`` prefers ``text/turtle``).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from coopgraph import entries
+from coopgraph.auth import CHALLENGE, authenticate
+from coopgraph.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    StartupError,
+    UnsupportedFormat,
+    ValidationFailed,
+)
+from coopgraph.formats import RDF_FORMATS, Format
+from coopgraph.settings import Settings
+from coopgraph.store.base import Store
+from coopgraph.vocab import PREFIXES
+from coopgraph.web.negotiate import by_name, negotiate
+
+bp = Blueprint("writes", __name__)
+
+LANGS = ("fr", "en", "nl")
+_EXT_KEY = "coopgraph.writes"
+
+
+# ---------------------------------------------------------------------------------------
+# App resources
+# ---------------------------------------------------------------------------------------
+
+
+def _find(kind: type, *keys: str) -> Any:
+    ext = current_app.extensions
+    for key in keys:
+        value = ext.get(key)
+        if isinstance(value, kind):
+            return value
+    holder = ext.get("coopgraph")
+    if isinstance(holder, kind):
+        return holder
+    if isinstance(holder, dict):
+        for value in holder.values():
+            if isinstance(value, kind):
+                return value
+    value = getattr(holder, kind.__name__.lower(), None)
+    if isinstance(value, kind):
+        return value
+    for value in current_app.config.values():
+        if isinstance(value, kind):
+            return value
+    return None
+
+
+def get_store() -> Store:
+    """The app's store (set by ``create_app``).
+
+    :raises StartupError: the app has no store.
+    """
+    store = _find(Store, "coopgraph.store", "store")  # type: ignore[type-abstract]
+    if store is None:
+        raise StartupError("the web app has no store")
+    return store  # type: ignore[no-any-return]
+
+
+def get_settings() -> Settings:
+    """The app's settings (set by ``create_app``).
+
+    :raises StartupError: the app has no settings.
+    """
+    settings = _find(Settings, "coopgraph.settings", "settings")
+    if settings is None:
+        raise StartupError("the web app has no settings")
+    return settings  # type: ignore[no-any-return]
+
+
+class _Validation:
+    """One :class:`~coopgraph.validate.Validator` per store, used by one write at a time
+    (pyshacl's prepared shapes graph is shared between runs)."""
+
+    def __init__(self, store: Store) -> None:
+        from coopgraph.validate import Validator
+
+        self.store = store
+        self.validator = Validator(store)
+        self.lock = threading.Lock()
+
+    def validate_quads(
+        self, quads: Any, *, entry: str, text: str | None = None, **options: Any
+    ) -> Any:
+        with self.lock:
+            return self.validator.validate_quads(quads, entry=entry, text=text, **options)
+
+
+def get_validator(store: Store) -> _Validation:
+    holder: dict[int, _Validation] = current_app.extensions.setdefault(_EXT_KEY, {})
+    validation = holder.get(id(store))
+    if validation is None or validation.store is not store:
+        validation = holder[id(store)] = _Validation(store)
+    return validation
+
+
+# ---------------------------------------------------------------------------------------
+# Request helpers
+# ---------------------------------------------------------------------------------------
+
+
+@bp.after_request
+def _challenge(response: Response) -> Response:
+    """RFC 6750: a 401 names the scheme the client must use."""
+    if response.status_code == 401:
+        response.headers["WWW-Authenticate"] = CHALLENGE
+    return response
+
+
+def writer() -> str:
+    """The token name of the request's ``Authorization: Bearer`` header.
+
+    :raises Unauthorized: missing or wrong token.
+    """
+    return authenticate(request.headers.get("Authorization"), get_settings().tokens)
+
+
+def body_format() -> Format:
+    """The RDF format the ``Content-Type`` names.
+
+    :raises UnsupportedFormat: no or unknown Content-Type (415).
+    """
+    mimetype = request.mimetype
+    for fmt in RDF_FORMATS:
+        if mimetype in fmt.media_types:
+            return fmt
+    accepted = ", ".join(t for f in RDF_FORMATS for t in f.media_types)
+    shown = mimetype or "none"
+    raise UnsupportedFormat(
+        f"Content-Type {shown!r} is not an RDF format coopgraph reads; send one of: {accepted}"
+    )
+
+
+def read_body(limit: int) -> bytes:
+    """The request body, refused as soon as it is known to exceed ``limit`` bytes.
+
+    ``Content-Length`` is checked before anything is read; a body without one (chunked)
+    is read to ``limit + 1`` bytes at most.
+
+    :raises PayloadTooLarge: the body is over the limit (413).
+    """
+    too_large = PayloadTooLarge(
+        f"the body is larger than the limit of {limit} bytes (max_body_bytes); "
+        "split the entry or ask an administrator"
+    )
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise too_large
+    return data
+
+
+def report_lang() -> str:
+    lang = request.args.get("lang", "").strip().lower()
+    if lang in LANGS:
+        return lang
+    return request.accept_languages.best_match(LANGS) or get_settings().lang
+
+
+def rejected(exc: ValidationFailed) -> Response:
+    """422 with the validation report, as JSON or as a Turtle sh:ValidationReport."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/turtle"])
+    if best == "text/turtle":
+        response = Response(exc.report.to_turtle(), status=422, mimetype="text/turtle")
+    else:
+        body = exc.to_dict()
+        body["report"] = exc.report.to_dict(report_lang())
+        response = jsonify(body)
+        response.status_code = 422
+    response.vary.add("Accept")
+    return response
+
+
+def response_format() -> Format:
+    """The RDF format for a response: ``?format=`` or ``Accept``, Turtle by default.
+
+    :raises NotAcceptable: nothing the client accepts (406).
+    """
+    wanted = request.args.get("format", "").strip()
+    if wanted:
+        return by_name(wanted, RDF_FORMATS)
+    return negotiate(request.headers.get("Accept"), RDF_FORMATS)
+
+
+def rdf_response(quads: list[ox.Quad], *, keep_graphs: bool) -> Response:
+    """Serialise quads (their graph names kept in a quad format when ``keep_graphs``)."""
+    fmt = response_format()
+    assert fmt.oxigraph is not None
+    if fmt.quads and keep_graphs:
+        items: list[Any] = quads
+    else:
+        triples = dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads)
+        items = list(triples)
+        if fmt.quads:  # a quad format serialises quads: the triples go to the default graph
+            items = [ox.Quad(t.subject, t.predicate, t.object) for t in items]
+    data = ox.serialize(items, format=fmt.oxigraph, prefixes=PREFIXES)
+    response = Response(data, mimetype=fmt.media_type)
+    if fmt.media_type.startswith("text/") or fmt.name in ("trig", "nquads", "ntriples"):
+        response.charset = "utf-8"
+    response.vary.add("Accept")
+    return response
+
+
+def _source() -> str:
+    path = request.path
+    return f"HTTP {request.method} {path}"
+
+
+def _written(result: entries.EntryResult, location: str, *, created: bool) -> Response:
+    response = jsonify(result.to_dict())
+    response.status_code = 201 if created else 200
+    if created:
+        response.headers["Location"] = location
+    return response
+
+
+@bp.errorhandler(ValidationFailed)
+def _on_rejected(exc: ValidationFailed) -> Response:
+    # Blueprint handlers come before the app's CoopgraphError handler: this one
+    # negotiates the report's format.
+    return rejected(exc)
+
+
+# ---------------------------------------------------------------------------------------
+# /entries
+# ---------------------------------------------------------------------------------------
+
+
+def _entry_location(graph: str) -> str:
+    return url_for("writes.entry", entry_id=entries.entry_id(graph))
+
+
+@bp.post("/entries")
+def add() -> Response:
+    """Add an entry; 201 + Location."""
+    agent = writer()
+    fmt = body_format()
+    data = read_body(get_settings().max_body_bytes)
+    wanted = request.args.get("id") or request.headers.get("Slug") or None
+    store = get_store()
+    result = entries.add_entry(
+        store, data, fmt, graph=wanted, agent=agent, source=_source(),
+        validator=get_validator(store),
+    )
+    return _written(result, _entry_location(result.graph), created=True)
+
+
+@bp.get("/entries/<entry_id>")
+def entry(entry_id: str) -> Response:
+    """The entry's triples (TriG/N-Quads/JSON-LD keep its graph name)."""
+    graph = entries.entry_graph(entry_id)
+    quads = list(get_store().quads(graph))
+    if not quads:
+        raise NotFound(f"no entry {entry_id!r} (graph <{graph}>)")
+    return rdf_response(quads, keep_graphs=True)
+
+
+@bp.put("/entries/<entry_id>")
+def put(entry_id: str) -> Response:
+    """Replace the entry (200) or create it (201)."""
+    agent = writer()
+    fmt = body_format()
+    data = read_body(get_settings().max_body_bytes)
+    store = get_store()
+    result = entries.replace_entry(
+        store, data, fmt, graph=entry_id, agent=agent, source=_source(),
+        validator=get_validator(store), create=True,
+    )
+    return _written(result, _entry_location(result.graph), created=result.created)
+
+
+@bp.delete("/entries/<entry_id>")
+def delete(entry_id: str) -> Response:
+    """Remove the entry and its inferences (200, what was removed)."""
+    agent = writer()
+    result = entries.remove_entry(get_store(), entry_id, agent=agent, source=_source())
+    return jsonify(result.to_dict())
+
+
+# ---------------------------------------------------------------------------------------
+# /data — SPARQL 1.1 Graph Store HTTP Protocol
+# ---------------------------------------------------------------------------------------
+
+
+def _target() -> str | None:
+    """The graph named by ``?graph=<iri>``; ``None`` for ``?default``.
+
+    :raises BadRequest: both, several, or (for GET/PUT/DELETE) neither.
+    """
+    graphs = request.args.getlist("graph")
+    default = "default" in request.args
+    if len(graphs) > 1 or (graphs and default):
+        raise BadRequest("name one graph: either ?graph=<iri> or ?default, once")
+    if graphs:
+        iri = graphs[0].strip()
+        try:
+            return ox.NamedNode(iri).value
+        except ValueError:
+            raise BadRequest(f"?graph={iri!r} is not an absolute IRI") from None
+    if default:
+        return None
+    raise BadRequest("the Graph Store Protocol needs ?graph=<iri> or ?default")
+
+
+def _read_only_default() -> Forbidden:
+    return Forbidden(
+        "the default graph is the read-only union of every named graph; "
+        "write an entry graph with ?graph=" + entries.entry_graph("example-id")
+    )
+
+
+def _data_location(graph: str) -> str:
+    return url_for("writes.data_get", graph=graph)
+
+
+@bp.get("/data")
+def data_get() -> Response:
+    """A named graph, or the default graph (union of all graphs, triples deduplicated)."""
+    graph = _target()
+    store = get_store()
+    quads = list(store.quads(graph))
+    if graph is not None and not quads:
+        raise NotFound(f"no graph <{graph}> in the store")
+    return rdf_response(quads, keep_graphs=False)
+
+
+@bp.put("/data")
+def data_put() -> Response:
+    """Replace (200) or create (201) an entry graph."""
+    agent = writer()
+    graph = _target()
+    if graph is None:
+        raise _read_only_default()
+    fmt = body_format()
+    data = read_body(get_settings().max_body_bytes)
+    store = get_store()
+    result = entries.replace_entry(
+        store, data, fmt, graph=graph, agent=agent, source=_source(),
+        validator=get_validator(store), create=True,
+    )
+    return _written(result, _data_location(result.graph), created=result.created)
+
+
+@bp.post("/data")
+def data_post() -> Response:
+    """Merge into an entry graph (200) or create it (201); no graph: a new entry (201)."""
+    agent = writer()
+    named = "graph" in request.args or "default" in request.args
+    graph = _target() if named else "new"
+    if graph is None:
+        raise _read_only_default()
+    fmt = body_format()
+    data = read_body(get_settings().max_body_bytes)
+    store = get_store()
+    validator = get_validator(store)
+    if graph == "new":
+        result = entries.add_entry(
+            store, data, fmt, graph=None, agent=agent, source=_source(),
+            validator=validator,
+        )
+    else:
+        result = entries.merge_entry(
+            store, data, fmt, graph=graph, agent=agent, source=_source(),
+            validator=validator,
+        )
+    return _written(result, _data_location(result.graph), created=result.created)
+
+
+@bp.delete("/data")
+def data_delete() -> Response:
+    """Remove an entry graph (200)."""
+    agent = writer()
+    graph = _target()
+    if graph is None:
+        raise _read_only_default()
+    result = entries.remove_entry(get_store(), graph, agent=agent, source=_source())
+    return jsonify(result.to_dict())
