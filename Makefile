@@ -19,18 +19,25 @@ serve: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check server tests benchmarks
 
-test: lint
+test: lint services
 	$(BIN)/python -m pytest
 
-# Virtuoso for tests/test_remote_store.py, installed only when virtuoso-t is missing
-# (Debian/Ubuntu; root, or sudo). The -bin package holds virtuoso-t and isql-vt only: no
-# debconf DBA-password prompt, no system service started on ports 1111/8890.
+# Debian packages the tests use, installed only when missing (root, or sudo):
+# - Virtuoso for tests/test_remote_store.py: the -bin package holds virtuoso-t and isql-vt
+#   only (no debconf DBA-password prompt, no system service on ports 1111/8890); the tests
+#   start their own instance on 127.0.0.1 with a temporary database.
+# - Chromium and its driver for tests/test_browser.py (headless, started by the test).
 services:
-	@command -v virtuoso-t >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v virtuoso-t >/dev/null 2>&1 || missing="$$missing virtuoso-opensource-7-bin"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends virtuoso-opensource-7-bin; }
+	    --no-install-recommends $$missing; \
+	fi
 
 clean:
 	rm -rf $(VENV) .coopgraph .pytest_cache

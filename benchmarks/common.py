@@ -322,3 +322,53 @@ def gallery(queries_dir: Path) -> list[Query]:
         name = str(path.relative_to(queries_dir).with_suffix(""))
         found.append(Query(name, text, match.group(1).upper() if match else "SELECT"))
     return found
+
+
+def measure_pair(
+    fa: Callable[[], object],
+    fb: Callable[[], object],
+    *,
+    runs: int,
+    budget: float,
+    timeout: float | None = None,
+) -> tuple[Samples, Samples]:
+    """Time two ways of doing the same thing, alternating run by run.
+
+    On a shared machine the load changes from minute to minute; alternating puts both
+    under the same conditions, so their ratio means something even when the absolute
+    figures do not. One warm-up each; the slower one sets how many runs fit the budget.
+    """
+    first: list[Samples] = []
+    warm: list[float] = []
+    for fn in (fa, fb):
+        start = time.perf_counter()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            first.append(Samples(error=f"{type(exc).__name__}: {str(exc)[:160]}"))
+            warm.append(0.0)
+            continue
+        warm.append(time.perf_counter() - start)
+        first.append(Samples())
+    a, b = first
+    slowest = max(warm)
+    if timeout and slowest > timeout:
+        a.times, b.times = ([warm[0]] if a.error is None else []), (
+            [warm[1]] if b.error is None else [])
+        a.note = b.note = "1 run (warm-up > timeout)"
+        return a, b
+    n = runs if slowest * 2 * runs <= budget else max(3, int(budget / max(2 * slowest, 1e-9)))
+    if n != runs:
+        a.note = b.note = f"{n} runs (budget {budget:g} s)"
+    for _ in range(n):
+        for fn, samples in ((fa, a), (fb, b)):
+            if samples.error:
+                continue
+            start = time.perf_counter()
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001
+                samples.error = f"{type(exc).__name__}: {str(exc)[:160]}"
+                continue
+            samples.times.append(time.perf_counter() - start)
+    return a, b

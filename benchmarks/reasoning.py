@@ -48,7 +48,7 @@ def synthetic(target: int, seed: int = 7) -> list[ox.Quad]:
     places_graph = GRAPH["reference/synthetic-places"]
     quads: list[ox.Quad] = []
     # 4 levels: 5 countries × 10 regions × 10 departments × k communes; ≈4 quads a place
-    n_places = max(60, int(target * 0.4 / 4))
+    n_places = max(60, int(target * 0.4 / 3))
     communes_per_dept = max(1, (n_places - 555) // 500)
     communes: list[str] = []
     for c in range(5):
@@ -72,7 +72,7 @@ def synthetic(target: int, seed: int = 7) -> list[ox.Quad]:
                            places_graph),
                         _q(commune, CG.within, dept, places_graph),
                     ]
-    n_orgs = max(10, int(target * 0.6 / 6))
+    n_orgs = max(10, int(target * 0.6 / 4.7))
     orgs = [ID[f"org/syn-{i}"] for i in range(n_orgs)]
     for i, org in enumerate(orgs):
         graph = GRAPH[f"seed/syn-{i % 200:03d}"]

@@ -53,6 +53,7 @@ from common import (
     loadavg,
     machine,
     measure,
+    measure_pair,
     stop,
     tree_rss_mb,
     wait_until,
@@ -366,6 +367,33 @@ def run_queries_http(name: str, port: int, queries: list[Query], *, runs: int, b
     return results
 
 
+def paired_queries(port: int, store_dir: Path, queries: list[Query], *, runs: int,
+                   budget: float, timeout: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each query through the endpoint and, alternately, on pyoxigraph in-process reading
+    the same store files (``Store.read_only``): same data, same moment, same disk."""
+    try:
+        local = ox.Store.read_only(str(store_dir))
+    except OSError as exc:
+        log(f"pyoxigraph read-only on the served store: n/a ({exc}); HTTP alone")
+        return run_queries_http("coopgraph", port, queries, runs=runs, budget=budget,
+                                timeout=timeout), {}
+    client = HttpClient(port, timeout=timeout)
+    http: dict[str, Any] = {}
+    inproc: dict[str, Any] = {}
+    for q in queries:
+        a, b = measure_pair(
+            lambda q=q: client.query(q.text, q.accept),
+            lambda q=q: consume(local.query(q.text, use_default_graph_as_union=True)),
+            runs=runs, budget=budget, timeout=timeout)
+        http[q.name], inproc[q.name] = a.to_dict(), b.to_dict()
+        log(f"coopgraph {q.name}: {fmt_ms(a.median)} (pyoxigraph same store "
+            f"{fmt_ms(b.median)}) {a.error or ''}")
+        if a.error and "timed out" in a.error:
+            client.close()
+    client.close()
+    return http, inproc
+
+
 # -- servers -------------------------------------------------------------------------------
 
 
@@ -544,9 +572,11 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         try:
             tier["server"]["start_s"] = Samples(starts).to_dict() | {"all_s": starts}
             tier["server"]["rss_idle_mb"] = tree_rss_mb(proc.pid)
-            tier["queries"]["coopgraph"] = run_queries_http(
-                "coopgraph", port, queries, runs=args.runs, budget=args.query_budget,
+            tier["queries"]["coopgraph"], paired = paired_queries(
+                port, store_dir, queries, runs=args.runs, budget=args.query_budget,
                 timeout=args.query_timeout)
+            if paired:
+                tier["queries"]["pyoxigraph_paired"] = paired
             tier["server"]["rss_after_queries_mb"] = tree_rss_mb(proc.pid)
             ok = [q for q in queries
                   if (tier["queries"]["coopgraph"][q.name].get("median_s") or 1e9) < 0.25]
@@ -623,8 +653,9 @@ def value(r: dict[str, Any] | None, key: str = "median_s") -> float | None:
 def analyse(tier: dict[str, Any]) -> dict[str, Any]:
     """Ratios per query and their geometric means."""
     q = tier["queries"]
-    cg, oxq, rdf, rdfe = (q.get(k, {}) for k in ("coopgraph", "pyoxigraph", "rdflib",
-                                                  "rdflib_endpoint"))
+    cg, rdf, rdfe = (q.get(k, {}) for k in ("coopgraph", "rdflib", "rdflib_endpoint"))
+    # pyoxigraph measured alternately with the endpoint on the same store, when available
+    oxq = q.get("pyoxigraph_paired") or q.get("pyoxigraph", {})
     per_query = {}
     overhead_ok = []
     for name in tier.get("query_names", []):
@@ -742,6 +773,7 @@ def render(report: dict[str, Any]) -> str:
                   f"{'p99':>9} {'rdflib':>10} {'rdflib-endpt':>13} {'cg/ox':>6} "
                   f"{'rdfe/cg':>8}")
         lines += ["", header, "-" * len(header)]
+        oxname = "pyoxigraph_paired" if qs.get("pyoxigraph_paired") else "pyoxigraph"
         for name in tier.get("query_names", []):
             r = a.get("per_query", {}).get(name, {})
 
@@ -752,9 +784,12 @@ def render(report: dict[str, Any]) -> str:
 
             lines.append(
                 f"{name[:38]:38} {c('coopgraph'):>15} {c('coopgraph', 'p99_s'):>9} "
-                f"{c('pyoxigraph'):>11} {c('pyoxigraph', 'p99_s'):>9} {c('rdflib'):>10} "
+                f"{c(oxname):>11} {c(oxname, 'p99_s'):>9} {c('rdflib'):>10} "
                 f"{c('rdflib_endpoint'):>13} {fnum(r.get('cg_over_ox'), 2):>6} "
                 f"{fnum(r.get('rdfe_over_cg'), 0):>8}")
+        if qs.get("pyoxigraph_paired"):
+            lines.append("(pyoxigraph column and cg/ox: pyoxigraph read-only on the served "
+                         "store, each run alternating with an HTTP run)")
         lines.append(f"geometric mean coopgraph/pyoxigraph {fnum(a.get('geomean_cg_over_ox'), 2)}"
                      f"×, rdflib-endpoint/coopgraph {fnum(a.get('geomean_rdfe_over_cg'), 1)}×; "
                      f"overhead target held on {a.get('overhead_ok')} queries")

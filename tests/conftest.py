@@ -111,7 +111,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store_dir = tmp_path_factory.mktemp("live-store")
     log_path = tmp_path_factory.mktemp("live-log") / "serve.err"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
-    env.update(COOPGRAPH_RESULT_LIMIT=str(WEB_RESULT_LIMIT), COOPGRAPH_QUERY_TIMEOUT="20")
+    env.update(COOPGRAPH_RESULT_LIMIT=str(WEB_RESULT_LIMIT), COOPGRAPH_QUERY_TIMEOUT="3")
     command = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store_dir),
                "--port", "0", "--host", "127.0.0.1"]
     with open(log_path, "wb") as log:

@@ -86,6 +86,29 @@ def test_a_comparison_cannot_hide_a_keyword_from_the_guard() -> None:
         check(attack)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        # pyoxigraph reads SERVICE:x as SERVICE :x (and SILENT:x as SILENT :x)
+        "PREFIX : <http://evil.example/> SELECT * WHERE { SERVICE:x { ?s ?p ?o } }",
+        "PREFIX : <http://evil.example/> SELECT * WHERE { service silent:x { ?s ?p ?o } }",
+        "PREFIX : <http://evil.example/> PREFIX SILENT: <http://good.example/> "
+        "SELECT * WHERE { SERVICE SILENT:x { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE?x { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE<http://evil.example/>{ ?s ?p ?o } }",
+    ],
+)
+def test_glued_service_forms_are_refused(query: str) -> None:
+    with pytest.raises(QueryRefused, match="SERVICE"):
+        check(query, allowed_service_hosts=["good.example"])
+
+
+@pytest.mark.parametrize("prefix", ["from", "service", "silent", "named", "drop"])
+def test_a_prefix_named_like_a_keyword_still_works_in_triples(prefix: str) -> None:
+    query = f"PREFIX {prefix}: <http://e/> SELECT * WHERE {{ ?s {prefix}:x ?o . ?o ?p {prefix}:y }}"
+    assert check(query).dataset is None
+
+
 def test_depth_bound() -> None:
     ok = "SELECT * WHERE " + "{" * MAX_DEPTH + "}" * MAX_DEPTH
     assert check(ok).form == "SELECT"
@@ -126,6 +149,10 @@ def test_length_bound_and_empty_query() -> None:
             f"BASE <{GRAPH}> SELECT * FROM <seed/000> FROM <seed/000> WHERE {{ ?s ?p ?o }}",
             Dataset((SEED,), ()),
         ),
+        (
+            f"PREFIX : <{GRAPH}> SELECT * FROM:inferred FROM NAMED:inferred WHERE {{ }}",
+            Dataset((INFERRED_GRAPH,), (INFERRED_GRAPH,)),
+        ),
         # FROM inside a string or a comment is not a dataset clause
         ("SELECT * WHERE { ?s ?p 'FROM <http://x>' } # FROM <http://y>", None),
     ],
@@ -149,6 +176,17 @@ def test_tokenizer_kinds() -> None:
         ("word", "SELECT"), ("var", "?x"), ("punct", "{"), ("iri", "<a#b>"),
         ("pname", "p:q"), ("string", "'it'"), ("string", "'s'"), ("punct", "}"),
     ]
+
+
+@pytest.mark.parametrize("module", [
+    "coopgraph.sparql_guard", "coopgraph.results", "coopgraph.queries",
+    "coopgraph.web.negotiate", "coopgraph.web.entities"])
+def test_module_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
 
 
 # --- properties ------------------------------------------------------------------------

@@ -21,7 +21,8 @@ LABEL = ox.NamedNode(RDFS.label)
 ROWS = Solutions(
     ["s", "label", "n"],
     [
-        (ORG, ox.Literal("Ville de Lille", language="fr"), ox.Literal("3", datatype=XSD.node("integer"))),
+        (ORG, ox.Literal("Ville de Lille", language="fr"),
+         ox.Literal("3", datatype=XSD.node("integer"))),
         (ox.BlankNode("b0"), ox.Literal('quote " tab\t nl\n, comma é 😀'), None),
         (None, None, ox.Literal("plain")),
     ],
@@ -71,8 +72,9 @@ def test_ask(value: bool) -> None:
     assert root.find(f"{ns}boolean").text == str(value).lower()  # type: ignore[union-attr]
     assert bool(ox.parse_query_results(serialize(result, result_format("xml")),
                                        ox.QueryResultsFormat.XML)) is value
-    assert serialize(result, result_format("csv")).decode().split() == ["boolean", str(value).lower()]
-    assert serialize(result, result_format("tsv")).decode().split() == ["?boolean", str(value).lower()]
+    word = str(value).lower()
+    assert serialize(result, result_format("csv")).decode().split() == ["boolean", word]
+    assert serialize(result, result_format("tsv")).decode().split() == ["?boolean", word]
 
 
 TRIPLES = Triples([

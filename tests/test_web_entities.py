@@ -153,6 +153,8 @@ def test_labels_render_as_text_never_as_markup(web_settings: Settings) -> None:
                 ox.NamedNode(SEED0)),
         ox.Quad(evil, ox.NamedNode(RDFS.comment), ox.Literal('"><img src=x onerror=alert(2)>'),
                 ox.NamedNode(SEED0)),
+        ox.Quad(evil, ox.NamedNode(RDFS.seeAlso), ox.NamedNode("javascript:alert(3)"),
+                ox.NamedNode(SEED0)),
     ])
     client = create_app(web_settings, store=store).test_client()
     response = client.get("/id/org/evil", headers=BROWSER)
@@ -162,6 +164,8 @@ def test_labels_render_as_text_never_as_markup(web_settings: Settings) -> None:
     assert "<img" not in html
     page = Page(html)
     assert page.title.strip() == "<script>alert(1)</script>"
+    assert "javascript:alert(3)" in " ".join(page.text)  # shown…
+    assert not any(link.startswith("javascript:") for link in page.links)  # …never a link
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 

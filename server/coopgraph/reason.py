@@ -10,11 +10,15 @@ triples, 69 s at 100k on the dev machine):
    inherited along sub-properties and super-classes), ``owl:inverseOf`` (both directions),
    ``owl:SymmetricProperty`` and ``owl:TransitiveProperty``. The closure is cached per
    ontology content, so a new :class:`Reasoner` on an unchanged ontology costs one read.
-2. **ABox** — rules are SPARQL 1.1 UPDATE operations generated from those TBox IRIs (never
-   from request text), evaluated inside the store over every named graph (asserted and
-   inferred) and writing only into ``cgg:inferred``. A triple already present in any graph
-   is never inserted, so the inferred graph holds only new facts. Passes repeat until the
-   inferred graph stops growing.
+2. **ABox** — the rules, generated from those TBox IRIs (never from request text), fill
+   ``cgg:inferred``, reading every named graph (asserted and inferred). A triple already
+   asserted in another graph is never kept there, so the inferred graph holds only new
+   facts. Full rebuild (:meth:`Reasoner.materialise`): by default the same rules run
+   semi-naively in Python over one read of the store (:func:`closure`) and the result is
+   written back; ``engine="sparql"`` runs them as SPARQL UPDATE passes inside the store
+   until the inferred graph stops growing (same result, tested; ≈4–10× slower because
+   each pass re-derives everything already known). Incremental maintenance is SPARQL
+   UPDATE only, so it joins the entry write in one request.
 
 Rule ids: ``rdfs9-subclass``, ``rdfs7-subproperty``, ``rdfs2-domain``, ``rdfs3-range``,
 ``owl-inverse``, ``owl-symmetric``, ``owl-transitive`` (OWL 2 RL ``cax-sco``, ``prp-spo1``,
@@ -22,37 +26,38 @@ Rule ids: ``rdfs9-subclass``, ``rdfs7-subproperty``, ``rdfs2-domain``, ``rdfs3-r
 
 Deliberately not covered:
 
-- ``owl:sameAs``: the data uses it only to link our places to Wikidata/GeoNames items
-  (external identifiers). Propagating every property across those links (``eq-rep-*``)
-  would copy our facts onto foreign IRIs, so sameAs is treated like ``skos:exactMatch``:
-  no inference at all.
+- ``owl:sameAs``: the data uses it only to link our places and organisations to Wikidata
+  items (external identifiers). Propagating every property across those links
+  (``eq-rep-*``) would copy our facts onto foreign IRIs, so sameAs is treated like
+  ``skos:exactMatch``: no inference at all.
 - ``owl:Thing`` / ``rdfs:Resource`` typing and facts about RDF/RDFS/OWL/XSD terms (the
   axiomatic part of OWL RL): they tell nobody anything.
 - Rules that only check consistency (disjointness, cardinality ≤ 1, …): SHACL does that.
 
-Incremental maintenance (:meth:`Reasoner.refresh_updates`) — why it is correct. Every
-rule except transitivity concludes a triple whose subject and object are nodes of its
-single premise (``rdfs9``, ``rdfs2`` keep the subject, ``rdfs3`` takes the object, the
-property rules keep or swap both). Transitivity concludes ``(x p z)`` from a chain whose
-ends are ``x`` and ``z``. Hence every inferred triple that depends on an added or removed
-quad has its subject or object among the quad's subject/object or among their ancestors
-and descendants along a transitive property: the set :meth:`~Reasoner.affected_nodes`
-returns (computed in the store *before* the write, whose inferred graph is complete).
-Triples touching none of those nodes do not depend on the change and stay; triples
-touching them are deleted and re-derived by the same rules restricted (``VALUES``) to
-conclusions touching the set. By induction on derivation height a derivation of an
-affected triple only needs affected triples derived in earlier passes plus unaffected
-triples already in the store, so the restricted passes reach the same fixpoint.
-
-SPARQL UPDATE cannot loop, so the restricted passes are unrolled. Bound: a pass applies
-every rule kind once in the order transitive, symmetric, inverse, sub-property, domain,
-range, subclass (sub-class, sub-property, domain and range are pre-closed, so one step of
-each suffices); the property-changing steps of a derivation follow a simple path in the
-TBox graph "p → q when q is an inverse or super-property of p" (length ``L``), and a
-transitive chain through ``n`` affected nodes needs at most ``ceil(log2(2n + 1))``
-doubling passes (each pass composes any two existing edges). ``refresh_updates`` unrolls
-``L + ceil(log2(2n + 1)) + 1`` passes; passes that find nothing cost one index probe per
-affected node.
+Incremental maintenance — why it is correct. Non-transitive rules conclude a triple whose
+nodes are nodes of their single premise (``rdfs9``/``rdfs2`` keep the subject, ``rdfs3``
+takes the object, the property rules keep or swap both). Transitivity concludes
+``(x p z)`` from a chain x → … → z. A changed quad that becomes an edge u → v of a
+transitive p (directly, or through sub-property/inverse/symmetric axioms) can only
+change chains x →* u → v →* z, i.e. pairs with x among the descendants of u and z among
+the ancestors of v. So with A = the quads' IRI nodes ∪ those descendants/ancestors
+(read in the store *before* the write, where the closure is complete —
+:meth:`Reasoner.affected_nodes`), every inferred triple that depends on the change is
+(a) a property triple between two nodes of A, (b) an ``rdf:type`` triple of a node of A,
+or (c) a literal/blank-valued triple of a directly changed node. ``refresh_updates``
+deletes exactly those shapes from ``cgg:inferred`` and re-derives them; everything else
+does not depend on the change and stays. By induction on derivation height, an affected
+triple's derivation only needs affected triples (re-derived first) and unaffected ones
+(still in the store), so one restricted round reaches the fixpoint: (1) every statement
+between two nodes gets all its sub-property/inverse/symmetric consequences at once (the
+TBox is closed), (2) transitive edges are composed ``ceil(log2(chain + 1))`` times —
+each composition doubles the closed chain length and a chain through A has at most
+``AffectedNodes.chain`` links — (3) step 1 again, (4) domain, range, subclass typing.
+Premises are looked up pair by pair, so a hub in A (a country with 10⁵ ``cg:contains``
+edges) is never enumerated; above ``HUB_LIMIT`` nodes the update rebuilds the whole
+inferred graph instead. Blank nodes cannot be named in an update: when a change holds
+some, orphaned inferred blank-node triples are deleted (a scan of the inferred graph)
+and the rules are re-run for the blank nodes of the entry graph.
 """
 
 from __future__ import annotations
@@ -72,12 +77,18 @@ from coopgraph.store.base import Changes, Solutions, Store
 from coopgraph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, OWL, RDF, RDFS, XSD
 
 __all__ = [
+    "HUB_LIMIT",
     "RULES",
+    "AffectedNodes",
     "Explanation",
     "Premise",
     "Reasoner",
     "ReasoningStats",
     "TBox",
+    "anchored_updates",
+    "closure",
+    "full_pass",
+    "implied_properties",
     "tbox_from_triples",
 ]
 
@@ -505,14 +516,16 @@ def implied_properties(tbox: TBox) -> dict[str, set[tuple[str, bool]]]:
     return implied
 
 
-def _composed(tbox: TBox) -> list[str]:
+def _composed(tbox: TBox, upward: Mapping[str, bool] | None = None) -> list[str]:
     """Transitive properties to compose: one of each pair of transitive inverses (the
-    other's closure follows through the inverse axiom)."""
+    other's closure follows through the inverse axiom), preferring the upward one."""
+    upward = upward or {}
+    ranked = sorted(tbox.transitive, key=lambda p: (not upward.get(p, True), p))
     chosen: list[str] = []
-    for p in sorted(tbox.transitive):
+    for p in ranked:
         if not any((p, q) in tbox.inverses for q in chosen):
             chosen.append(p)
-    return chosen
+    return sorted(chosen)
 
 
 def anchored_updates(
@@ -541,25 +554,27 @@ def anchored_updates(
     same = [(r, q) for r, qs in implied.items() for q, flipped in qs if not flipped]
     flip = [(r, q) for r, qs in implied.items() for q, flipped in qs if flipped]
     pairs = " ".join(f"({_iri(x)} {_iri(y)})" for x in nodes for y in nodes)
-    links = f"{{\nVALUES (?x ?y) {{ {pairs} }}\nGRAPH ?g {{ ?x ?r ?y }}\n}}\n"
+    links = (f"{{ SELECT ?x ?y ?r WHERE {{\nVALUES (?x ?y) {{ {pairs} }}\n"
+             "GRAPH ?g { ?x ?r ?y }\n} }\n")
     step1: list[str] = []
     if same:
         step1.append(_insert(
-            "?x ?q ?y", links + _values(["?r", "?q"], same) + _absent("?x", "?q", "?y")
+            "?x ?q ?y", links + _values(["?r", "?q"], same)
         ))
         if changed:
             step1.append(_insert(
                 "?x ?q ?y",
-                f"{{\n{_nodes('?x', changed)}GRAPH ?g {{ ?x ?r ?y }}\nFILTER(!isIRI(?y))\n}}\n"
-                + _values(["?r", "?q"], same) + _absent("?x", "?q", "?y"),
+                f"{{ SELECT ?x ?y ?r WHERE {{\n{_nodes('?x', changed)}"
+                "GRAPH ?g { ?x ?r ?y }\nFILTER(!isIRI(?y))\n} }\n"
+                + _values(["?r", "?q"], same),
             ))
     if flip:
         step1.append(_insert(
-            "?y ?q ?x", links + _values(["?r", "?q"], flip) + _absent("?y", "?q", "?x")
+            "?y ?q ?x", links + _values(["?r", "?q"], flip)
         ))
     ops = list(step1)
     for _ in range(compositions):
-        for p in _composed(tbox):
+        for p in _composed(tbox, upward):
             pi = _iri(p)
             if upward.get(p, True):
                 where = (f"{{\n{_nodes('?x', nodes)}GRAPH ?g {{ ?x {pi} ?m }}\n"
@@ -567,7 +582,7 @@ def anchored_updates(
             else:
                 where = (f"{{\n{_nodes('?y', nodes)}GRAPH ?h {{ ?m {pi} ?y }}\n"
                          f"GRAPH ?g {{ ?x {pi} ?m }}\n}}\n" + _among("?x", nodes))
-            ops.append(_insert(f"?x {pi} ?y", where + _absent("?x", pi, "?y")))
+            ops.append(_insert(f"?x {pi} ?y", where))
     ops.extend(step1)
     for var, s_, o_, rule_pairs in (("?x", "?x", "?y", tbox.domains),
                                     ("?y", "?x", "?y", tbox.ranges)):
@@ -577,15 +592,29 @@ def anchored_updates(
         probe = " ".join(f"({_iri(n)} {_iri(p)})" for n in nodes for p in props)
         ops.append(_insert(
             f"{var} {_A} ?c",
-            f"{{\nVALUES ({var} ?p) {{ {probe} }}\n{_present(s_, '?p', o_)}}}\n"
-            + _values(["?p", "?c"], rule_pairs) + _absent(var, _A, "?c"),
+            f"{{ SELECT {var} ?p WHERE {{\nVALUES ({var} ?p) {{ {probe} }}\n"
+            f"{_present(s_, '?p', o_)}}} }}\n" + _values(["?p", "?c"], rule_pairs),
         ))
     if tbox.sub_classes:
         ops.append(_insert(
             f"?x {_A} ?d",
-            f"{{\n{_nodes('?x', nodes)}GRAPH ?g {{ ?x {_A} ?c }}\n}}\n"
-            + _values(["?c", "?d"], tbox.sub_classes) + _absent("?x", _A, "?d"),
+            f"{{ SELECT ?x ?c WHERE {{\n{_nodes('?x', nodes)}GRAPH ?g {{ ?x {_A} ?c }}\n}} }}\n"
+            + _values(["?c", "?d"], tbox.sub_classes),
         ))
+    # The inserts above skip the "not already asserted" test (as an anti-join it would
+    # scan the store): remove what turned out to be asserted, within the same shapes.
+    asserted = f"FILTER EXISTS {{ GRAPH ?a {{ ?x ?p ?y }} FILTER(?a != {_INF}) }}\n"
+    ops += [
+        f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\nVALUES (?x ?y) {{ {pairs} }}\n"
+        f"GRAPH {_INF} {{ ?x ?p ?y }}\n{asserted}}}",
+        f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\n{_nodes('?x', nodes)}"
+        f"BIND({_A} AS ?p)\nGRAPH {_INF} {{ ?x ?p ?y }}\n{asserted}}}",
+    ]
+    if changed:
+        ops.append(
+            f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\n{_nodes('?x', changed)}"
+            f"GRAPH {_INF} {{ ?x ?p ?y }}\nFILTER(!isIRI(?y))\n{asserted}}}"
+        )
     return ops
 
 

@@ -11,7 +11,7 @@ its own graphs (pyoxigraph ignores FROM once a dataset is passed, and never fetc
 >>> check("PREFIX cgg: <https://w3id.org/coopgraph/graph/> "
 ...       "SELECT * FROM cgg:inferred WHERE { ?s ?p ?o }").dataset
 Dataset(default_graphs=('https://w3id.org/coopgraph/graph/inferred',), named_graphs=())
->>> check("ASK { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }")
+>>> check("ASK { SERVICE <http://evil.example/sparql> { ?s ?p ?o } }")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
 coopgraph.errors.QueryRefused: SERVICE <http://evil.example/sparql> refused: ...
@@ -122,6 +122,26 @@ class GuardResult:
     @property
     def returns_graph(self) -> bool:
         return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+#: Keywords the engine also reads at the start of a prefixed name (``SERVICE:x`` is
+#: ``SERVICE :x`` to pyoxigraph when that parses).
+_GLUED_KEYWORDS = frozenset({"SERVICE", "SILENT", "FROM", "NAMED"})
+
+
+def _split_glued(tokens: list[Token]) -> list[Token]:
+    """The reading where ``SERVICE:x`` is the keyword SERVICE followed by ``:x``."""
+    out: list[Token] = []
+    for i, token in enumerate(tokens):
+        prefix, colon, local = token.text.partition(":")
+        declared = i > 0 and tokens[i - 1].kind == "word" and tokens[i - 1].upper == "PREFIX"
+        if (token.kind == "pname" and colon and not declared
+                and prefix.upper() in _GLUED_KEYWORDS):
+            out.append(Token("word", prefix, token.start))
+            out.append(Token("pname", ":" + local, token.start + len(prefix)))
+        else:
+            out.append(token)
+    return out
 
 
 def _refuse(message: str) -> QueryRefused:
@@ -240,12 +260,20 @@ def _check_service(
     if j < len(tokens) and tokens[j].kind == "word" and tokens[j].upper == "SILENT":
         j += 1
     target = tokens[j] if j < len(tokens) else None
+    following = tokens[j + 1] if j + 1 < len(tokens) else None
+    if target is not None and (following is None or following.text != "{"):
+        # Not "SERVICE [SILENT] target {": the engine cannot read a service call here
+        # (e.g. the prefixed name service:x in a triple, split by _split_glued).
+        return
     if target is None or target.kind not in ("iri", "pname"):
         raise _refuse(
             "SERVICE with a variable or without an IRI refused: federated queries may only "
             "call the allowed hosts, named by IRI"
         )
-    iri = _resolve(target, prefixes, base)
+    try:
+        iri = _resolve(target, prefixes, base)
+    except QuerySyntaxError as exc:
+        raise _refuse(f"SERVICE {target.text} refused: {exc.message}") from None
     host = (urlsplit(iri).hostname or "").lower()
     if host not in allowed:
         hosts = ", ".join(sorted(allowed)) or "none"
@@ -304,12 +332,14 @@ def check(
     allowed = tuple(allowed_service_hosts)
     tokens = list(tokenize(query))
     prefixes, base = _prologue(tokens)
-    _check_tokens(tokens, prefixes, base, allowed)
+    readings = [tokens, _split_glued(tokens)]
     ambiguous = _ambiguous_lt(tokens)
     if ambiguous:
-        # Also check the reading where those "<" are comparisons.
+        # Also check the readings where those "<" are comparisons.
         alternative = list(tokenize(query, lt_operator_at=ambiguous))
-        _check_tokens(alternative, prefixes, base, allowed)
+        readings += [alternative, _split_glued(alternative)]
+    for reading in readings:
+        _check_tokens(reading, prefixes, base, allowed)
     form = None
     depth = 0
     for token in tokens:
@@ -320,4 +350,5 @@ def check(
         elif depth == 0 and token.kind == "word" and token.upper in QUERY_FORMS:
             form = token.upper
             break
-    return GuardResult(form, _dataset(tokens, prefixes, base), prefixes)
+    # FROM:g is "FROM :g" (at the top level a prefixed name can only follow FROM).
+    return GuardResult(form, _dataset(_split_glued(tokens), prefixes, base), prefixes)

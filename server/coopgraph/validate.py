@@ -307,7 +307,10 @@ class Validator:
             values = " ".join(f"<{iri}>" for iri in sorted(classes))
             result = self.store.query(
                 f"SELECT DISTINCT ?c ?super WHERE {{ VALUES ?c {{ {values} }} "
-                f"?c <{RDFS.subClassOf}>+ ?super FILTER(isIRI(?super)) }}"
+                # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
+                # transitive path whose start is bound only by VALUES.
+                f"?c <{RDFS.subClassOf}> ?x . ?x <{RDFS.subClassOf}>* ?super "
+                f"FILTER(isIRI(?super)) }}"
             )
             assert isinstance(result, Solutions)
             supers: dict[str, set[str]] = {}

@@ -181,6 +181,10 @@ class Resource:
     incoming: list[Statement]
     quads: list[ox.Quad]
 
+    @staticmethod
+    def type_node(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
     @property
     def types(self) -> list[str]:
         return sorted(

@@ -8,6 +8,7 @@ query's header has one.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -157,10 +158,12 @@ def queries_json() -> Response:
     items = []
     for q in state().catalog:
         item: dict[str, Any] = q.to_dict(lang)
-        expected = q.expected() if q.expect != "none" else None
+        try:
+            expected = q.expected()
+        except CoopgraphError as exc:  # a missing or broken .expected.tsv: say so
+            item["expected_error"] = exc.message
+            expected = None
         if expected is not None:
-            import json
-
             item["expected"] = json.loads(results.to_json(expected))
         items.append(item)
     return jsonify({"lang": lang, "queries": items})

@@ -96,7 +96,7 @@ def read_params() -> Params:
     :raises BadRequest: an undecodable body, or ``query`` both in the URL and the body.
     """
     args = list(request.args.items(multi=True))
-    if request.method not in ("POST", "PUT"):
+    if request.method != "POST":
         return _merge(args)
     mimetype = request.mimetype
     if not mimetype and not request.content_length:
@@ -104,7 +104,7 @@ def read_params() -> Params:
     if mimetype == FORM_MEDIA_TYPE:
         charset = _charset()
         # Parsed here, not by werkzeug, so that a declared charset is honoured.
-        raw = _decode(request.get_data(cache=True, parse_form_data=False), "latin-1")
+        raw = _decode(request.get_data(cache=True, parse_form_data=False), charset)
         try:
             body = parse_qsl(raw, keep_blank_values=True, encoding=charset, errors="strict")
         except UnicodeDecodeError as exc:
@@ -246,8 +246,8 @@ def _sd_triples() -> list[ox.Triple]:
             ox.NamedNode(DCTERMS.description),
             ox.Literal("L'union de tous les graphes nommés (affirmés et inférés).", language="fr"),
         ),
-        t(default_graph, ox.NamedNode(VOID.triples), ox.Literal(str(sum(sizes.values())),
-                                                                 datatype=_integer())),
+        t(default_graph, ox.NamedNode(VOID.triples),
+          ox.Literal(str(sum(sizes.values())), datatype=XSD.node("integer"))),
     ]
     for fmt in (*RESULT_FORMATS, *RDF_FORMATS):
         local = _W3C_FORMAT_NAMES.get(fmt.name)
@@ -263,13 +263,10 @@ def _sd_triples() -> list[ox.Triple]:
             t(named, SD.node("name"), ox.NamedNode(graph)),
             t(named, SD.node("graph"), inner),
             t(inner, a, SD.node("Graph")),
-            t(inner, ox.NamedNode(VOID.triples), ox.Literal(str(size), datatype=_integer())),
+            t(inner, ox.NamedNode(VOID.triples),
+              ox.Literal(str(size), datatype=XSD.node("integer"))),
         ]
     return triples
-
-
-def _integer() -> ox.NamedNode:
-    return XSD.node("integer")
 
 
 def service_description() -> Response:

@@ -86,7 +86,8 @@
 
     // place markers
     var markerLayer = el("g", { "class": "markers" }, svg);
-    list.sort(function (a, b) { return b.actors.length - a.actors.length; });
+    list.sort(function (a, b) { return b.actors.length - a.actors.length || (a.id < b.id ? -1 : 1); });
+    var labels = [];
     list.forEach(function (p) {
       var r = 5 + Math.min(Math.sqrt(p.actors.length) * 3, 14);
       var dot = el("circle", { "class": "marker" + (p.actors.length ? "" : " place-only"), r: r,
@@ -94,8 +95,13 @@
       el("title", {}, dot).textContent = p.name + (p.actors.length ? "\n• " +
         p.actors.map(label).join("\n• ") : "");
       dot.addEventListener("click", function () { go(p.href); });
-      el("text", { "class": "marker-label", x: x(p.long) + r + 3, y: y(p.lat) + 4 }, markerLayer)
-        .textContent = p.name;
+      // label unless it would overprint the label of a busier place (drawn first)
+      var lx = x(p.long) + r + 3, ly = y(p.lat) + 4;
+      var clash = labels.some(function (q) { return Math.abs(q[1] - ly) < 13 && Math.abs(q[0] - lx) < 90; });
+      if (!clash) {
+        labels.push([lx, ly]);
+        el("text", { "class": "marker-label", x: lx, y: ly }, markerLayer).textContent = p.name;
+      }
     });
 
     // offers at their duty stations

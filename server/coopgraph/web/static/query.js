@@ -67,9 +67,12 @@
       a.textContent = term.value;
       if (term.value.indexOf(idBase) === 0) {
         a.href = idRoute + term.value.slice(idBase.length);
-      } else {
-        a.href = term.value;
+      } else if (/^https?:\/\//i.test(term.value)) {
+        a.href = term.value;  // only web IRIs become links (never javascript: or data:)
         a.rel = "noopener";
+      } else {
+        td.textContent = term.value;
+        return td;
       }
       td.appendChild(a);
     } else if (term.type === "bnode") {
