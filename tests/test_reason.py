@@ -374,6 +374,28 @@ def test_incremental_remove_middle_link_and_asserted_duplicate() -> None:
     assert inferred(store) == _rebuilt(store)
 
 
+def test_incremental_removal_keeps_a_second_route() -> None:
+    """A place with two parents keeps its ancestors when one link goes (a DAG, not a tree)."""
+    store = fixture_store()
+    reasoner = Reasoner(store)
+    reasoner.materialise()
+    second = [
+        ox.Quad(ox.NamedNode(EX.city), ox.NamedNode(EX["in"]), ox.NamedNode(EX.region2),
+                ox.NamedNode(EXG.dag)),
+        ox.Quad(ox.NamedNode(EX.region2), ox.NamedNode(EX["in"]), ox.NamedNode(EX.country),
+                ox.NamedNode(EXG.dag)),
+    ]
+    _write(store, reasoner, add=second)
+    assert inferred(store) == _rebuilt(store)
+    first = ox.Quad(ox.NamedNode(EX.city), ox.NamedNode(EX["in"]), ox.NamedNode(EX.region),
+                    ox.NamedNode(EXG.places))
+    nodes = reasoner.affected_nodes([first])
+    store.apply(Changes(delete=[first], then=reasoner.refresh_updates(nodes)))
+    assert t(EX.quarter, EX["in"], EX.country) in inferred(store)  # via region2
+    assert t(EX.quarter, EX["in"], EX.region) not in inferred(store)
+    assert inferred(store) == _rebuilt(store)
+
+
 def test_incremental_on_seed_data() -> None:
     store = seed_store(reason=True)
     reasoner = Reasoner(store)

@@ -474,7 +474,8 @@ def _entry_write(
     finally:
         st.close()
     for warning in result.warnings:
-        click.echo(f"warning [{warning.get('rule') or '?'}] {warning['message']}", err=True)
+        message = warning.get("messages", {}).get(settings.lang) or warning["message"]
+        click.echo(f"warning [{warning.get('rule') or '?'}] {message}", err=True)
     verb = {"added": "added", "replaced": "replaced", "removed": "removed"}[result.action]
     click.echo(f"{verb} {result.graph} ({result.triples} triple(s)) as {who}")
 
@@ -635,3 +636,70 @@ def explain(
         click.echo(render_explanations(explanations, settings.lang))
     finally:
         st.close()
+
+
+# -- spreadsheets: template / import (coopgraph.tabular) ---------------------------------
+
+
+@main.command("template")
+@click.argument("kind", type=click.Choice(["offer", "organisation", "partnership"]))
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True,
+              help="Language of the column names and explanations.")
+@reports_errors
+def template_cmd(kind: str, lang: str) -> None:
+    """Print a CSV template for KIND (UTF-8, comma-separated): header, explanation row,
+    example row. Multi-valued cells separate their values with ';'."""
+    from coopgraph.tabular import template
+
+    sys.stdout.buffer.write(template(kind, lang))
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--kind", type=click.Choice(["offer", "organisation", "partnership"]),
+              default=None, help="Kind of rows (default: guessed from the headers).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the report and of the texts (default: the headers').")
+@click.option("--add", "add_", is_flag=True,
+              help="Add every conforming row as an entry (the others are reported).")
+@click.option("--annotate", default=None, metavar="OUT.csv", type=click.Path(dir_okay=False),
+              help="Write a copy of the sheet with an errors column.")
+@click.option("--agent", default=None, metavar="NAME",
+              help="Who adds the rows, recorded as prov:wasAttributedTo (default: your login).")
+@store_option
+@update_url_option
+@config_option
+@reports_errors
+def import_cmd(
+    file: str, kind: str | None, lang: str | None, add_: bool, annotate: str | None,
+    agent: str | None, store: str | None, update_url: str | None, config: str | None,
+) -> None:
+    """Import a filled spreadsheet template (CSV): each row becomes RDF, is validated and
+    reported by row and column.
+
+    Exit 0 when every row conforms, 1 when one does not (with --add the conforming rows
+    are added anyway), 2 when the file cannot be read (not UTF-8, no header, unknown kind).
+    """
+    from coopgraph.errors import ParseError
+    from coopgraph.tabular import add_rows, import_sheet, read_sheet
+    from coopgraph.validate import Validator
+
+    try:
+        data = Path(file).read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read file: {exc.strerror}", source=file) from None
+    sheet = read_sheet(data, source=file, kind=kind)
+    settings = settings_from(config, store=store, update_url=update_url)
+    st = _open_for_writing(settings) if add_ else open_loaded_store(settings, quiet=True)
+    try:
+        validator = Validator(st)
+        report = import_sheet(st, sheet, lang=lang, validator=validator)
+        if add_:
+            add_rows(st, report, agent=agent or _default_agent(), validator=validator)
+    finally:
+        st.close()
+    shown = lang or sheet.lang
+    if annotate:
+        Path(annotate).write_bytes(report.annotated(shown))
+    click.echo(report.to_text(shown))
+    sys.exit(0 if report.conforms else 1)

@@ -283,10 +283,11 @@ def _parse_entry(
 
 
 def _validate(
-    validator: EntryValidator, graph: str, quads: list[ox.Quad], text: str | None
+    validator: EntryValidator, graph: str, quads: list[ox.Quad], text: str | None,
+    source: str,
 ) -> list[dict[str, Any]]:
     """Validate; raise ValidationFailed (nothing written) or return the warnings."""
-    report = validator.validate_quads(quads, entry=_short(graph), text=text)
+    report = validator.validate_quads(quads, entry=f"{source} ({_short(graph)})", text=text)
     if not report.conforms:
         violations = [f for f in report.findings if f.severity == "Violation"]
         rules = sorted({f.rule for f in violations if f.rule})
@@ -352,7 +353,7 @@ def _write(
         action=action,
         triples=len(quads) if quads else len(previous),
         previous=len(previous),
-        activity=str(activity[0].subject.value),
+        activity=str(activity[0].subject).strip("<>"),
         digest=digest,
         affected=len(affected),
         warnings=warnings,
@@ -389,7 +390,7 @@ def add_entry(
     """
     _check_agent(agent)
     target, quads = _parse_entry(data, fmt, graph, source)
-    warnings = _validate(validator, target, quads, _text(data))
+    warnings = _validate(validator, target, quads, _text(data), source)
     return _write(
         store, provenance.ADDED, target, quads, agent=agent, source=source,
         digest=provenance.digest(data), warnings=warnings, must_exist=False,
@@ -417,7 +418,7 @@ def replace_entry(
     if graph is None and not create:
         raise BadRequest("replace needs the entry to replace (--graph ID or IRI)")
     target, quads = _parse_entry(data, fmt, graph, source)
-    warnings = _validate(validator, target, quads, _text(data))
+    warnings = _validate(validator, target, quads, _text(data), source)
     kind = provenance.REPLACED
     must_exist: bool | None = True
     if create:
@@ -450,13 +451,13 @@ def merge_entry(
     with _WRITE_LOCK:
         old = list(store.quads(target))
     if not old:
-        warnings = _validate(validator, target, quads, _text(data))
+        warnings = _validate(validator, target, quads, _text(data), source)
         return _write(
             store, provenance.ADDED, target, quads, agent=agent, source=source,
             digest=provenance.digest(data), warnings=warnings, must_exist=False,
         )
     merged = list(dict.fromkeys([*old, *quads]))
-    warnings = _validate(validator, target, merged, None)
+    warnings = _validate(validator, target, merged, None, source)
     return _write(
         store, provenance.REPLACED, target, merged, agent=agent, source=source,
         digest=provenance.digest(data), warnings=warnings, must_exist=True,

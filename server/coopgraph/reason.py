@@ -295,20 +295,12 @@ def _nodes(var: str, nodes: Sequence[str]) -> str:
     return f"VALUES {var} {{ {' '.join(_iri(n) for n in nodes)} }}\n"
 
 
-def _among(var: str, nodes: Sequence[str]) -> str:
-    return f"FILTER({var} IN ({', '.join(_iri(n) for n in nodes)}))\n"
-
-
 def _insert(template: str, where: str) -> str:
     return f"INSERT {{ GRAPH {_INF} {{ {template} }} }}\nWHERE {{\n{where}}}"
 
 
 def _absent(s: str, p: str, o: str) -> str:
     return f"FILTER NOT EXISTS {{ GRAPH ?k {{ {s} {p} {o} }} }}\n"
-
-
-def _present(s: str, p: str, o: str) -> str:
-    return f"FILTER EXISTS {{ GRAPH ?g {{ {s} {p} {o} }} }}\n"
 
 
 def full_pass(tbox: TBox, anchor: Callable[[str], str] | None = None) -> list[str]:
@@ -576,12 +568,16 @@ def anchored_updates(
     for _ in range(compositions):
         for p in _composed(tbox, upward):
             pi = _iri(p)
+            # walk one edge from the cheap end, then probe the second edge (a join of
+            # the two patterns would be evaluated as a hash join over every p edge)
             if upward.get(p, True):
-                where = (f"{{\n{_nodes('?x', nodes)}GRAPH ?g {{ ?x {pi} ?m }}\n"
-                         f"GRAPH ?h {{ ?m {pi} ?y }}\n}}\n" + _among("?y", nodes))
+                where = (f"{{ SELECT ?x ?m WHERE {{\n{_nodes('?x', nodes)}"
+                         f"GRAPH ?g {{ ?x {pi} ?m }}\n}} }}\n{_nodes('?y', nodes)}"
+                         f"FILTER EXISTS {{ GRAPH ?h {{ ?m {pi} ?y }} }}\n")
             else:
-                where = (f"{{\n{_nodes('?y', nodes)}GRAPH ?h {{ ?m {pi} ?y }}\n"
-                         f"GRAPH ?g {{ ?x {pi} ?m }}\n}}\n" + _among("?x", nodes))
+                where = (f"{{ SELECT ?m ?y WHERE {{\n{_nodes('?y', nodes)}"
+                         f"GRAPH ?h {{ ?m {pi} ?y }}\n}} }}\n{_nodes('?x', nodes)}"
+                         f"FILTER EXISTS {{ GRAPH ?g {{ ?x {pi} ?m }} }}\n")
             ops.append(_insert(f"?x {pi} ?y", where))
     ops.extend(step1)
     for var, s_, o_, rule_pairs in (("?x", "?x", "?y", tbox.domains),
@@ -593,7 +589,8 @@ def anchored_updates(
         ops.append(_insert(
             f"{var} {_A} ?c",
             f"{{ SELECT {var} ?p WHERE {{\nVALUES ({var} ?p) {{ {probe} }}\n"
-            f"{_present(s_, '?p', o_)}}} }}\n" + _values(["?p", "?c"], rule_pairs),
+            f"FILTER EXISTS {{ GRAPH ?g {{ {s_} ?p {o_} }} }}\n}} }}\n"
+            + _values(["?p", "?c"], rule_pairs),
         ))
     if tbox.sub_classes:
         ops.append(_insert(
@@ -602,27 +599,29 @@ def anchored_updates(
             + _values(["?c", "?d"], tbox.sub_classes),
         ))
     # The inserts above skip the "not already asserted" test (as an anti-join it would
-    # scan the store): remove what turned out to be asserted, within the same shapes.
-    asserted = f"FILTER EXISTS {{ GRAPH ?a {{ ?x ?p ?y }} FILTER(?a != {_INF}) }}\n"
+    # scan the store): remove what turned out to be asserted, within the same shapes
+    # (deleting a quad that is not in the inferred graph does nothing).
+    elsewhere = f"FILTER(?a != {_INF})\n"
     ops += [
         f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\nVALUES (?x ?y) {{ {pairs} }}\n"
-        f"GRAPH {_INF} {{ ?x ?p ?y }}\n{asserted}}}",
-        f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\n{_nodes('?x', nodes)}"
-        f"BIND({_A} AS ?p)\nGRAPH {_INF} {{ ?x ?p ?y }}\n{asserted}}}",
+        f"GRAPH ?a {{ ?x ?p ?y }}\n{elsewhere}}}",
+        f"DELETE {{ GRAPH {_INF} {{ ?x {_A} ?c }} }}\nWHERE {{\n{_nodes('?x', nodes)}"
+        f"GRAPH ?a {{ ?x {_A} ?c }}\n{elsewhere}}}",
     ]
     if changed:
         ops.append(
             f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\n{_nodes('?x', changed)}"
-            f"GRAPH {_INF} {{ ?x ?p ?y }}\nFILTER(!isIRI(?y))\n{asserted}}}"
+            f"GRAPH ?a {{ ?x ?p ?y }}\nFILTER(!isIRI(?y))\n{elsewhere}}}"
         )
     return ops
 
 
 def _delete_affected(nodes: Sequence[str], changed: Sequence[str]) -> list[str]:
     """Delete the inferred triples a change can affect (the shapes anchored_updates re-derives)."""
+    pairs = " ".join(f"({_iri(x)} {_iri(y)})" for x in nodes for y in nodes)
     ops = [
-        f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\n{_nodes('?x', nodes)}"
-        f"{_nodes('?y', nodes)}GRAPH {_INF} {{ ?x ?p ?y }}\n}}",
+        f"DELETE {{ GRAPH {_INF} {{ ?x ?p ?y }} }}\nWHERE {{\nVALUES (?x ?y) {{ {pairs} }}\n"
+        f"GRAPH {_INF} {{ ?x ?p ?y }}\n}}",
         f"DELETE {{ GRAPH {_INF} {{ ?x {_A} ?c }} }}\nWHERE {{\n{_nodes('?x', nodes)}"
         f"GRAPH {_INF} {{ ?x {_A} ?c }}\n}}",
     ]
@@ -914,11 +913,11 @@ class Reasoner:
             # descendants of each edge's lower end, ancestors of its upper end (one hop
             # suffices: the store holds the transitive closure)
             rows = [(p, low, high) for p, low, high in sorted(edges)]
+            table = _values(["?p", "?low", "?high"], rows)
             query = (
                 "SELECT ?low ?high ?m ?up WHERE {\n"
-                + _values(["?p", "?low", "?high"], rows)
-                + "{ GRAPH ?g { ?m ?p ?low } BIND(false AS ?up) }\n"
-                "UNION { GRAPH ?g { ?high ?p ?m } BIND(true AS ?up) }\n"
+                f"{{ {table}GRAPH ?g {{ ?m ?p ?low }} BIND(false AS ?up) }}\n"
+                f"UNION {{ {table}GRAPH ?g {{ ?high ?p ?m }} BIND(true AS ?up) }}\n"
                 "FILTER(isIRI(?m))\n}"
             )
             result = self.store.query(query)
@@ -952,13 +951,16 @@ class Reasoner:
 
         They delete every inferred triple a change to ``nodes`` can affect (triples
         between two of the nodes, their ``rdf:type`` triples, and literal- or blank-valued
-        triples of the directly changed nodes), then re-derive those, unrolled to the
-        bound of :meth:`passes_needed`. Append them to the ``then`` of the same
+        triples of the directly changed nodes), then re-derive those in one restricted
+        round (:func:`anchored_updates`, with :meth:`passes_needed` transitive
+        compositions). Above ``HUB_LIMIT`` nodes they rebuild the whole inferred graph
+        instead. Append them to the ``then`` of the same
         :class:`~coopgraph.store.base.Changes` as the write, so the write and its
         inferences are one transaction.
 
         :param nodes: from :meth:`affected_nodes`; a plain set of IRIs also works (every
-            node then counts as directly changed, which is correct but slower).
+            node then counts as directly changed: correct but slower, and blank nodes of
+            the change are not maintained).
         :returns: SPARQL 1.1 UPDATE operations (empty when ``nodes`` is empty).
         :raises ValueError: a node is not a valid IRI.
         """

@@ -228,9 +228,7 @@ def rdf_response(quads: list[ox.Quad], *, keep_graphs: bool) -> Response:
         if fmt.quads:  # a quad format serialises quads: the triples go to the default graph
             items = [ox.Quad(t.subject, t.predicate, t.object) for t in items]
     data = ox.serialize(items, format=fmt.oxigraph, prefixes=PREFIXES)
-    response = Response(data, mimetype=fmt.media_type)
-    if fmt.media_type.startswith("text/") or fmt.name in ("trig", "nquads", "ntriples"):
-        response.charset = "utf-8"
+    response = Response(data, mimetype=fmt.media_type)  # text/* get "; charset=utf-8"
     response.vary.add("Accept")
     return response
 
