@@ -338,7 +338,7 @@ def test_cli_add_replace_remove(cli_store: str) -> None:
     store = reopen(cli_store)
     graph = ENTRY_GRAPH_PREFIX + "cli-test"
     assert activities(store, graph) == [
-        {"kind": provenance.ADDED, "agent": "alice", "used": str(PARTNERSHIP),
+        {"kind": provenance.ADDED, "agent": "alice", "used": PARTNERSHIP.name,
          "digest": provenance.digest(PARTNERSHIP.read_bytes())}
     ]
     assert holds(store, NOUVELLE_AQUITAINE, CG.partnerOf, FRANCE_VOLONTAIRES, INFERRED_GRAPH)

@@ -52,8 +52,9 @@ def fill(kind: str, lang: str, *records: dict[str, str]) -> bytes:
 
 
 def issues(report):  # type: ignore[no-untyped-def]
-    return {(i.row, i.column.key if i.column else None, i.rule, i.severity)
-            for i in report.issues()}
+    return {
+        (i.row, i.column.key if i.column else None, i.rule, i.severity) for i in report.issues()
+    }
 
 
 # -- template ------------------------------------------------------------------------------
@@ -76,7 +77,8 @@ def test_template_headers_round_trip(kind: str, lang: str) -> None:
             assert column.rule in text
         if column.multi:
             assert f"« {SEPARATOR} »" in text or f"“{SEPARATOR}”" in text
-        assert ("Obligatoire" if lang == "fr" else "Required") in text if column.required else True
+        if column.required:
+            assert ("Obligatoire" if lang == "fr" else "Required") in text
 
 
 def test_template_kind_and_language_are_checked() -> None:
@@ -104,29 +106,33 @@ def test_template_rows_are_skipped_and_its_example_conforms(project_store, kind,
 
 
 def test_new_offer_in_french_from_template_to_store(fresh_store) -> None:
-    data = fill("offer", "fr", {
-        "Identifiant": "lille-oujda-jeunesse-2024",
-        "Intitulé du poste": "Chargé·e de mission jeunesse Lille-Oujda",
-        "Employeur": "Ville de Lille",
-        "Intermédiaire": "France Volontaires",
-        "Lieu d'affectation": "Oujda",
-        "Date de publication": "2024-03-15",
-        "Date limite": "2024-04-30",
-        "Date de début": "2024-05-01",
-        "Durée": "12 mois",
-        "Type de contrat": "VSI",
-        "Temps de travail": "temps plein",
-        "Rémunération minimum": "850",
-        "Rémunération maximum": "850",
-        "Devise": "€",
-        "Période de rémunération": "mois",
-        "Niveau de formation": "Bac+5",
-        "Expérience minimum (années)": "1",
-        "Langues": "arabe:B2:obligatoire; anglais:souhaitée",
-        "Compétences": "Gestion de projet; Communication",
-        "Programme ou appel à projets": "FICOL",
-        "Source (adresse web)": "https://www.example.org/offres/lille-oujda-jeunesse",
-    })
+    data = fill(
+        "offer",
+        "fr",
+        {
+            "Identifiant": "lille-oujda-jeunesse-2024",
+            "Intitulé du poste": "Chargé·e de mission jeunesse Lille-Oujda",
+            "Employeur": "Ville de Lille",
+            "Intermédiaire": "France Volontaires",
+            "Lieu d'affectation": "Oujda",
+            "Date de publication": "2024-03-15",
+            "Date limite": "2024-04-30",
+            "Date de début": "2024-05-01",
+            "Durée": "12 mois",
+            "Type de contrat": "VSI",
+            "Temps de travail": "temps plein",
+            "Rémunération minimum": "850",
+            "Rémunération maximum": "850",
+            "Devise": "€",
+            "Période de rémunération": "mois",
+            "Niveau de formation": "Bac+5",
+            "Expérience minimum (années)": "1",
+            "Langues": "arabe:B2:obligatoire; anglais:souhaitée",
+            "Compétences": "Gestion de projet; Communication",
+            "Programme ou appel à projets": "FICOL",
+            "Source (adresse web)": "https://www.example.org/offres/lille-oujda-jeunesse",
+        },
+    )
     sheet = read_sheet(data, source="nouvelle-offre.csv")
     report = import_sheet(fresh_store, sheet)
     assert report.conforms, report.to_text("fr")
@@ -147,11 +153,20 @@ def test_new_offer_in_french_from_template_to_store(fresh_store) -> None:
     )
     assert isinstance(result, Solutions)
     values = [tuple(t.value for t in row if t is not None) for row in result.rows]
-    assert values == [(
-        offer, GRAPH["entry/offer-lille-oujda-jeunesse-2024"], ID["org/ville-de-lille"],
-        ID["place/oujda"], "2024-04-30", "EUR", "MONTH", ID["concept/cefr/b2"],
-        "https://w3id.org/coopgraph/ontology#Required", ID["concept/contract-type/vsi"],
-    )]
+    assert values == [
+        (
+            offer,
+            GRAPH["entry/offer-lille-oujda-jeunesse-2024"],
+            ID["org/ville-de-lille"],
+            ID["place/oujda"],
+            "2024-04-30",
+            "EUR",
+            "MONTH",
+            ID["concept/cefr/b2"],
+            "https://w3id.org/coopgraph/ontology#Required",
+            ID["concept/contract-type/vsi"],
+        )
+    ]
     provenance = fresh_store.query(
         "PREFIX prov: <http://www.w3.org/ns/prov#> SELECT ?who ?used ?g ?pg WHERE { GRAPH ?pg { "
         "?g prov:wasAttributedTo ?who ; prov:wasGeneratedBy ?a . ?a prov:used ?used } }",
@@ -166,28 +181,44 @@ def test_new_offer_in_french_from_template_to_store(fresh_store) -> None:
 def test_cli_import_add_english_sheet(tmp_path: Path) -> None:
     store_dir = tmp_path / "store"
     runner = CliRunner()
-    result = runner.invoke(main, ["import", str(CSV_DIR / "offer-en.csv"), "--store",
-                                  str(store_dir), "--add", "--agent", "tester"])
+    result = runner.invoke(
+        main,
+        [
+            "import",
+            str(CSV_DIR / "offer-en.csv"),
+            "--store",
+            str(store_dir),
+            "--add",
+            "--agent",
+            "tester",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "row 3: added (" in result.output
     st = open_store(str(store_dir))
     try:
         found = st.query(
             "PREFIX cg: <https://w3id.org/coopgraph/ontology#> SELECT ?code ?level ?o WHERE { "
-            "GRAPH ?g { ?o cg:requiresLanguage ?l . ?l cg:language ?code ; cg:requirementLevel ?level } } "
+            "GRAPH ?g { ?o cg:requiresLanguage ?l . "
+            "?l cg:language ?code ; cg:requirementLevel ?level } } "
             "ORDER BY ?code",
             bindings={"o": ox.NamedNode(ID["offer/tester-lille-oujda-2024-en"])},
         )
         assert isinstance(found, Solutions)
         assert [(r[0].value, r[1].value.rsplit("#", 1)[1]) for r in found.rows] == [  # type: ignore[union-attr]
-            ("ar", "Required"), ("en", "Preferred"),
+            ("ar", "Required"),
+            ("en", "Preferred"),
         ]
     finally:
         st.close()
-    again = runner.invoke(main, ["import", str(CSV_DIR / "offer-en.csv"), "--store", str(store_dir)])
+    again = runner.invoke(
+        main, ["import", str(CSV_DIR / "offer-en.csv"), "--store", str(store_dir)]
+    )
     assert again.exit_code == 1
-    assert "row 3, column “Identifier”: the identifier “tester-lille-oujda-2024-en” is already used" \
+    assert (
+        "row 3, column “Identifier”: the identifier “tester-lille-oujda-2024-en” is already used"
         in again.output
+    )
 
 
 # -- errors by row and column ------------------------------------------------------------
@@ -214,9 +245,12 @@ def test_three_kinds_of_error_by_row_column_and_rule(project_store) -> None:
     for expected in THREE_ERRORS:
         assert any(line.startswith(expected) for line in text), (expected, text)
     assert "(règle CG-OFFER-010)" in next(line for line in text if line.startswith(THREE_ERRORS[2]))
+    assert "vouliez-vous dire « Mairie de Lille » ?" in report.to_text("fr")
     english = report.to_text("en")
-    assert ("row 3, column “Date limite”: “fin avril” is not a date: write YYYY-MM-DD "
-            "(rule CG-OFFER-004)") in english
+    assert (
+        "row 3, column “Date limite”: “fin avril” is not a date: write YYYY-MM-DD "
+        "(rule CG-OFFER-004)"
+    ) in english
     for word in ("sh:", "shacl", "focus", "Shape"):
         assert word not in report.to_text("fr") + english
 
@@ -224,10 +258,20 @@ def test_three_kinds_of_error_by_row_column_and_rule(project_store) -> None:
 def test_cli_annotate_and_add_only_conforming_rows(tmp_path: Path) -> None:
     out = tmp_path / "annotated.csv"
     store_dir = tmp_path / "store"
-    result = CliRunner().invoke(main, [
-        "import", str(CSV_DIR / "offer-three-errors.csv"), "--annotate", str(out),
-        "--add", "--agent", "tester", "--store", str(store_dir),
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            str(CSV_DIR / "offer-three-errors.csv"),
+            "--annotate",
+            str(out),
+            "--add",
+            "--agent",
+            "tester",
+            "--store",
+            str(store_dir),
+        ],
+    )
     assert result.exit_code == 1, result.output
     for expected in THREE_ERRORS:
         assert expected in result.output
@@ -248,8 +292,14 @@ def test_cli_annotate_and_add_only_conforming_rows(tmp_path: Path) -> None:
     finally:
         st.close()
     assert GRAPH["entry/offer-ligne-conforme"] in graphs
-    assert not {GRAPH["entry/offer-erreur-date"], GRAPH["entry/offer-erreur-employeur"],
-                GRAPH["entry/offer-erreur-devise"]} & graphs
+    assert (
+        not {
+            GRAPH["entry/offer-erreur-date"],
+            GRAPH["entry/offer-erreur-employeur"],
+            GRAPH["entry/offer-erreur-devise"],
+        }
+        & graphs
+    )
 
 
 def test_other_kinds_and_french_excel_semicolons(project_store) -> None:
@@ -257,21 +307,34 @@ def test_other_kinds_and_french_excel_semicolons(project_store) -> None:
     assert (partnership.kind, partnership.delimiter, partnership.lang) == ("partnership", ";", "fr")
     report = import_sheet(project_store, partnership)
     assert report.conforms, report.to_text("fr")
-    triples = {(q.subject.value, q.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1],
-                q.object.value) for q in report.rows[0].quads}
+    triples = {
+        (q.subject.value, q.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1], q.object.value)
+        for q in report.rows[0].quads
+    }
     assert (ID["org/brulocalis"], "partnerOf", ID["org/so-cooperation"]) in triples
     assert any(p == "theme" and o == ID["concept/sdg/17"] for _, p, o in triples)
-    organisation = import_sheet(project_store, read_sheet((CSV_DIR / "organisation-en.csv").read_bytes()))
+    organisation = import_sheet(
+        project_store, read_sheet((CSV_DIR / "organisation-en.csv").read_bytes())
+    )
     assert organisation.conforms, organisation.to_text("en")
-    types = {q.object.value for q in organisation.rows[0].quads if q.predicate.value.endswith("#type")}
+    types = {
+        q.object.value for q in organisation.rows[0].quads if q.predicate.value.endswith("#type")
+    }
     assert "https://w3id.org/coopgraph/ontology#Commune" in types
 
 
 def test_mixed_partnership_dates_are_told_on_the_start_column(project_store) -> None:
-    data = fill("partnership", "en", {
-        "Name (French)": "Test", "Partners": "Brulocalis; SO Coopération",
-        "Partnership type": "twinning", "Start": "2024", "End": "2026-12-31",
-    })
+    data = fill(
+        "partnership",
+        "en",
+        {
+            "Name (French)": "Test",
+            "Partners": "Brulocalis; SO Coopération",
+            "Partnership type": "twinning",
+            "Start": "2024",
+            "End": "2026-12-31",
+        },
+    )
     report = import_sheet(project_store, read_sheet(data))
     assert (3, "start", "CG-PART-009", "Violation") in issues(report)
 
@@ -280,18 +343,22 @@ def test_mixed_partnership_dates_are_told_on_the_start_column(project_store) -> 
 
 
 def test_bad_encoding_exits_2() -> None:
-    result = CliRunner().invoke(main, ["import", str(CSV_DIR / "bad-encoding.csv"),
-                                       "--store", ":memory:"])
+    result = CliRunner().invoke(
+        main, ["import", str(CSV_DIR / "bad-encoding.csv"), "--store", ":memory:"]
+    )
     assert result.exit_code == 2
     assert "UTF-8" in result.output
 
 
-@pytest.mark.parametrize("data, kind, message", [
-    (b"", None, "empty"),
-    ("Prénom,Nom\nA,B\n".encode(), None, "no known column"),
-    ("Intitulé du poste,Couleur\nA,B\n".encode(), None, "unknown column"),
-    ("Intitulé du poste,Date limite,Date limite\n".encode(), None, "twice"),
-])
+@pytest.mark.parametrize(
+    "data, kind, message",
+    [
+        (b"", None, "empty"),
+        ("Prénom,Nom\nA,B\n".encode(), None, "no known column"),
+        ("Intitulé du poste,Couleur\nA,B\n".encode(), None, "unknown column"),
+        ("Intitulé du poste,Date limite,Date limite\n".encode(), None, "twice"),
+    ],
+)
 def test_unreadable_sheets(data: bytes, kind: str | None, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         read_sheet(data, source="x.csv", kind=kind)
@@ -313,25 +380,35 @@ def test_cli_template_output() -> None:
 # -- cells -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("parse, text, expected", [
-    (parse_date, "2024-02-29", "2024-02-29"),
-    (parse_duration, "6 semaines", "P6W"),
-    (parse_duration, "1 an", "P1Y"),
-    (parse_number, "2 600", 2600),
-    (parse_working_time, "mi-temps", ("PART_TIME", parse_number("0.5"))),
-    (parse_working_time, "1/3", ("PART_TIME", parse_number("0.333"))),
-    (parse_language, "ary", ("ary", None, "Required")),
-    (parse_language, "Néerlandais:c1:un plus", ("nl", "c1", "Preferred")),
-])
+@pytest.mark.parametrize(
+    "parse, text, expected",
+    [
+        (parse_date, "2024-02-29", "2024-02-29"),
+        (parse_duration, "6 semaines", "P6W"),
+        (parse_duration, "1 an", "P1Y"),
+        (parse_number, "2 600", 2600),
+        (parse_working_time, "mi-temps", ("PART_TIME", parse_number("0.5"))),
+        (parse_working_time, "1/3", ("PART_TIME", parse_number("0.333"))),
+        (parse_language, "ary", ("ary", None, "Required")),
+        (parse_language, "Néerlandais:c1:un plus", ("nl", "c1", "Preferred")),
+    ],
+)
 def test_cells(parse, text, expected) -> None:  # type: ignore[no-untyped-def]
     assert parse(text) == expected
 
 
-@pytest.mark.parametrize("parse, text", [
-    (parse_date, "2023-02-29"), (parse_date, "01/05/2024"), (parse_duration, "longtemps"),
-    (parse_number, "deux mille"), (parse_working_time, "150 %"), (parse_language, "klingon"),
-    (parse_language, "ar:B7"),
-])
+@pytest.mark.parametrize(
+    "parse, text",
+    [
+        (parse_date, "2023-02-29"),
+        (parse_date, "01/05/2024"),
+        (parse_duration, "longtemps"),
+        (parse_number, "deux mille"),
+        (parse_working_time, "150 %"),
+        (parse_language, "klingon"),
+        (parse_language, "ar:B7"),
+    ],
+)
 def test_bad_cells(parse, text) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(CellError) as caught:
         parse(text)
@@ -342,3 +419,32 @@ def test_bad_cells(parse, text) -> None:  # type: ignore[no-untyped-def]
 def test_doctests(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_free_text_skill_and_duplicate_id_are_flagged(project_store) -> None:
+    row = {
+        "Identifier": "same-id",
+        "Job title": "Officer",
+        "Employer": "Brulocalis",
+        "Deadline": "2024-05-31",
+        "Skills": "Project management; juggling",
+    }
+    report = import_sheet(project_store, read_sheet(fill("offer", "en", row, row)))
+    assert issues(report) >= {
+        (3, "skills", "CG-OFFER-022", "Violation"),
+        (4, "id", None, "Violation"),
+    }
+    assert "“juggling” is not in the “skills” list" in report.to_text("en")
+    assert "already used (higher in the sheet)" in report.to_text("en")
+
+
+def test_bad_agent_writes_nothing(fresh_store) -> None:
+    from conftest import store_fingerprint
+
+    report = import_sheet(fresh_store, read_sheet((CSV_DIR / "offer-en.csv").read_bytes()))
+    assert report.conforms
+    before = store_fingerprint(fresh_store)
+    with pytest.raises(BadRequest, match="agent"):
+        add_rows(fresh_store, report, agent="not a name!")
+    assert store_fingerprint(fresh_store) == before
+    assert report.added == {}

@@ -465,7 +465,7 @@ def _entry_write(
             write = entries.add_entry if action == "add" else entries.replace_entry
             try:
                 result = write(
-                    st, data, fmt, graph=graph, agent=who, source=file,
+                    st, data, fmt, graph=graph, agent=who, source=Path(file).name,
                     validator=Validator(st),
                 )
             except ValidationFailed as exc:

@@ -110,11 +110,15 @@ def parse_bytes(
     if fmt.name == "jsonld":
         try:
             document = json.loads(text)
+            text = json.dumps(_inline_contexts(document, source))
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"invalid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
             ) from None
-        text = json.dumps(_inline_contexts(document, source))
+        except RecursionError:
+            # Thousands of nested [ or { (issue "Reliability and security under load,
+            # faults and hostile input": was an unhandled RecursionError, a 500).
+            raise ParseError("JSON nested too deeply", source=source) from None
     graph = ox.NamedNode(default_graph) if default_graph else ox.DefaultGraph()
     try:
         parsed = ox.parse(text.encode("utf-8"), fmt.oxigraph, base_iri=base_iri)

@@ -264,6 +264,8 @@ def tbox_from_triples(triples: Iterable[ox.Triple]) -> TBox:
 
 _TBOX_CACHE: dict[str, TBox] = {}
 _TBOX_LOCK = threading.Lock()
+#: transitive property → walk subject → object (see Reasoner.upward)
+_UPWARD_CACHE: dict[str, bool] = {}
 
 
 def _ontology_tbox(store: Store) -> TBox:
@@ -854,21 +856,25 @@ class Reasoner:
         """Per transitive property: is subject → object the cheap direction to walk?
 
         ``True`` when the property has at least as many distinct subjects as objects
-        (``cg:within``: many places, few containers), read once from the store.
+        (``cg:within``: many places, few containers). Read from the store once per
+        process and property (a performance hint only: either answer is correct).
         """
         if self._upward is None:
             props = sorted(self.tbox.transitive)
-            upward = dict.fromkeys(props, True)
-            if props:
+            missing = [p for p in props if p not in _UPWARD_CACHE]
+            if missing:
                 result = self.store.query(
                     "SELECT ?p (COUNT(DISTINCT ?s) AS ?ns) (COUNT(DISTINCT ?o) AS ?no) "
-                    "WHERE {\n" + _values(["?p"], ((p,) for p in props))
+                    "WHERE {\n" + _values(["?p"], ((p,) for p in missing))
                     + "GRAPH ?g { ?s ?p ?o }\n} GROUP BY ?p"
                 )
                 assert isinstance(result, Solutions)
-                for row in result.dicts():
-                    upward[str(row["p"].value)] = int(row["ns"].value) >= int(row["no"].value)
-            self._upward = upward
+                with _TBOX_LOCK:
+                    for row in result.dicts():
+                        _UPWARD_CACHE[str(row["p"].value)] = (
+                            int(row["ns"].value) >= int(row["no"].value)
+                        )
+            self._upward = {p: _UPWARD_CACHE.get(p, True) for p in props}
         return self._upward
 
     def affected_nodes(self, quads: Iterable[ox.Quad]) -> AffectedNodes:

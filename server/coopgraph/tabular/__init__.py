@@ -7,7 +7,8 @@ example row (skipped too while left unchanged). ``coopgraph import new.csv`` tur
 row into RDF shaped like the seeds, validates it against the shapes with the store as
 context and tells every problem by row and column, with the rule ID::
 
-    ligne 3, colonne « Date limite » : « fin avril » n'est pas une date : écrivez AAAA-MM-JJ (règle CG-OFFER-004)
+    ligne 3, colonne « Date limite » : « fin avril » n'est pas une date : écrivez AAAA-MM-JJ
+        (règle CG-OFFER-004)
 
 Multi-valued cells (languages, skills, partners, themes…) separate their values with
 ``;``. Names (“Ville de Lille”, “Oujda”) are resolved with :func:`coopgraph.lookup.lookup`

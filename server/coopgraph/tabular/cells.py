@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -65,10 +66,18 @@ def parse_date(text: str) -> str:
             dt.date.fromisoformat(value)
             return value
         except ValueError:
-            raise CellError(*_both("{} n'est pas une date qui existe : vérifiez le jour et le mois (AAAA-MM-JJ)",
-                                   "{} is not a real date: check the day and month (YYYY-MM-DD)", text)) from None
-    raise CellError(*_both("{} n'est pas une date : écrivez AAAA-MM-JJ",
-                           "{} is not a date: write YYYY-MM-DD", text))
+            raise CellError(
+                *_both(
+                    "{} n'est pas une date qui existe : vérifiez le jour et le mois (AAAA-MM-JJ)",
+                    "{} is not a real date: check the day and month (YYYY-MM-DD)",
+                    text,
+                )
+            ) from None
+    raise CellError(
+        *_both(
+            "{} n'est pas une date : écrivez AAAA-MM-JJ", "{} is not a date: write YYYY-MM-DD", text
+        )
+    )
 
 
 def parse_year_or_date(text: str) -> tuple[str, str]:
@@ -79,8 +88,13 @@ def parse_year_or_date(text: str) -> tuple[str, str]:
     try:
         return parse_date(value), "date"
     except CellError:
-        raise CellError(*_both("{} n'est ni une année (2005) ni une date (AAAA-MM-JJ)",
-                               "{} is neither a year (2005) nor a date (YYYY-MM-DD)", text)) from None
+        raise CellError(
+            *_both(
+                "{} n'est ni une année (2005) ni une date (AAAA-MM-JJ)",
+                "{} is neither a year (2005) nor a date (YYYY-MM-DD)",
+                text,
+            )
+        ) from None
 
 
 _UNITS = {
@@ -102,9 +116,14 @@ def parse_duration(text: str) -> str:
         for letter, words in _UNITS.items():
             if match.group(2).strip().rstrip(".") in words:
                 return f"P{int(match.group(1))}{letter}"
-    raise CellError(*_both("{} n'est pas une durée : écrivez un nombre et une unité, par ex. « 12 mois » ou « 2 ans »",
-                           "{} is not a duration: write a number and a unit, e.g. “12 months” or “2 years”",
-                           text))
+    raise CellError(
+        *_both(
+            "{} n'est pas une durée : écrivez un nombre et une unité, "
+            "par ex. « 12 mois » ou « 2 ans »",
+            "{} is not a duration: write a number and a unit, e.g. “12 months” or “2 years”",
+            text,
+        )
+    )
 
 
 def parse_number(text: str) -> Decimal:
@@ -117,8 +136,13 @@ def parse_number(text: str) -> Decimal:
     except InvalidOperation:
         number = Decimal("NaN")
     if not number.is_finite():
-        raise CellError(*_both("{} n'est pas un nombre : écrivez des chiffres, par ex. 1500",
-                               "{} is not a number: write figures, e.g. 1500", text))
+        raise CellError(
+            *_both(
+                "{} n'est pas un nombre : écrivez des chiffres, par ex. 1500",
+                "{} is not a number: write figures, e.g. 1500",
+                text,
+            )
+        )
     return number
 
 
@@ -128,8 +152,16 @@ def number_literal(number: Decimal) -> ox.Literal:
         return ox.Literal(str(int(number)), datatype=XSD.node("integer"))
     return ox.Literal(format(number.normalize(), "f"), datatype=XSD.node("decimal"))
 
+
 _WORKING = {
-    "FULL_TIME": ("temps plein", "plein temps", "temps complet", "full time", "full-time", "fulltime"),
+    "FULL_TIME": (
+        "temps plein",
+        "plein temps",
+        "temps complet",
+        "full time",
+        "full-time",
+        "fulltime",
+    ),
     "PART_TIME": ("temps partiel", "part time", "part-time", "parttime"),
     "HALF": ("mi-temps", "mi temps", "half time", "half-time"),
 }
@@ -152,8 +184,14 @@ def parse_working_time(text: str) -> tuple[str, Decimal | None]:
     elif re.fullmatch(r"[01](?:[.,]\d+)?", value):
         fraction = Decimal(value.replace(",", "."))
     if fraction is None or not 0 < fraction <= 1:
-        raise CellError(*_both("{} : écrivez « temps plein », « temps partiel », « mi-temps » ou une quotité (80 %, 1/3)",
-                               "{}: write “full time”, “part time”, “half time” or a fraction (80 %, 1/3)", text))
+        raise CellError(
+            *_both(
+                "{} : écrivez « temps plein », « temps partiel », « mi-temps » "
+                "ou une quotité (80 %, 1/3)",
+                "{}: write “full time”, “part time”, “half time” or a fraction (80 %, 1/3)",
+                text,
+            )
+        )
     return ("FULL_TIME" if fraction == 1 else "PART_TIME"), fraction
 
 
@@ -171,12 +209,27 @@ def parse_period(text: str) -> str:
     for unit, words in _PERIODS.items():
         if value in words or value == unit.lower():
             return unit
-    raise CellError(*_both("{} n'est pas une période : écrivez heure, jour, semaine, mois ou an",
-                           "{} is not a period: write hour, day, week, month or year", text))
+    raise CellError(
+        *_both(
+            "{} n'est pas une période : écrivez heure, jour, semaine, mois ou an",
+            "{} is not a period: write hour, day, week, month or year",
+            text,
+        )
+    )
 
 
-_CURRENCIES = {"€": "EUR", "euro": "EUR", "euros": "EUR", "dh": "MAD", "dirham": "MAD",
-               "dirhams": "MAD", "$": "USD", "dollar": "USD", "dollars": "USD", "fcfa": "XOF"}
+_CURRENCIES = {
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "dh": "MAD",
+    "dirham": "MAD",
+    "dirhams": "MAD",
+    "$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "fcfa": "XOF",
+}
 
 
 def parse_currency(text: str) -> str:
@@ -185,18 +238,48 @@ def parse_currency(text: str) -> str:
 
 
 _LANGUAGES = {
-    "fr": ("francais", "french"), "en": ("anglais", "english"), "ar": ("arabe", "arabic"),
-    "ary": ("arabe marocain", "darija", "moroccan arabic"), "nl": ("neerlandais", "dutch", "flamand", "flemish"),
-    "es": ("espagnol", "spanish"), "de": ("allemand", "german"), "pt": ("portugais", "portuguese"),
-    "it": ("italien", "italian"), "zgh": ("amazighe", "tamazight", "berbere", "berber"),
-    "wo": ("wolof",), "ru": ("russe", "russian"), "uk": ("ukrainien", "ukrainian"),
-    "pl": ("polonais", "polish"), "zh": ("chinois", "chinese"),
+    "fr": ("francais", "french"),
+    "en": ("anglais", "english"),
+    "ar": ("arabe", "arabic"),
+    "ary": ("arabe marocain", "darija", "moroccan arabic"),
+    "nl": ("neerlandais", "dutch", "flamand", "flemish"),
+    "es": ("espagnol", "spanish"),
+    "de": ("allemand", "german"),
+    "pt": ("portugais", "portuguese"),
+    "it": ("italien", "italian"),
+    "zgh": ("amazighe", "tamazight", "berbere", "berber"),
+    "wo": ("wolof",),
+    "ru": ("russe", "russian"),
+    "uk": ("ukrainien", "ukrainian"),
+    "pl": ("polonais", "polish"),
+    "zh": ("chinois", "chinese"),
 }
 _LANGUAGE_NAMES = {name: code for code, names in _LANGUAGES.items() for name in names}
-_REQUIRED = ("obligatoire", "exige", "exigee", "requis", "requise", "indispensable", "required", "mandatory",
-             "essential")
-_PREFERRED = ("souhaite", "souhaitee", "apprecie", "appreciee", "un plus", "atout", "facultatif",
-              "preferred", "desirable", "asset", "optional", "a plus")
+_REQUIRED = (
+    "obligatoire",
+    "exige",
+    "exigee",
+    "requis",
+    "requise",
+    "indispensable",
+    "required",
+    "mandatory",
+    "essential",
+)
+_PREFERRED = (
+    "souhaite",
+    "souhaitee",
+    "apprecie",
+    "appreciee",
+    "un plus",
+    "atout",
+    "facultatif",
+    "preferred",
+    "desirable",
+    "asset",
+    "optional",
+    "a plus",
+)
 
 
 def parse_language(text: str) -> tuple[str, str | None, str]:
@@ -208,9 +291,16 @@ def parse_language(text: str) -> tuple[str, str | None, str]:
     if code is None and re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{1,8})*", name):
         code = name
     if code is None:
-        raise CellError(*_both("{} n'est pas une langue connue : écrivez son nom (arabe, anglais…) ou son code (ar, en, ary…)",
-                               "{} is not a known language: write its name (Arabic, English…) or its code (ar, en, ary…)",
-                               parts[0]), rule="CG-OFFER-037")
+        raise CellError(
+            *_both(
+                "{} n'est pas une langue connue : écrivez son nom (arabe, anglais…) "
+                "ou son code (ar, en, ary…)",
+                "{} is not a known language: write its name (Arabic, English…) "
+                "or its code (ar, en, ary…)",
+                parts[0],
+            ),
+            rule="CG-OFFER-037",
+        )
     cefr: str | None = None
     level = "Required"
     for part in parts[1:]:
@@ -222,9 +312,18 @@ def parse_language(text: str) -> tuple[str, str | None, str]:
         elif word in _PREFERRED:
             level = "Preferred"
         else:
-            raise CellError(*_both("dans {}, « " + part + " » n'est ni un niveau A1 à C2 ni « obligatoire » / « souhaitée »",
-                                   "in {}, “" + part + "” is neither a level A1 to C2 nor “required” / “preferred”",
-                                   text), rule="CG-OFFER-038")
+            raise CellError(
+                *_both(
+                    "dans {}, « "
+                    + part
+                    + " » n'est ni un niveau A1 à C2 ni « obligatoire » / « souhaitée »",
+                    "in {}, “"
+                    + part
+                    + "” is neither a level A1 to C2 nor “required” / “preferred”",
+                    text,
+                ),
+                rule="CG-OFFER-038",
+            )
     return code, cefr, level
 
 
@@ -232,8 +331,13 @@ def parse_url(text: str) -> str:
     value = text.strip()
     if re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", value):
         return value
-    raise CellError(*_both("{} n'est pas une adresse web : écrivez-la en entier, https://…",
-                           "{} is not a web address: write it in full, https://…", text))
+    raise CellError(
+        *_both(
+            "{} n'est pas une adresse web : écrivez-la en entier, https://…",
+            "{} is not a web address: write it in full, https://…",
+            text,
+        )
+    )
 
 
 def slugify(text: str) -> str:
@@ -267,7 +371,10 @@ class _Index:
 _WHAT = {
     "org": ("une organisation connue", "a known organisation"),
     "place": ("un lieu connu", "a known place"),
-    "programme": ("un programme ou un appel à projets connu", "a known programme or call for projects"),
+    "programme": (
+        "un programme ou un appel à projets connu",
+        "a known programme or call for projects",
+    ),
 }
 #: Allowed types (full IRIs) for each kind of name.
 TYPES = {
@@ -277,8 +384,13 @@ TYPES = {
 }
 _CONCEPTS = (
     "SELECT ?c ?l ?scheme WHERE { ?c <" + SKOS.inScheme + "> ?scheme . "
-    "{ ?c <" + SKOS.prefLabel + "> ?l } UNION { ?c <" + SKOS.altLabel + "> ?l } UNION { ?c <"
-    + SKOS.notation + "> ?l } }"
+    "{ ?c <"
+    + SKOS.prefLabel
+    + "> ?l } UNION { ?c <"
+    + SKOS.altLabel
+    + "> ?l } UNION { ?c <"
+    + SKOS.notation
+    + "> ?l } }"
 )
 _TYPES_OF = "SELECT ?t ?s WHERE { ?s a ?t }"
 _CLASSES = (
@@ -286,6 +398,10 @@ _CLASSES = (
     "FILTER(isIRI(?c)) }"
 )
 _ASK = "ASK { ?s ?p ?o }"
+_LABELS = (
+    f"SELECT ?e ?l ?type WHERE {{ ?e a ?type . {{ ?e <{RDFS.label}> ?l }} "
+    f"UNION {{ ?e <{SKOS.altLabel}> ?l }} }}"
+)
 
 
 class Resolver:
@@ -295,6 +411,7 @@ class Resolver:
         self.store = store
         self._names: dict[tuple[str, str], str] = {}
         self._indexes: dict[str, _Index] = {}
+        self._labels: dict[str, dict[str, str]] = {}
 
     # entities (lookup) ------------------------------------------------------------------
 
@@ -316,8 +433,13 @@ class Resolver:
             types = self.types_of(iri)
             if types & allowed:
                 return iri
-            raise CellError(*_both("{} n'est pas " + what_fr + " (IRI inconnue ou d'un autre genre)",
-                                   "{} is not " + what_en + " (unknown IRI or of another kind)", text))
+            raise CellError(
+                *_both(
+                    "{} n'est pas " + what_fr + " (IRI inconnue ou d'un autre genre)",
+                    "{} is not " + what_en + " (unknown IRI or of another kind)",
+                    text,
+                )
+            )
         try:
             matches = lookup(self.store, text, limit=50)
         except BadRequest:
@@ -331,19 +453,50 @@ class Resolver:
             return exact.pop()
         if exact:
             shown = ", ".join(compact(i) for i in sorted(exact))
-            raise CellError(*_both("{} désigne plusieurs ressources (" + shown + ") : écrivez le nom complet ou l'IRI",
-                                   "{} names several resources (" + shown + "): write the full name or the IRI", text))
-        near = list(dict.fromkeys(m.matched for m in fitting))[:3]
+            raise CellError(
+                *_both(
+                    "{} désigne plusieurs ressources ("
+                    + shown
+                    + ") : écrivez le nom complet ou l'IRI",
+                    "{} names several resources (" + shown + "): write the full name or the IRI",
+                    text,
+                )
+            )
+        near = list(dict.fromkeys(m.matched for m in fitting))[:3] or self._close(text, kind)
         hint_fr = f" ; vouliez-vous dire {', '.join(q(n, 'fr') for n in near)} ?" if near else ""
         hint_en = f"; did you mean {', '.join(q(n, 'en') for n in near)}?" if near else ""
         raise CellError(
-            *_both("{} n'est pas " + what_fr + " : écrivez son nom exact (cherchez-le avec « coopgraph lookup ») ou son IRI"
-                   + hint_fr,
-                   "{} is not " + what_en + ": write its exact name (find it with “coopgraph lookup”) or its IRI"
-                   + hint_en, text))
+            *_both(
+                "{} n'est pas "
+                + what_fr
+                + " : écrivez son nom exact (cherchez-le avec « coopgraph lookup ») ou son IRI"
+                + hint_fr,
+                "{} is not "
+                + what_en
+                + ": write its exact name (find it with “coopgraph lookup”) or its IRI"
+                + hint_en,
+                text,
+            )
+        )
+
+    def _close(self, text: str, kind: str) -> list[str]:
+        """Labels of the right kind spelt nearly like ``text`` ("Mairie de Lilles")."""
+        if kind not in self._labels:
+            found: dict[str, str] = {}
+            for type_ in TYPES[kind]:
+                result = self.store.query(_LABELS, bindings={"type": ox.NamedNode(type_)})
+                assert isinstance(result, Solutions)
+                for row in result.rows:
+                    if isinstance(row[1], ox.Literal):
+                        found.setdefault(fold(row[1].value), row[1].value)
+            self._labels[kind] = found
+        labels = self._labels[kind]
+        return [labels[c] for c in difflib.get_close_matches(fold(text), labels, n=3, cutoff=0.8)]
 
     def _as_iri(self, text: str) -> str | None:
-        if text.startswith(("http://", "https://", "<")) or re.fullmatch(r"[a-z]+:[^\s:]+/[^\s]+", text):
+        if text.startswith(("http://", "https://", "<")) or re.fullmatch(
+            r"[a-z]+:[^\s:]+/[^\s]+", text
+        ):
             try:
                 return expand_iri(text)
             except BadRequest:
@@ -378,26 +531,33 @@ class Resolver:
             result = self.store.query(_CLASSES)
             assert isinstance(result, Solutions)
             self._indexes["class"] = self._index(result.rows)
-        return self._pick(text, self._indexes["class"], ("type d'organisation", "organisation type"))
+        return self._pick(
+            text, self._indexes["class"], ("type d'organisation", "organisation type")
+        )
 
     def _merged(self, schemes: tuple[str, ...]) -> _Index:
         key = " ".join(schemes)
         if key not in self._indexes:
-            rows: list[tuple[object, ...]] = []
+            rows: list[Sequence[object]] = []
             for scheme in schemes:
-                result = self.store.query(_CONCEPTS, bindings={"scheme": ox.NamedNode(ID["scheme/" + scheme])})
+                result = self.store.query(
+                    _CONCEPTS, bindings={"scheme": ox.NamedNode(ID["scheme/" + scheme])}
+                )
                 assert isinstance(result, Solutions)
                 rows += result.rows
             self._indexes[key] = self._index(rows)
         return self._indexes[key]
 
     @staticmethod
-    def _index(rows: list[tuple[object, ...]]) -> _Index:
+    def _index(rows: Sequence[Sequence[object]]) -> _Index:
         index = _Index({}, {}, {})
         for concept, label, *_ in rows:
             assert isinstance(concept, ox.NamedNode) and isinstance(label, ox.Literal)
             iri = concept.value
-            for key in (fold(label.value).strip(), fold(iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1])):
+            for key in (
+                fold(label.value).strip(),
+                fold(iri.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]),
+            ):
                 index.exact.setdefault(key, set()).add(iri)
             for key in _variants(label.value):
                 index.loose.setdefault(key, set()).add(iri)
@@ -416,8 +576,10 @@ class Resolver:
                 return next(iter(found))
             if found:
                 break
-        names = {lang: sorted({labels.get(lang, "") for labels in index.labels.values()} - {""})
-                 for lang in ("fr", "en")}
+        names = {
+            lang: sorted({labels.get(lang, "") for labels in index.labels.values()} - {""})
+            for lang in ("fr", "en")
+        }
         hints = {}
         for lang in ("fr", "en"):
             close = difflib.get_close_matches(text, names[lang], n=3, cutoff=0.5)
@@ -425,10 +587,18 @@ class Resolver:
                 close = [n for n in names[lang] if wanted and wanted in fold(n)][:3]
             hints[lang] = ", ".join(q(c, lang) for c in close)
         raise CellError(
-            *_both("{} n'est pas dans la liste « " + what[0] + " »"
-                   + (f" ; proches : {hints['fr']}" if hints["fr"] else ""),
-                   "{} is not in the “" + what[1] + "” list"
-                   + (f"; close: {hints['en']}" if hints["en"] else ""), text))
+            *_both(
+                "{} n'est pas dans la liste « "
+                + what[0]
+                + " »"
+                + (f" ; proches : {hints['fr']}" if hints["fr"] else ""),
+                "{} is not in the “"
+                + what[1]
+                + "” list"
+                + (f"; close: {hints['en']}" if hints["en"] else ""),
+                text,
+            )
+        )
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from coopgraph import entries
+from coopgraph.errors import BadRequest, Conflict, ValidationFailed
 from coopgraph.store.base import Store
 from coopgraph.tabular.cells import Resolver, q
 from coopgraph.tabular.columns import KINDS, Column
@@ -19,16 +20,32 @@ from coopgraph.tabular.sheet import Sheet, annotated
 from coopgraph.validate import Finding, Validator
 
 _WORDS = {
-    "fr": {"row": "ligne {}", "column": "colonne « {} »", "rule": "règle {}",
-           "Warning": "avertissement", "Info": "conseil", "ok": "ligne {} : conforme",
-           "added": "ligne {} : ajoutée ({})", "example": "ligne {} : exemple du modèle, ignorée",
-           "summary": "{ok} ligne(s) conforme(s) sur {n}, {bad} à corriger{added}",
-           "added_n": ", {} ajoutée(s)", "empty": "aucune ligne à importer"},
-    "en": {"row": "row {}", "column": "column “{}”", "rule": "rule {}",
-           "Warning": "warning", "Info": "advice", "ok": "row {}: conforms",
-           "added": "row {}: added ({})", "example": "row {}: the template's example, skipped",
-           "summary": "{ok} of {n} row(s) conform, {bad} to fix{added}",
-           "added_n": ", {} added", "empty": "no row to import"},
+    "fr": {
+        "row": "ligne {}",
+        "column": "colonne « {} »",
+        "rule": "règle {}",
+        "Warning": "avertissement",
+        "Info": "conseil",
+        "ok": "ligne {} : conforme",
+        "added": "ligne {} : ajoutée ({})",
+        "example": "ligne {} : exemple du modèle, ignorée",
+        "summary": "{ok} ligne(s) conforme(s) sur {n}, {bad} à corriger{added}",
+        "added_n": ", {} ajoutée(s)",
+        "empty": "aucune ligne à importer",
+    },
+    "en": {
+        "row": "row {}",
+        "column": "column “{}”",
+        "rule": "rule {}",
+        "Warning": "warning",
+        "Info": "advice",
+        "ok": "row {}: conforms",
+        "added": "row {}: added ({})",
+        "example": "row {}: the template's example, skipped",
+        "summary": "{ok} of {n} row(s) conform, {bad} to fix{added}",
+        "added_n": ", {} added",
+        "empty": "no row to import",
+    },
 }
 #: "(schema:currency)" and the like: vocabulary names that mean nothing to the sheet's users.
 _CURIES = re.compile(r"\s*\((?:[a-z]+:[A-Za-z0-9_/#.-]+(?:\s*(?:,|ou|or|and|et)\s*)?)+\)")
@@ -87,8 +104,9 @@ class ImportReport:
             lines.append(words["empty"])
         ok = sum(1 for r in self.rows if r.conforms)
         added = words["added_n"].format(len(self.added)) if self.added else ""
-        lines.append(words["summary"].format(ok=ok, n=len(self.rows), bad=len(self.rows) - ok,
-                                             added=added))
+        lines.append(
+            words["summary"].format(ok=ok, n=len(self.rows), bad=len(self.rows) - ok, added=added)
+        )
         return "\n".join(lines)
 
     def annotated(self, lang: str) -> bytes:
@@ -98,19 +116,31 @@ class ImportReport:
         return {
             "kind": self.sheet.kind,
             "conforms": self.conforms,
-            "rows": [{
-                "row": r.number, "iri": r.iri, "conforms": r.conforms,
-                "added": self.added.get(r.number),
-                "issues": [{"column": i.column.header[self.sheet.lang] if i.column else None,
-                            "key": i.column.key if i.column else None, "rule": i.rule,
-                            "severity": i.severity, "message": i.message(lang)}
-                           for i in r.issues],
-            } for r in self.rows],
+            "rows": [
+                {
+                    "row": r.number,
+                    "iri": r.iri,
+                    "conforms": r.conforms,
+                    "added": self.added.get(r.number),
+                    "issues": [
+                        {
+                            "column": i.column.header[self.sheet.lang] if i.column else None,
+                            "key": i.column.key if i.column else None,
+                            "rule": i.rule,
+                            "severity": i.severity,
+                            "message": i.message(lang),
+                        }
+                        for i in r.issues
+                    ],
+                }
+                for r in self.rows
+            ],
         }
 
 
-def import_sheet(store: Store, sheet: Sheet, *, lang: str | None = None,
-                 validator: Validator | None = None) -> ImportReport:
+def import_sheet(
+    store: Store, sheet: Sheet, *, lang: str | None = None, validator: Validator | None = None
+) -> ImportReport:
     """Turn every data row of ``sheet`` into RDF and validate it; nothing is written.
 
     :param lang: language of the texts written (titles, descriptions); default: the
@@ -133,8 +163,12 @@ def import_sheet(store: Store, sheet: Sheet, *, lang: str | None = None,
             found = validator.validate_quads(row.quads, entry=f"{sheet.source}:{number}")
             row.issues += _issues(row, found.findings, sheet.kind)
         order = {c.key: n for n, c in enumerate(KINDS[sheet.kind])}
-        row.issues.sort(key=lambda i: (i.severity != "Violation",
-                                       order.get(i.column.key, 99) if i.column else 99))
+        row.issues.sort(
+            key=lambda i: (
+                i.severity != "Violation",
+                order.get(i.column.key, 99) if i.column else 99,
+            )
+        )
         report.rows.append(row)
     return report
 
@@ -191,22 +225,37 @@ def column_of(kind: str, role: str | None, finding: Finding) -> Column | None:
     return None
 
 
-def add_rows(store: Store, report: ImportReport, *, agent: str,
-             validator: Validator | None = None) -> ImportReport:
+def add_rows(
+    store: Store, report: ImportReport, *, agent: str, validator: Validator | None = None
+) -> ImportReport:
     """Add every conforming row as an entry ``cgg:entry/<kind>-<id>`` (one transaction per
     row, with its provenance); rows that do not conform are left out.
 
-    :raises BadRequest: a bad agent name.
+    A row refused by the write itself (added meanwhile by someone else: Conflict) gets an
+    issue and the next rows are still added.
+
+    :raises BadRequest: a bad agent name (before anything is written).
     """
+    if not entries.AGENT.fullmatch(agent):
+        raise BadRequest(f"bad agent name {agent!r}: use ASCII letters, digits, '.', '_' or '-'")
     validator = validator or Validator(store)
     for row in report.rows:
         if not row.conforms or not row.graph:
             continue
         data = ox.serialize(row.quads, format=ox.RdfFormat.N_QUADS)
         assert isinstance(data, bytes)
-        result = entries.add_entry(
-            store, data, "nquads", graph=row.graph, agent=agent,
-            source=f"{report.sheet.source} ({row.number})", validator=validator,
-        )
+        try:
+            result = entries.add_entry(
+                store,
+                data,
+                "nquads",
+                graph=row.graph,
+                agent=agent,
+                source=f"{report.sheet.source} ({row.number})",
+                validator=validator,
+            )
+        except (Conflict, ValidationFailed) as exc:
+            row.issues.append(Issue(row.number, None, {"fr": exc.message, "en": exc.message}))
+            continue
         report.added[row.number] = result.graph
     return report

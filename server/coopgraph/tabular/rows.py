@@ -48,7 +48,11 @@ class Issue:
     severity: str = "Violation"
 
     def message(self, lang: str) -> str:
-        return self.messages.get(lang) or self.messages.get("en") or next(iter(self.messages.values()), "")
+        return (
+            self.messages.get(lang)
+            or self.messages.get("en")
+            or next(iter(self.messages.values()), "")
+        )
 
 
 @dataclass
@@ -81,7 +85,11 @@ class _Builder:
     def values(self, key: str) -> list[str]:
         column = self.columns[key]
         raw = self.text(key)
-        return [v.strip() for v in raw.split(SEPARATOR) if v.strip()] if column.multi else ([raw] if raw else [])
+        return (
+            [v.strip() for v in raw.split(SEPARATOR) if v.strip()]
+            if column.multi
+            else ([raw] if raw else [])
+        )
 
     def node(self, iri: str, role: str) -> ox.NamedNode:
         self.row.roles[iri] = role
@@ -110,18 +118,30 @@ class _Builder:
     def fail(self, key: str, exc: CellError) -> None:
         column = self.columns[key]
         self.failed.add(key)
-        self.row.issues.append(Issue(
-            self.row.number, column, exc.messages, exc.rule or column.rule,
-            "Warning" if exc.warning else "Violation",
-        ))
+        self.row.issues.append(
+            Issue(
+                self.row.number,
+                column,
+                exc.messages,
+                exc.rule or column.rule,
+                "Warning" if exc.warning else "Violation",
+            )
+        )
 
     def missing(self) -> None:
         for column in self.columns.values():
             if column.required and not self.text(column.key):
-                self.row.issues.append(Issue(self.row.number, column, {
-                    "fr": "cette colonne est obligatoire : remplissez-la",
-                    "en": "this column is required: fill it in",
-                }, column.rule))
+                self.row.issues.append(
+                    Issue(
+                        self.row.number,
+                        column,
+                        {
+                            "fr": "cette colonne est obligatoire : remplissez-la",
+                            "en": "this column is required: fill it in",
+                        },
+                        column.rule,
+                    )
+                )
                 self.failed.add(column.key)
 
     # typed helpers
@@ -136,8 +156,14 @@ class _Builder:
             self.add(s, p, ox.NamedNode(iri))
         return iris
 
-    def concepts(self, s: ox.NamedNode, key: str, p: str, scheme: str | tuple[str, ...],
-                 what: tuple[str, str]) -> None:
+    def concepts(
+        self,
+        s: ox.NamedNode,
+        key: str,
+        p: str,
+        scheme: str | tuple[str, ...],
+        what: tuple[str, str],
+    ) -> None:
         for iri in self.each(key, lambda v: self.resolver.concept(v, scheme, what)):
             self.add(s, p, ox.NamedNode(iri))
 
@@ -146,8 +172,9 @@ class _Builder:
             self.add(s, p, self.lit(self.text(key)))
 
 
-def build_row(resolver: Resolver, kind: str, cells: dict[str, str], number: int, lang: str,
-              taken: set[str]) -> Row:
+def build_row(
+    resolver: Resolver, kind: str, cells: dict[str, str], number: int, lang: str, taken: set[str]
+) -> Row:
     """Turn one row's cells (column key → text) into quads; problems become issues.
 
     :param taken: ids already used by earlier rows of the sheet (updated).
@@ -161,15 +188,31 @@ def build_row(resolver: Resolver, kind: str, cells: dict[str, str], number: int,
     if not slug:
         return row
     if not SLUG.fullmatch(slug):
-        b.fail("id", CellError(
-            f"{q(slug, 'fr')} n'est pas un identifiant : minuscules sans accents, chiffres et tirets",
-            f"{q(slug, 'en')} is not an identifier: lower-case letters without accents, digits and hyphens"))
+        b.fail(
+            "id",
+            CellError(
+                f"{q(slug, 'fr')} n'est pas un identifiant : "
+                "minuscules sans accents, chiffres et tirets",
+                f"{q(slug, 'en')} is not an identifier: "
+                "lower-case letters without accents, digits and hyphens",
+            ),
+        )
         return row
     iri = ID[_MINT[kind] + slug]
     if slug in taken or resolver.exists(iri):
-        b.fail("id", CellError(
-            f"l'identifiant {q(slug, 'fr')} est déjà utilisé ({'plus haut dans la feuille' if slug in taken else 'dans le graphe'}) : choisissez-en un autre",
-            f"the identifier {q(slug, 'en')} is already used ({'higher in the sheet' if slug in taken else 'in the graph'}): choose another one"))
+        where_fr, where_en = (
+            ("plus haut dans la feuille", "higher in the sheet")
+            if slug in taken
+            else ("dans le graphe", "in the graph")
+        )
+        b.fail(
+            "id",
+            CellError(
+                f"l'identifiant {q(slug, 'fr')} est déjà utilisé ({where_fr}) : "
+                "choisissez-en un autre",
+                f"the identifier {q(slug, 'en')} is already used ({where_en}): choose another one",
+            ),
+        )
         return row
     taken.add(slug)
     row.iri = iri
@@ -195,7 +238,9 @@ def _offer(b: _Builder, iri: str) -> None:
     duration = b.one("duration", parse_duration)
     if duration:
         b.add(s, CG.duration, ox.Literal(duration, datatype=XSD.node("duration")))
-    b.concepts(s, "contract", CG.contractType, "contract-type", ("types de contrat", "contract types"))
+    b.concepts(
+        s, "contract", CG.contractType, "contract-type", ("types de contrat", "contract types")
+    )
     working = b.one("working_time", parse_working_time)
     if working:
         b.add(s, SCHEMA.employmentType, ox.Literal(working[0]))
@@ -211,12 +256,16 @@ def _offer(b: _Builder, iri: str) -> None:
         b.add(e, RDF.type, SCHEMA.node("EducationalOccupationalCredential"))
         b.add(e, SCHEMA.credentialCategory, b.lit(b.text("education")))
         try:
-            level = b.resolver.concept(b.text("education"), "education-level", ("niveaux de formation", "education levels"))
+            level = b.resolver.concept(
+                b.text("education"), "education-level", ("niveaux de formation", "education levels")
+            )
             b.add(e, SCHEMA.educationalLevel, ox.NamedNode(level))
         except CellError as exc:
             exc.warning = True
-            exc.messages = {k: v + (" ; gardé comme texte" if k == "fr" else "; kept as text")
-                            for k, v in exc.messages.items()}
+            exc.messages = {
+                k: v + (" ; gardé comme texte" if k == "fr" else "; kept as text")
+                for k, v in exc.messages.items()
+            }
             b.fail("education", exc)
     years = b.one("experience", parse_number)
     if years is not None:
@@ -225,8 +274,15 @@ def _offer(b: _Builder, iri: str) -> None:
         b.add(x, RDF.type, SCHEMA.node("OccupationalExperienceRequirements"))
         b.add(x, SCHEMA.monthsOfExperience, number_literal((years * 12).to_integral_value()))
         shown = b.text("experience")
-        b.add(x, SCHEMA.description, b.lit(
-            f"Au moins {shown} an(s) d'expérience" if b.lang == "fr" else f"At least {shown} year(s) of experience"))
+        b.add(
+            x,
+            SCHEMA.description,
+            b.lit(
+                f"Au moins {shown} an(s) d'expérience"
+                if b.lang == "fr"
+                else f"At least {shown} year(s) of experience"
+            ),
+        )
         b.add(x, CG.requirementLevel, CG.node("Required"))
     seen: dict[str, int] = {}
     for value in b.values("languages"):
@@ -244,7 +300,13 @@ def _offer(b: _Builder, iri: str) -> None:
         b.add(node, CG.requirementLevel, CG.node(level))
         if cefr:
             try:
-                b.add(node, CG.cefrLevel, ox.NamedNode(b.resolver.concept(cefr, "cefr", ("niveaux CECRL", "CEFR levels"))))
+                b.add(
+                    node,
+                    CG.cefrLevel,
+                    ox.NamedNode(
+                        b.resolver.concept(cefr, "cefr", ("niveaux CECRL", "CEFR levels"))
+                    ),
+                )
             except CellError as exc:
                 exc.rule = "CG-OFFER-039"
                 b.fail("languages", exc)
@@ -263,9 +325,14 @@ def _pay(b: _Builder, s: ox.NamedNode, iri: str) -> None:
     period = b.one("pay_period", parse_period)
     if low is None and high is None and "pay_min" not in b.failed and "pay_max" not in b.failed:
         if currency or period or b.text("gross_net"):
-            b.fail("pay_min", CellError("une devise ou une période est donnée sans montant : écrivez le montant",
-                                        "a currency or period is given without an amount: write the amount",
-                                        rule="CG-OFFER-011"))
+            b.fail(
+                "pay_min",
+                CellError(
+                    "une devise ou une période est donnée sans montant : écrivez le montant",
+                    "a currency or period is given without an amount: write the amount",
+                    rule="CG-OFFER-011",
+                ),
+            )
         return
     m = b.node(iri + "#salary", "salary")
     v = b.node(iri + "#salary-value", "salary-value")
@@ -319,15 +386,27 @@ def _organisation(b: _Builder, iri: str) -> None:
     if wikidata:
         qid = wikidata.rstrip("/").rsplit("/", 1)[-1]
         if qid[:1].upper() == "Q" and qid[1:].isdigit():
-            identifiers.append((OWL.sameAs, ox.NamedNode("http://www.wikidata.org/entity/Q" + qid[1:])))
+            identifiers.append(
+                (OWL.sameAs, ox.NamedNode("http://www.wikidata.org/entity/Q" + qid[1:]))
+            )
         else:
-            b.fail("wikidata", CellError(f"{q(wikidata, 'fr')} n'est pas un identifiant Wikidata (Q…)",
-                                         f"{q(wikidata, 'en')} is not a Wikidata identifier (Q…)"))
+            b.fail(
+                "wikidata",
+                CellError(
+                    f"{q(wikidata, 'fr')} n'est pas un identifiant Wikidata (Q…)",
+                    f"{q(wikidata, 'en')} is not a Wikidata identifier (Q…)",
+                ),
+            )
     source = b.one("id_source", parse_url)
     if identifiers and not source and "id_source" not in b.failed:
-        b.fail("id_source", CellError(
-            "donnez la page où les identifiants peuvent être vérifiés",
-            "give the page where the identifiers can be checked", warning=True))
+        b.fail(
+            "id_source",
+            CellError(
+                "donnez la page où les identifiants peuvent être vérifiés",
+                "give the page where the identifiers can be checked",
+                warning=True,
+            ),
+        )
     for number, (p, o) in enumerate(identifiers):
         b.add(s, p, o)
         if source:
@@ -348,20 +427,36 @@ def _partnership(b: _Builder, iri: str) -> None:
             b.add(s, RDFS.label, ox.Literal(b.text(key), language=lang))
     partners = b.refs(s, "partners", CG.partner, "org")
     if len(partners) == 1 and "partners" not in b.failed:
-        b.fail("partners", CellError("un partenariat a au moins deux partenaires : séparez-les par « ; »",
-                                     "a partnership has at least two partners: separate them with “;”"))
+        b.fail(
+            "partners",
+            CellError(
+                "un partenariat a au moins deux partenaires : séparez-les par « ; »",
+                "a partnership has at least two partners: separate them with “;”",
+            ),
+        )
     for other in partners[1:]:
         # one direct tie, one direction only (docs/conventions.md); the reasoner adds the other
         b.add(ox.NamedNode(partners[0]), CG.partnerOf, ox.NamedNode(other))
-    b.concepts(s, "type", CG.partnershipType, "partnership-type", ("types de partenariat", "partnership types"))
+    b.concepts(
+        s,
+        "type",
+        CG.partnershipType,
+        "partnership-type",
+        ("types de partenariat", "partnership types"),
+    )
     signed = b.one("signed", parse_year_or_date)
     if signed:
         b.add(s, CG.signedYear, ox.Literal(signed[0][:4], datatype=XSD.node("gYear")))
     start, end = b.one("start", parse_year_or_date), b.one("end", parse_year_or_date)
     if start and end and start[1] != end[1]:
         # a year and a date cannot be compared (CG-PART-009): say so on the start column
-        b.fail("start", CellError("écrivez le début et la fin de la même façon : deux années ou deux dates",
-                                  "write the start and the end the same way: two years or two dates"))
+        b.fail(
+            "start",
+            CellError(
+                "écrivez le début et la fin de la même façon : deux années ou deux dates",
+                "write the start and the end the same way: two years or two dates",
+            ),
+        )
     else:
         for found, p in ((start, SCHEMA.startDate), (end, SCHEMA.endDate)):
             if found:

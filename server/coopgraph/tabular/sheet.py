@@ -28,8 +28,9 @@ def template(kind: str, lang: str = "fr") -> bytes:
         raise BadRequest(f"unknown language {lang!r}: choose one of {', '.join(LANGS)}")
     explanation = [c.explanation(lang) for c in columns]
     explanation[0] = f"{COMMENT} {explanation[0]}"
-    return _write([[c.header[lang] for c in columns], explanation,
-                   [c.example[lang] for c in columns]])
+    return _write(
+        [[c.header[lang] for c in columns], explanation, [c.example[lang] for c in columns]]
+    )
 
 
 def example_row(kind: str, lang: str) -> list[str]:
@@ -65,17 +66,24 @@ class Sheet:
 
     def cells(self, values: list[str]) -> dict[str, str]:
         """Column key → cell text for one record."""
-        return {c.key: (values[i] if i < len(values) else "")
-                for i, c in enumerate(self.columns) if c is not None}
+        return {
+            c.key: (values[i] if i < len(values) else "")
+            for i, c in enumerate(self.columns)
+            if c is not None
+        }
 
     def is_comment(self, values: list[str]) -> bool:
-        return bool(values) and values[0].lstrip().startswith(COMMENT)
+        """The first cell, or the id cell wherever the columns were moved, starts with ``#``."""
+        firsts = [values[0] if values else "", self.cells(values).get("id", "")]
+        return any(cell.lstrip().startswith(COMMENT) for cell in firsts)
 
     def is_example(self, values: list[str]) -> bool:
         """Is this the template's example row, left as it was?"""
         example = example_row(self.kind, self.lang)
         cells = self.cells(values)
-        return all(cells.get(c.key, "") == e for c, e in zip(KINDS[self.kind], example, strict=True))
+        return all(
+            cells.get(c.key, "") == e for c, e in zip(KINDS[self.kind], example, strict=True)
+        )
 
 
 def read_sheet(data: bytes, *, source: str = "<sheet>", kind: str | None = None) -> Sheet:
@@ -94,7 +102,9 @@ def read_sheet(data: bytes, *, source: str = "<sheet>", kind: str | None = None)
     except UnicodeDecodeError as exc:
         raise ParseError(
             f"the file is not UTF-8 (byte {exc.start}): in the spreadsheet, save it as "
-            "“CSV UTF-8” / enregistrez-le au format « CSV UTF-8 »", source=source) from None
+            "“CSV UTF-8” / enregistrez-le au format « CSV UTF-8 »",
+            source=source,
+        ) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     try:
@@ -103,7 +113,9 @@ def read_sheet(data: bytes, *, source: str = "<sheet>", kind: str | None = None)
         raise ParseError(f"not a readable CSV file: {exc}", source=source) from None
     numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
     if not numbered:
-        raise ParseError("the file is empty: it needs a header row (coopgraph template)", source=source)
+        raise ParseError(
+            "the file is empty: it needs a header row (coopgraph template)", source=source
+        )
     line, header = numbered[0]
     folded = [fold(h).strip() for h in header]
     kinds = [kind] if kind else list(KINDS)
@@ -117,24 +129,38 @@ def read_sheet(data: bytes, *, source: str = "<sheet>", kind: str | None = None)
     chosen = best[1]
     index = header_index(chosen)
     errors_headers = {fold(h) for h in ERRORS_HEADER.values()}
-    unknown = [h for h, f in zip(header, folded, strict=True) if f not in index and f not in errors_headers]
+    unknown = [
+        h for h, f in zip(header, folded, strict=True) if f not in index and f not in errors_headers
+    ]
     if best[0] == 0 or unknown:
         expected = ", ".join(f"“{c.header['en']}”" for c in KINDS[chosen])
-        what = f"unknown column(s) {', '.join(repr(u) for u in unknown)}" if best[0] else \
-            "no known column"
+        what = (
+            f"unknown column(s) {', '.join(repr(u) for u in unknown)}"
+            if best[0]
+            else "no known column"
+        )
         raise ParseError(
             f"{what} in the header row of a {chosen} sheet; expected (fr or en): {expected} "
-            "(get the template with `coopgraph template`)", source=source, line=line)
+            "(get the template with `coopgraph template`)",
+            source=source,
+            line=line,
+        )
     columns: list[Column | None] = [index[f][0] if f in index else None for f in folded]
     seen = [c.key for c in columns if c is not None]
     duplicates = sorted({k for k in seen if seen.count(k) > 1})
     if duplicates:
-        raise ParseError(f"column(s) given twice: {', '.join(duplicates)}", source=source, line=line)
-    langs = [index[f][1] for f in folded if f in index and fold(index[f][0].header["fr"]) !=
-             fold(index[f][0].header["en"])]
+        raise ParseError(
+            f"column(s) given twice: {', '.join(duplicates)}", source=source, line=line
+        )
+    langs = [
+        index[f][1]
+        for f in folded
+        if f in index and fold(index[f][0].header["fr"]) != fold(index[f][0].header["en"])
+    ]
     lang = max(LANGS, key=langs.count) if langs else "fr"
-    return Sheet(source, chosen, lang, delimiter, header, columns,
-                 [(n, r) for n, r in numbered[1:]])
+    return Sheet(
+        source, chosen, lang, delimiter, header, columns, [(n, r) for n, r in numbered[1:]]
+    )
 
 
 def annotated(sheet: Sheet, messages: dict[int, list[str]], lang: str) -> bytes:

@@ -101,6 +101,13 @@ def get_settings() -> Settings:
     return settings  # type: ignore[no-any-return]
 
 
+#: One validation at a time in the whole process: pyshacl parses SPARQL with rdflib's
+#: pyparsing grammar, which is not thread-safe (two first parses at once corrupt its parse
+#: actions for good: every later write failed with a 500 TypeError). Issue "Reliability
+#: and security under load, faults and hostile input".
+_VALIDATION_LOCK = threading.RLock()
+
+
 class _Validation:
     """One :class:`~coopgraph.validate.Validator` per store, used by one write at a time
     (pyshacl's prepared shapes graph is shared between runs)."""
@@ -109,8 +116,9 @@ class _Validation:
         from coopgraph.validate import Validator
 
         self.store = store
-        self.validator = Validator(store)
-        self.lock = threading.Lock()
+        self.lock = _VALIDATION_LOCK
+        with self.lock:
+            self.validator = Validator(store)
 
     def validate_quads(
         self, quads: Any, *, entry: str, text: str | None = None, **options: Any
@@ -120,10 +128,11 @@ class _Validation:
 
 
 def get_validator(store: Store) -> _Validation:
-    holder: dict[int, _Validation] = current_app.extensions.setdefault(_EXT_KEY, {})
-    validation = holder.get(id(store))
-    if validation is None or validation.store is not store:
-        validation = holder[id(store)] = _Validation(store)
+    with _VALIDATION_LOCK:  # concurrent first writes must not build two validators
+        holder: dict[int, _Validation] = current_app.extensions.setdefault(_EXT_KEY, {})
+        validation = holder.get(id(store))
+        if validation is None or validation.store is not store:
+            validation = holder[id(store)] = _Validation(store)
     return validation
 
 
