@@ -94,7 +94,8 @@ class Server:
         :raises RuntimeError: the server exited or did not answer in ``timeout`` seconds.
         """
         env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
-        env.update(COOPGRAPH_TOKENS=f"{TOKEN_NAME}:{TOKEN}", **self.extra)
+        env["COOPGRAPH_TOKENS"] = f"{TOKEN_NAME}:{TOKEN}"
+        env.update(self.extra)
         command = [sys.executable, "-m", "coopgraph", "serve", "--store", str(self.store),
                    "--host", "127.0.0.1", "--port", "0"]
         with open(self.log_path, "ab") as log:

@@ -18,10 +18,19 @@ CARTESIAN = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?x . ?b ?q ?y . ?c ?r ?z . ?d
 @pytest.fixture
 def store(tmp_path):
     st = IsolatedStore(tmp_path / "store", threads=4)
-    st.apply(Changes(insert=[
-        ox.Quad(ox.NamedNode(f"http://example.org/s{i}"), ox.NamedNode("http://example.org/p"),
-                ox.Literal(str(i)), G) for i in range(2000)
-    ]))
+    st.apply(
+        Changes(
+            insert=[
+                ox.Quad(
+                    ox.NamedNode(f"http://example.org/s{i}"),
+                    ox.NamedNode("http://example.org/p"),
+                    ox.Literal(str(i)),
+                    G,
+                )
+                for i in range(2000)
+            ]
+        )
+    )
     yield st
     st.close()
 

@@ -29,8 +29,11 @@ def test_graphs(project_store):
 
 
 @pytest.mark.parametrize(
-    "kind, link", [("seed/", "<{0}>".format(PROV.wasDerivedFrom)),
-                   ("reference/", "<{0}>|<{1}>".format(PROV.wasDerivedFrom, DCTERMS.source))]
+    "kind, link",
+    [
+        ("seed/", f"<{PROV.wasDerivedFrom}>"),
+        ("reference/", f"<{PROV.wasDerivedFrom}>|<{DCTERMS.source}>"),
+    ],
 )
 def test_every_data_graph_says_where_it_comes_from(project_store, kind, link):
     """Seed graphs are prov:wasDerivedFrom their document; reference graphs cite sources."""
@@ -58,11 +61,19 @@ def test_second_load_reloads_nothing_and_a_changed_file_only_itself(tmp_path):
     before = store.graph_sizes()
     second = load_project(store, settings)
     assert second.loaded == [] and store.graph_sizes() == before
-    seed = settings.home / "data" / "seeds" / sorted(p.name for p in (settings.home / "data" / "seeds").iterdir())[0]
+    seed = (
+        settings.home
+        / "data"
+        / "seeds"
+        / sorted(p.name for p in (settings.home / "data" / "seeds").iterdir())[0]
+    )
     text = seed.read_text("utf-8").rstrip()
     assert text.endswith("}")
-    seed.write_text(text[:-1] + '\n  <https://w3id.org/coopgraph/id/test/x> '
-                    '<http://www.w3.org/2000/01/rdf-schema#label> "added" .\n}\n', "utf-8")
+    seed.write_text(
+        text[:-1] + "\n  <https://w3id.org/coopgraph/id/test/x> "
+        '<http://www.w3.org/2000/01/rdf-schema#label> "added" .\n}\n',
+        "utf-8",
+    )
     third = load_project(store, settings)
     assert third.loaded == [str(seed.relative_to(settings.home))]
     after = store.graph_sizes()

@@ -11,15 +11,27 @@ from coopgraph.errors import ParseError, UnsupportedFormat
 from coopgraph.formats import RDF_FORMATS, rdf_format_for_path
 from coopgraph.parse import parse_bytes
 
-TRIPLE = ox.Triple(ox.NamedNode("http://example.org/a"), ox.NamedNode("http://example.org/p"),
-                   ox.Literal("Lille", language="fr"))
+TRIPLE = ox.Triple(
+    ox.NamedNode("http://example.org/a"),
+    ox.NamedNode("http://example.org/p"),
+    ox.Literal("Lille", language="fr"),
+)
 
 
 @pytest.mark.parametrize("fmt", [f for f in RDF_FORMATS], ids=lambda f: f.name)
 def test_every_rdf_format_round_trips(fmt):
     if fmt.quads:
-        data = ox.serialize([ox.Quad(TRIPLE.subject, TRIPLE.predicate, TRIPLE.object,
-                                     ox.NamedNode("http://example.org/g"))], format=fmt.oxigraph)
+        data = ox.serialize(
+            [
+                ox.Quad(
+                    TRIPLE.subject,
+                    TRIPLE.predicate,
+                    TRIPLE.object,
+                    ox.NamedNode("http://example.org/g"),
+                )
+            ],
+            format=fmt.oxigraph,
+        )
     else:
         data = ox.serialize([TRIPLE], format=fmt.oxigraph)
     quads = parse_bytes(data, fmt)
@@ -58,15 +70,21 @@ def test_remote_jsonld_context_is_refused_not_fetched():
 
 
 def test_nested_remote_context_is_refused():
-    doc = {"@context": [{"ex": "http://example.org/"}, "https://evil.example/ctx"],
-           "@id": "http://example.org/a", "ex:p": "x"}
+    doc = {
+        "@context": [{"ex": "http://example.org/"}, "https://evil.example/ctx"],
+        "@id": "http://example.org/a",
+        "ex:p": "x",
+    }
     with pytest.raises(ParseError, match="evil.example"):
         parse_bytes(json.dumps(doc).encode(), "jsonld")
 
 
 def test_bundled_context_is_used_offline():
-    doc = {"@context": "https://w3id.org/coopgraph/context.jsonld",
-           "@id": "cgid:place/oujda", "rdfs:label": {"fr": "Oujda"}}
+    doc = {
+        "@context": "https://w3id.org/coopgraph/context.jsonld",
+        "@id": "cgid:place/oujda",
+        "rdfs:label": {"fr": "Oujda"},
+    }
     quads = parse_bytes(json.dumps(doc).encode(), "jsonld")
     assert quads[0].subject == ox.NamedNode("https://w3id.org/coopgraph/id/place/oujda")
 
@@ -92,8 +110,11 @@ def test_xml_external_entity_is_not_resolved(tmp_path):
 
 
 def test_default_graph_is_moved_into_named_graph():
-    quads = parse_bytes(b"<http://a> <http://b> <http://c> .", "ntriples",
-                        default_graph="https://w3id.org/coopgraph/graph/entry/x")
+    quads = parse_bytes(
+        b"<http://a> <http://b> <http://c> .",
+        "ntriples",
+        default_graph="https://w3id.org/coopgraph/graph/entry/x",
+    )
     assert quads[0].graph_name == ox.NamedNode("https://w3id.org/coopgraph/graph/entry/x")
 
 

@@ -37,12 +37,14 @@ def validator(project_store):
 def test_examples_behave_as_documented(validator, rule):
     """The invalid example breaks this very rule (or, for a node shape, one of its property
     rules); the valid example does not."""
-    bad = validator.validate_quads(parse_bytes(rule.invalid_example.encode(), "turtle"),
-                                   entry="invalid example")
+    bad = validator.validate_quads(
+        parse_bytes(rule.invalid_example.encode(), "turtle"), entry="invalid example"
+    )
     cited = {f.rule for f in bad.findings} | {f.parent_rule for f in bad.findings}
     assert rule.id in cited, bad.to_text("en")
-    good = validator.validate_quads(parse_bytes(rule.valid_example.encode(), "turtle"),
-                                    entry="valid example")
+    good = validator.validate_quads(
+        parse_bytes(rule.valid_example.encode(), "turtle"), entry="valid example"
+    )
     assert rule.id not in {f.rule for f in good.findings}, good.to_text("en")
 
 

@@ -106,7 +106,10 @@ def main() -> None:
 @click.option("--threads", type=int, default=None, help="Threads answering requests.")
 @reports_errors
 def serve(
-    store: str | None, config: str | None, host: str | None, port: int | None,
+    store: str | None,
+    config: str | None,
+    host: str | None,
+    port: int | None,
     threads: int | None,
 ) -> None:
     """Serve the SPARQL endpoint, the linked-data pages and the query page over HTTP.
@@ -158,10 +161,20 @@ def load(store: str | None, update_url: str | None, config: str | None, reload: 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--lang", type=click.Choice(["fr", "en", "nl"]), default=None,
-              help="Language of the report (default fr).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text",
-              show_default=True, help="text for people; json or turtle (sh:ValidationReport) for tools.")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en", "nl"]),
+    default=None,
+    help="Language of the report (default fr).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+    help="text for people; json or turtle (sh:ValidationReport) for tools.",
+)
 @store_option
 @update_url_option
 @config_option
@@ -191,9 +204,16 @@ def validate(
 
 @main.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json", "xml",
-              "turtle", "ntriples", "jsonld", "trig"]), default="table", show_default=True,
-              help="Output format; table is for people.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(
+        ["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "jsonld", "trig"]
+    ),
+    default="table",
+    show_default=True,
+    help="Output format; table is for people.",
+)
 @click.option("--no-inferred", is_flag=True, help="Query asserted graphs only.")
 @store_option
 @update_url_option
@@ -255,8 +275,12 @@ def lookup(
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write to this file instead of stdout (docs/rules.md).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file instead of stdout (docs/rules.md).",
+)
 @reports_errors
 def rules(fmt: str, out: str | None) -> None:
     """Print every validation rule (ID, severity, fr/en/nl messages, examples) from shapes/."""
@@ -288,17 +312,30 @@ def _as_of(value: str | None) -> Any:
 
 
 @main.command("export")
-@click.option("--format", "fmt",
-              type=click.Choice(["graphml", "gexf", "csv", "jsonld", "quickstatements"]),
-              default="graphml", show_default=True,
-              help="graphml/gexf for Gephi or Cytoscape, csv (nodes.csv + edges.csv) for "
-              "spreadsheets, jsonld for linked-data tools, quickstatements for Wikidata "
-              "(P190 twinnings, see coopgraph.quickstatements).")
-@click.option("--out", default=None, metavar="PATH",
-              help="File to write (default stdout). With csv: a folder for nodes.csv and "
-              "edges.csv, or a .zip file.")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
-              help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["graphml", "gexf", "csv", "jsonld", "quickstatements"]),
+    default="graphml",
+    show_default=True,
+    help="graphml/gexf for Gephi or Cytoscape, csv (nodes.csv + edges.csv) for "
+    "spreadsheets, jsonld for linked-data tools, quickstatements for Wikidata "
+    "(P190 twinnings, see coopgraph.quickstatements).",
+)
+@click.option(
+    "--out",
+    default=None,
+    metavar="PATH",
+    help="File to write (default stdout). With csv: a folder for nodes.csv and "
+    "edges.csv, or a .zip file.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).",
+)
 @store_option
 @update_url_option
 @config_option
@@ -329,8 +366,10 @@ def export_cmd(
             click.echo(text, nl=False)
         return
     graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
-    result = write_export(graph, fmt, out, context=None) if fmt == "jsonld" else write_export(
-        graph, fmt, out
+    result = (
+        write_export(graph, fmt, out, context=None)
+        if fmt == "jsonld"
+        else write_export(graph, fmt, out)
     )
     if isinstance(result, bytes):
         sys.stdout.buffer.write(result)
@@ -346,8 +385,13 @@ def network_group() -> None:
 
 
 @network_group.command("stats")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
-              help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).",
+)
 @click.option("--top", default=15, show_default=True, help="Organisations listed.")
 @store_option
 @update_url_option
@@ -369,8 +413,13 @@ def network_stats_cmd(
 @network_group.command("path")
 @click.argument("source")
 @click.argument("target")
-@click.option("--as-of", "as_of", default=None, metavar="DATE",
-              help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).")
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="DATE",
+    help="Keep only the ties valid on DATE (YYYY-MM-DD or YYYY).",
+)
 @store_option
 @update_url_option
 @config_option
@@ -465,7 +514,12 @@ def _entry_write(
             write = entries.add_entry if action == "add" else entries.replace_entry
             try:
                 result = write(
-                    st, data, fmt, graph=graph, agent=who, source=Path(file).name,
+                    st,
+                    data,
+                    fmt,
+                    graph=graph,
+                    agent=who,
+                    source=Path(file).name,
                     validator=Validator(st),
                 )
             except ValidationFailed as exc:
@@ -482,20 +536,37 @@ def _entry_write(
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--graph", default=None, metavar="ID|IRI",
-              help="Entry id or cgg:entry/<id> IRI (default: the entry graph the file "
-              "names, else a new uuid).")
-@click.option("--agent", default=None, metavar="NAME",
-              help="Who adds it, recorded as prov:wasAttributedTo (default: your login).")
-@click.option("--lang", type=click.Choice(["fr", "en", "nl"]), default=None,
-              help="Language of the report when the entry is rejected (default fr).")
+@click.option(
+    "--graph",
+    default=None,
+    metavar="ID|IRI",
+    help="Entry id or cgg:entry/<id> IRI (default: the entry graph the file "
+    "names, else a new uuid).",
+)
+@click.option(
+    "--agent",
+    default=None,
+    metavar="NAME",
+    help="Who adds it, recorded as prov:wasAttributedTo (default: your login).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en", "nl"]),
+    default=None,
+    help="Language of the report when the entry is rejected (default fr).",
+)
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def add(
-    file: str, graph: str | None, agent: str | None, lang: str | None,
-    store: str | None, update_url: str | None, config: str | None,
+    file: str,
+    graph: str | None,
+    agent: str | None,
+    lang: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
 ) -> None:
     """Add FILE as a new entry graph: validated, then written with its provenance and
     inferences in one transaction.
@@ -509,17 +580,30 @@ def add(
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--graph", required=True, metavar="ID|IRI", help="The entry to replace.")
-@click.option("--agent", default=None, metavar="NAME",
-              help="Who replaces it, recorded as prov:wasAttributedTo (default: your login).")
-@click.option("--lang", type=click.Choice(["fr", "en", "nl"]), default=None,
-              help="Language of the report when the entry is rejected (default fr).")
+@click.option(
+    "--agent",
+    default=None,
+    metavar="NAME",
+    help="Who replaces it, recorded as prov:wasAttributedTo (default: your login).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en", "nl"]),
+    default=None,
+    help="Language of the report when the entry is rejected (default fr).",
+)
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def replace(
-    file: str, graph: str, agent: str | None, lang: str | None,
-    store: str | None, update_url: str | None, config: str | None,
+    file: str,
+    graph: str,
+    agent: str | None,
+    lang: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
 ) -> None:
     """Replace the whole content of an entry graph with FILE (same checks as add).
 
@@ -530,14 +614,21 @@ def replace(
 
 @main.command()
 @click.option("--graph", required=True, metavar="ID|IRI", help="The entry to remove.")
-@click.option("--agent", default=None, metavar="NAME",
-              help="Who removes it, recorded in the provenance log (default: your login).")
+@click.option(
+    "--agent",
+    default=None,
+    metavar="NAME",
+    help="Who removes it, recorded in the provenance log (default: your login).",
+)
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def remove(
-    graph: str, agent: str | None, store: str | None, update_url: str | None,
+    graph: str,
+    agent: str | None,
+    store: str | None,
+    update_url: str | None,
     config: str | None,
 ) -> None:
     """Remove an entry graph and the inferences that depended on it.
@@ -592,17 +683,31 @@ def render_explanations(explanations: list[Any], lang: str = "fr", indent: str =
 @click.argument("subject")
 @click.argument("predicate")
 @click.argument("object_", metavar="OBJECT")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
-              help="Language of the rule labels (default fr).")
-@click.option("--depth", default=4, show_default=True, help="How deep inferred premises "
-              "are explained in turn.")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default=None,
+    help="Language of the rule labels (default fr).",
+)
+@click.option(
+    "--depth",
+    default=4,
+    show_default=True,
+    help="How deep inferred premises are explained in turn.",
+)
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def explain(
-    subject: str, predicate: str, object_: str, lang: str | None, depth: int,
-    store: str | None, update_url: str | None, config: str | None,
+    subject: str,
+    predicate: str,
+    object_: str,
+    lang: str | None,
+    depth: int,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
 ) -> None:
     """Why the store infers SUBJECT PREDICATE OBJECT: the rule and its premises, each
     with the graph it comes from.
@@ -643,8 +748,13 @@ def explain(
 
 @main.command("template")
 @click.argument("kind", type=click.Choice(["offer", "organisation", "partnership"]))
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True,
-              help="Language of the column names and explanations.")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default="fr",
+    show_default=True,
+    help="Language of the column names and explanations.",
+)
 @reports_errors
 def template_cmd(kind: str, lang: str) -> None:
     """Print a CSV template for KIND (UTF-8, comma-separated): header, explanation row,
@@ -656,23 +766,51 @@ def template_cmd(kind: str, lang: str) -> None:
 
 @main.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--kind", type=click.Choice(["offer", "organisation", "partnership"]),
-              default=None, help="Kind of rows (default: guessed from the headers).")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
-              help="Language of the report and of the texts (default: the headers').")
-@click.option("--add", "add_", is_flag=True,
-              help="Add every conforming row as an entry (the others are reported).")
-@click.option("--annotate", default=None, metavar="OUT.csv", type=click.Path(dir_okay=False),
-              help="Write a copy of the sheet with an errors column.")
-@click.option("--agent", default=None, metavar="NAME",
-              help="Who adds the rows, recorded as prov:wasAttributedTo (default: your login).")
+@click.option(
+    "--kind",
+    type=click.Choice(["offer", "organisation", "partnership"]),
+    default=None,
+    help="Kind of rows (default: guessed from the headers).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default=None,
+    help="Language of the report and of the texts (default: the headers').",
+)
+@click.option(
+    "--add",
+    "add_",
+    is_flag=True,
+    help="Add every conforming row as an entry (the others are reported).",
+)
+@click.option(
+    "--annotate",
+    default=None,
+    metavar="OUT.csv",
+    type=click.Path(dir_okay=False),
+    help="Write a copy of the sheet with an errors column.",
+)
+@click.option(
+    "--agent",
+    default=None,
+    metavar="NAME",
+    help="Who adds the rows, recorded as prov:wasAttributedTo (default: your login).",
+)
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def import_cmd(
-    file: str, kind: str | None, lang: str | None, add_: bool, annotate: str | None,
-    agent: str | None, store: str | None, update_url: str | None, config: str | None,
+    file: str,
+    kind: str | None,
+    lang: str | None,
+    add_: bool,
+    annotate: str | None,
+    agent: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
 ) -> None:
     """Import a filled spreadsheet template (CSV): each row becomes RDF, is validated and
     reported by row and column.

@@ -40,7 +40,9 @@ class Format:
 
 
 RDF_FORMATS: tuple[Format, ...] = (
-    Format("turtle", ("text/turtle", "application/x-turtle"), ("ttl",), "Turtle", ox.RdfFormat.TURTLE),
+    Format(
+        "turtle", ("text/turtle", "application/x-turtle"), ("ttl",), "Turtle", ox.RdfFormat.TURTLE
+    ),
     Format("trig", ("application/trig",), ("trig",), "TriG", ox.RdfFormat.TRIG, quads=True),
     Format(
         "ntriples",
@@ -49,7 +51,9 @@ RDF_FORMATS: tuple[Format, ...] = (
         "N-Triples",
         ox.RdfFormat.N_TRIPLES,
     ),
-    Format("nquads", ("application/n-quads",), ("nq",), "N-Quads", ox.RdfFormat.N_QUADS, quads=True),
+    Format(
+        "nquads", ("application/n-quads",), ("nq",), "N-Quads", ox.RdfFormat.N_QUADS, quads=True
+    ),
     Format(
         "jsonld",
         ("application/ld+json", "application/json"),
@@ -68,8 +72,15 @@ RDF_FORMATS: tuple[Format, ...] = (
 )
 
 RESULT_FORMATS: tuple[Format, ...] = (
-    Format("json", ("application/sparql-results+json", "application/json"), ("srj", "json"), "JSON"),
-    Format("xml", ("application/sparql-results+xml", "application/xml", "text/xml"), ("srx", "xml"), "XML"),
+    Format(
+        "json", ("application/sparql-results+json", "application/json"), ("srj", "json"), "JSON"
+    ),
+    Format(
+        "xml",
+        ("application/sparql-results+xml", "application/xml", "text/xml"),
+        ("srx", "xml"),
+        "XML",
+    ),
     Format("csv", ("text/csv",), ("csv",), "CSV"),
     Format("tsv", ("text/tab-separated-values",), ("tsv",), "TSV"),
 )

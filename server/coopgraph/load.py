@@ -14,8 +14,8 @@ import pyoxigraph as ox
 
 from coopgraph import provenance
 from coopgraph.errors import ParseError
-from coopgraph.parse import parse_bytes
 from coopgraph.formats import rdf_format_for_path
+from coopgraph.parse import parse_bytes
 from coopgraph.settings import Settings
 from coopgraph.store.base import Changes, Solutions, Store
 from coopgraph.vocab import CG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, SHAPES_GRAPH

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from coopgraph.sparql_guard import check_query
-from coopgraph.store.base import Boolean, Dataset, QueryResult, Solutions, Store, Triples
+from coopgraph.store.base import Boolean, Dataset, QueryResult, Store, Triples
 from coopgraph.validate import compact
 from coopgraph.vocab import INFERRED_GRAPH
 

@@ -22,8 +22,14 @@ from coopgraph.validate import compact
 LOOKUP_QUERY = PROJECT_ROOT / "queries" / "lookup.rq"
 
 _VARIANTS = {
-    "a": "aàâäáãå", "e": "eéèêë", "i": "iîïíì", "o": "oôöóòõ", "u": "uûüùú",
-    "c": "cç", "n": "nñ", "y": "yÿý",
+    "a": "aàâäáãå",
+    "e": "eéèêë",
+    "i": "iîïíì",
+    "o": "oôöóòõ",
+    "u": "uûüùú",
+    "c": "cç",
+    "n": "nñ",
+    "y": "yÿý",
 }
 
 
@@ -80,7 +86,9 @@ def lookup(store: Store, text: str, *, limit: int = 20) -> list[Match]:
     best: dict[str, Match] = {}
     for row in result.dicts():
         entity, matched, via = row["entity"].value, row["matched"].value, row["via"].value
-        candidate = fold(matched.rstrip("/").rsplit("/", 1)[-1] if via.endswith("sameAs") else matched)
+        candidate = fold(
+            matched.rstrip("/").rsplit("/", 1)[-1] if via.endswith("sameAs") else matched
+        )
         score = 3 if candidate == wanted else 2 if candidate.startswith(wanted) else 1
         types = sorted(compact(t) for t in row["types"].value.split()) if "types" in row else []
         match = Match(entity, compact(entity), matched, compact(via), types, score)

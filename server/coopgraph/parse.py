@@ -101,7 +101,7 @@ def parse_bytes(
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ParseError(
-            f"not UTF-8 text (byte {exc.start}: {data[exc.start:exc.start + 1]!r}); "
+            f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
             f"is this really a {fmt.label} file?",
             source=source,
         ) from None
@@ -123,7 +123,8 @@ def parse_bytes(
     try:
         parsed = ox.parse(text.encode("utf-8"), fmt.oxigraph, base_iri=base_iri)
         quads = [
-            q if not isinstance(q.graph_name, ox.DefaultGraph) or default_graph is None
+            q
+            if not isinstance(q.graph_name, ox.DefaultGraph) or default_graph is None
             else ox.Quad(q.subject, q.predicate, q.object, graph)
             for q in (_as_quad(item) for item in parsed)
         ]

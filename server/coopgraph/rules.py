@@ -61,10 +61,11 @@ def rules_from_graph(shapes: rdflib.Graph) -> list[Rule]:
     ident, prop, sev = U(DCTERMS.identifier), U(SH.property), U(SH.severity)
     rules = []
     for shape, rule_id in shapes.subject_objects(ident):
-        if (shape, rdflib.RDF.type, U(SH.NodeShape)) not in shapes and (
-            shape, rdflib.RDF.type, U(SH.PropertyShape)
-        ) not in shapes and shapes.value(shape, U(SH.path)) is None and not list(
-            shapes.subjects(prop, shape)
+        if (
+            (shape, rdflib.RDF.type, U(SH.NodeShape)) not in shapes
+            and (shape, rdflib.RDF.type, U(SH.PropertyShape)) not in shapes
+            and shapes.value(shape, U(SH.path)) is None
+            and not list(shapes.subjects(prop, shape))
         ):
             continue  # an identifier on something that is not a shape (the shapes document)
         owners = [shape, *shapes.subjects(prop, shape)]
@@ -88,9 +89,9 @@ def rules_from_graph(shapes: rdflib.Graph) -> list[Rule]:
                 severity=severity,
                 messages=messages,
                 targets=targets,
-                path=compact(str(path)) if isinstance(path, rdflib.URIRef) else (
-                    str(path) if path is not None else None
-                ),
+                path=compact(str(path))
+                if isinstance(path, rdflib.URIRef)
+                else (str(path) if path is not None else None),
                 label=str(label) if label is not None else None,
                 valid_example=str(valid) if valid is not None else None,
                 invalid_example=str(invalid) if invalid is not None else None,
@@ -133,8 +134,18 @@ def render_markdown(rules: list[Rule], *, version: str = "") -> str:
             for lang in ("fr", "en", "nl"):
                 if lang in rule.messages:
                     out.append(f"- {lang}: {rule.messages[lang]}")
-            for title, example in (("valid", rule.valid_example), ("invalid", rule.invalid_example)):
+            for title, example in (
+                ("valid", rule.valid_example),
+                ("invalid", rule.invalid_example),
+            ):
                 if example:
-                    out += ["", f"{title.capitalize()} example:", "", "```turtle", example.strip(), "```"]
+                    out += [
+                        "",
+                        f"{title.capitalize()} example:",
+                        "",
+                        "```turtle",
+                        example.strip(),
+                        "```",
+                    ]
             out.append("")
     return "\n".join(out).rstrip() + "\n"

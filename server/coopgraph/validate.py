@@ -87,7 +87,7 @@ def compact(iri: str) -> str:
         if iri.startswith(ns) and len(ns) > len(best):
             best = ns
             name = prefix
-    return f"{name}:{iri[len(best):]}" if best else iri
+    return f"{name}:{iri[len(best) :]}" if best else iri
 
 
 @dataclass
@@ -190,7 +190,11 @@ class Report:
             lines.append(f"{words['entry']} {entry} : {words['nok'] if bad else words['ok']}")
             for f in sorted(mine, key=lambda f: (f.line or 0, f.focus, f.rule or "")):
                 where = f"{words['line']} {f.line}, " if f.line else ""
-                who = f"« {f.focus_label} » ({compact(f.focus)})" if f.focus_label else compact(f.focus)
+                who = (
+                    f"« {f.focus_label} » ({compact(f.focus)})"
+                    if f.focus_label
+                    else compact(f.focus)
+                )
                 lines.append(f"  ✗ [{f.rule or '?'}] {words[f.severity]} — {where}{who}")
                 lines.append(f"      {f.message(lang)}")
                 detail = []
@@ -234,13 +238,16 @@ class Validator:
 
             raise StartupError("the store holds no shapes (graph cgg:shapes is empty): run load")
         self._shapes_graph: ShapesGraph | None = None
+        self._target_index: dict[rdflib.term.Node, dict[str, set[rdflib.term.Node]]] | None = None
         self.meta = self._shape_meta()
         self.version = self._version()
 
     def _version(self) -> str:
         info = [str(o) for o in self.shapes.objects(None, rdflib.URIRef(OWL.versionInfo))]
         digest = hashlib.sha256(
-            "\n".join(sorted(f"{s} {p} {o}" for s, p, o in self.shapes if not isinstance(s, rdflib.BNode))).encode()
+            "\n".join(
+                sorted(f"{s} {p} {o}" for s, p, o in self.shapes if not isinstance(s, rdflib.BNode))
+            ).encode()
         ).hexdigest()[:12]
         return f"{info[0]} ({digest})" if info else digest
 
@@ -356,22 +363,16 @@ class Validator:
         skolem = [_skolemise(q) for q in quads]
         data = graph_of(skolem)
         for triple in self._context(skolem, exclude_graphs):
-            data.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))  # type: ignore[arg-type]
-        focus = sorted({str(to_rdflib(q.subject)) for q in skolem if isinstance(q.subject, ox.NamedNode)})
-        validator = pyshacl.Validator(
-            DataGraph.from_rdflib_graph(data),
-            shacl_graph=self.shapes,
-            options={"inference": "none", "focus_nodes": focus, "allow_warnings": True, "allow_infos": True},
-        )
-        if self._shapes_graph is None:
-            self._shapes_graph = validator.shacl_graph
-        else:
-            validator.shacl_graph = self._shapes_graph
-        _conforms, results, _text = validator.run()
-        labels = {
-            str(s): str(o)
-            for s, o in data.subject_objects(rdflib.URIRef(RDFS.label))
-        } | {str(s): str(o) for s, o in data.subject_objects(rdflib.URIRef(SKOS.prefLabel))}
+            data.add(
+                (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
+            )  # type: ignore[arg-type]
+        results = rdflib.Graph()
+        for shapes, focus in self._plan(data, skolem).items():
+            results += self._run(data, sorted(focus), sorted(shapes))
+        results = _one_report(results)
+        labels = {str(s): str(o) for s, o in data.subject_objects(rdflib.URIRef(RDFS.label))} | {
+            str(s): str(o) for s, o in data.subject_objects(rdflib.URIRef(SKOS.prefLabel))
+        }
         for s, o in data.subject_objects(rdflib.URIRef("http://schema.org/title")):
             labels.setdefault(str(s), str(o))
         findings = [
@@ -379,6 +380,74 @@ class Validator:
             for node in results.subjects(rdflib.RDF.type, rdflib.URIRef(SH.ValidationResult))
         ]
         return Report([entry], findings, self.version, [results])
+
+    def _targets(self) -> dict[rdflib.term.Node, dict[str, set[rdflib.term.Node]]]:
+        """Each shape that declares targets, with them by kind (computed once)."""
+        if self._target_index is None:
+            g = self.shapes
+            kinds = {
+                "class": SH.targetClass,
+                "node": SH.targetNode,
+                "subjectsOf": SH.targetSubjectsOf,
+                "objectsOf": SH.targetObjectsOf,
+            }
+            index: dict[rdflib.term.Node, dict[str, set[rdflib.term.Node]]] = {}
+            for kind, pred in kinds.items():
+                for shape, target in g.subject_objects(rdflib.URIRef(pred)):
+                    index.setdefault(shape, {k: set() for k in kinds})[kind].add(target)
+            self._target_index = index
+        return self._target_index
+
+    def _plan(
+        self, data: rdflib.Graph, quads: Sequence[ox.Quad]
+    ) -> dict[frozenset[rdflib.term.Node], set[str]]:
+        """Group the entry's subjects by the set of shapes that target them.
+
+        pyshacl's ``focus_nodes`` alone filters nested value checks too (sh:node, sh:or…)
+        and so misses violations; with ``use_shapes`` it applies the focus nodes to the
+        given shapes only, which is right when every node of a run is targeted by exactly
+        those shapes — hence one run per group.
+        """
+        subjects = {to_rdflib(q.subject) for q in quads}
+        plan: dict[frozenset[rdflib.term.Node], set[str]] = {}
+        rdf_type = rdflib.RDF.type
+        for node in subjects:
+            types = set(data.objects(node, rdf_type))
+            preds = set(data.predicates(node, None))
+            used_as_object = set(data.predicates(None, node))
+            shapes = frozenset(
+                shape
+                for shape, t in self._targets().items()
+                if t["class"] & types
+                or node in t["node"]
+                or t["subjectsOf"] & preds
+                or t["objectsOf"] & used_as_object
+            )
+            if shapes:
+                plan.setdefault(shapes, set()).add(str(node))
+        return plan
+
+    def _run(
+        self, data: rdflib.Graph, focus: list[str], shapes: list[rdflib.term.Node]
+    ) -> rdflib.Graph:
+        validator = pyshacl.Validator(
+            DataGraph.from_rdflib_graph(data),
+            shacl_graph=self.shapes,
+            options={
+                "inference": "none",
+                "focus_nodes": focus,
+                "use_shapes": [str(s) for s in shapes],
+                "allow_warnings": True,
+                "allow_infos": True,
+            },
+        )
+        if self._shapes_graph is None:
+            _ = validator.shacl_graph.shapes  # harvest every shape once, for later runs
+            self._shapes_graph = validator.shacl_graph
+        else:
+            validator.shacl_graph = self._shapes_graph
+        _conforms, results, _text = validator.run()
+        return results
 
     def _finding(
         self,
@@ -444,9 +513,32 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def validate_files(store: Store, paths: Sequence[Path], *, settings: Settings | None = None) -> Report:
+def validate_files(
+    store: Store, paths: Sequence[Path], *, settings: Settings | None = None
+) -> Report:
     """Validate entry files against the shapes in ``store`` (see :class:`Validator`)."""
     return Validator(store).validate_files(paths)
+
+
+def _one_report(results: rdflib.Graph) -> rdflib.Graph:
+    """Merge the reports of several pyshacl runs into one sh:ValidationReport."""
+    report_type = rdflib.URIRef(SH.ValidationReport)
+    conforms_p, result_p = rdflib.URIRef(SH.conforms), rdflib.URIRef(SH.result)
+    reports = set(results.subjects(rdflib.RDF.type, report_type))
+    items = {r for rep in reports for r in results.objects(rep, result_p)}
+    merged = rdflib.Graph()
+    for triple in results:
+        if triple[0] not in reports:
+            merged.add(triple)
+    report = rdflib.BNode()
+    merged.add((report, rdflib.RDF.type, report_type))
+    violation = rdflib.URIRef(SH.Violation)
+    severity = rdflib.URIRef(SH.resultSeverity)
+    conforms = not any(results.value(r, severity) == violation for r in items)
+    merged.add((report, conforms_p, rdflib.Literal(conforms)))
+    for item in items:
+        merged.add((report, result_p, item))
+    return merged
 
 
 def _skolemise(q: ox.Quad) -> ox.Quad:
@@ -457,7 +549,7 @@ def _skolemise(q: ox.Quad) -> ox.Quad:
 
 
 def _unskolemise(iri: str) -> str:
-    return "_:" + iri[len(SKOLEM):] if iri.startswith(SKOLEM) else iri
+    return "_:" + iri[len(SKOLEM) :] if iri.startswith(SKOLEM) else iri
 
 
 def _show(term: rdflib.term.Node) -> str:

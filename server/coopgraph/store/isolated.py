@@ -146,8 +146,14 @@ class IsolatedStore:
         # __main__) talking multiprocessing's Connection protocol over a socket pair.
         ours, theirs = socket.socketpair()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "coopgraph.store.isolated", str(self.path),
-             str(theirs.fileno()), str(self.threads)],
+            [
+                sys.executable,
+                "-m",
+                "coopgraph.store.isolated",
+                str(self.path),
+                str(theirs.fileno()),
+                str(self.threads),
+            ],
             pass_fds=(theirs.fileno(),),
             stdin=subprocess.DEVNULL,
         )
@@ -167,7 +173,9 @@ class IsolatedStore:
         self._conn, self._proc = parent_conn, proc
         generation = self._generation
         threading.Thread(
-            target=self._read_replies, args=(parent_conn, generation), daemon=True,
+            target=self._read_replies,
+            args=(parent_conn, generation),
+            daemon=True,
             name=f"coopgraph-store-reader-{generation}",
         ).start()
 
@@ -194,8 +202,12 @@ class IsolatedStore:
             for call in failed:
                 self._pending.pop(call.id, None)
                 call.ok = False
-                call.value = ("StoreError", "the store worker crashed while answering; "
-                              "the request was stopped (if it was a query, simplify it)", {})
+                call.value = (
+                    "StoreError",
+                    "the store worker crashed while answering; "
+                    "the request was stopped (if it was a query, simplify it)",
+                    {},
+                )
                 call.done.set()
             self._proc.wait(timeout=5)
             self.restarts += 1

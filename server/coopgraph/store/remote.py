@@ -520,9 +520,7 @@ class RemoteStore:
         except SyntaxError as exc:
             raise StoreError(f"unreadable results from {self.query_url}: {exc}") from exc
 
-    def _dataset_params(
-        self, text: str, dataset: Dataset, timeout: float
-    ) -> dict[str, list[str]]:
+    def _dataset_params(self, text: str, dataset: Dataset, timeout: float) -> dict[str, list[str]]:
         """Protocol parameters giving ``text`` coopgraph's dataset.
 
         Protocol parameters replace a query's whole dataset, and naming only default
@@ -565,9 +563,7 @@ class RemoteStore:
         message = failure.message
         if failure.status == 400 or (self.is_virtuoso and _VIRTUOSO_SYNTAX.search(message)):
             return QuerySyntaxError(message)
-        if failure.status in (503, 504) or (
-            self.is_virtuoso and _VIRTUOSO_TIMEOUT.search(message)
-        ):
+        if failure.status in (503, 504) or (self.is_virtuoso and _VIRTUOSO_TIMEOUT.search(message)):
             return QueryTimeout(f"query stopped by the server: {message}")
         return StoreError(f"remote query failed ({failure.status}): {message}")
 
