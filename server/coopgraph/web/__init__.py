@@ -3,8 +3,9 @@ headers; nothing is global and importing this package does no I/O.
 
 Blueprints: :mod:`~coopgraph.web.sparql` (``/sparql``), :mod:`~coopgraph.web.entities`
 (``/id/…``, ``/graph/…``, ``/.well-known/void``), :mod:`~coopgraph.web.pages` (``/``,
-``/stats``, ``/healthz``), :mod:`~coopgraph.web.writes` and
-:mod:`~coopgraph.web.researchers`.
+``/stats``, ``/healthz``), :mod:`~coopgraph.web.writes`,
+:mod:`~coopgraph.web.researchers` and :mod:`~coopgraph.web.reference` (``/lookup``,
+``/rules``).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     :raises StartupError: the store cannot be opened.
     :raises ParseError: a query of the catalog has a malformed header.
     """
-    from coopgraph.web import entities, pages, researchers, sparql, writes
+    from coopgraph.web import entities, pages, reference, researchers, sparql, writes
 
     if store is None:
         from coopgraph.store import open_store
@@ -187,7 +188,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     )
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings
-    for blueprint in (sparql.bp, entities.bp, pages.bp, writes.bp, researchers.bp):
+    for blueprint in (sparql.bp, entities.bp, pages.bp, writes.bp, researchers.bp, reference.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -1,0 +1,54 @@
+"""Blueprint for staff reference: ``/lookup`` (reuse an existing IRI) and ``/rules``
+(every validation rule with its messages and examples, the guidance links of reports)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from coopgraph.errors import BadRequest
+from coopgraph.formats import HTML
+from coopgraph.lookup import lookup as find
+from coopgraph.rules import SEVERITY_WORDS, Rule, rules_from_quads
+from coopgraph.vocab import SHAPES_GRAPH
+from coopgraph.web import _JSON, current_lang, state
+from coopgraph.web.negotiate import choose
+
+bp = Blueprint("reference", __name__)
+
+
+@bp.route("/lookup")
+def lookup() -> Response:
+    """``/lookup?q=Oujda[&limit=20]`` → JSON list of matches, best first.
+
+    :raises BadRequest: ``q`` missing, empty or too long; ``limit`` not an integer.
+    """
+    text = request.args.get("q")
+    if text is None:
+        raise BadRequest("missing parameter q: /lookup?q=Oujda")
+    try:
+        limit = max(1, min(int(request.args.get("limit", "20")), 100))
+    except ValueError:
+        raise BadRequest("limit must be an integer") from None
+    matches = find(state().store, text, limit=limit)
+    return jsonify({"query": text, "matches": [m.to_dict() for m in matches]})
+
+
+def _rules() -> list[Rule]:
+    cache = state().__dict__.setdefault("_rules_cache", {})
+    if "rules" not in cache:
+        cache["rules"] = rules_from_quads(state().store.quads(SHAPES_GRAPH))
+    return cache["rules"]  # type: ignore[no-any-return]
+
+
+@bp.route("/rules")
+def rules() -> Response:
+    """Every rule by family (HTML, anchors = rule IDs) or as JSON (``format=json``)."""
+    found = _rules()
+    fmt = choose(request.headers.get("Accept"), [request.args.get("format")], (HTML, _JSON))
+    if fmt is HTML:
+        lang = current_lang()
+        return Response(
+            render_template("rules.html", rules=found, lang=lang, words=SEVERITY_WORDS),
+            mimetype="text/html",
+        )
+    return jsonify([r.to_dict() for r in found])
