@@ -16,6 +16,7 @@ process is SIGKILLed. Then:
 4. the inferred graph equals what a fresh full materialisation computes
    (:meth:`coopgraph.reason.Reasoner.materialise`).
 
+Every second round also has a never-ending query running in the store child at the kill.
 Prints one line per check and exits 1 when one fails. ``tests/test_crash_restart.py`` runs
 one short round of the same code. This module also holds :class:`Server`, the helper the
 other reliability scripts (``load.py``, ``fuzz.py``) use to run ``coopgraph serve``.
@@ -27,6 +28,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import signal
 import subprocess
@@ -282,6 +284,13 @@ def _ground(quads: list[Any], *, canonical: bool = False) -> set[str]:
     return {str(t) for t in triples}
 
 
+def _ignore_errors(func: Any, *args: Any) -> None:
+    try:
+        func(*args)
+    except (OSError, http.client.HTTPException):
+        pass
+
+
 def _check_store(store_dir: Path, bodies: dict[str, bytes], result: CrashResult) -> None:
     """Open the store directly (the server is stopped) and check entries and inferences."""
     import pyoxigraph as ox
@@ -321,12 +330,22 @@ def _check_store(store_dir: Path, bodies: dict[str, bytes], result: CrashResult)
         store.close()
 
 
+#: A query that runs until stopped: in flight in the store child when the server is killed.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
 def crash_round(
     workdir: Path, *, writers: int = 4, kill_after: int = 6, per_writer: int = 50,
-    tag: str = "crash", max_seconds: float = 300.0,
+    tag: str = "crash", max_seconds: float = 300.0, jitter: float = 0.0,
+    runaway: bool = False,
 ) -> CrashResult:
     """Start, write, SIGKILL, check the child exits, restart, verify. Never raises on a
-    failed check: the result says what went wrong."""
+    failed check: the result says what went wrong.
+
+    :param jitter: wait a random 0…jitter seconds after the ``kill_after``-th
+        acknowledgement before the kill, so that it lands anywhere in a write.
+    :param runaway: have a never-ending query running in the store child at the kill.
+    """
     store_dir, log = workdir / "store", workdir / "serve.log"
     result = CrashResult()
     ids = [[f"{tag}-{w}-{i}" for i in range(per_writer)] for w in range(writers)]
@@ -341,12 +360,17 @@ def crash_round(
     try:
         for thread in threads:
             thread.start()
+        if runaway:
+            threading.Thread(target=_ignore_errors, daemon=True, args=(
+                request, server.port, "POST", "/sparql", RUNAWAY.encode(),
+                {"Content-Type": "application/sparql-query"})).start()
         deadline = time.monotonic() + max_seconds
         while time.monotonic() < deadline and any(t.is_alive() for t in threads):
             with lock:
                 if len(result.acked) >= kill_after:
                     break
             time.sleep(0.01)
+        time.sleep(random.uniform(0, jitter))
         result.store_children = server.kill()
         stop.set()
         start = time.monotonic()
@@ -381,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-after", type=int, default=6,
                         help="SIGKILL once this many writes were acknowledged (default 6)")
     parser.add_argument("--rounds", type=int, default=1, help="crash rounds (default 1)")
+    parser.add_argument("--jitter", type=float, default=2.0,
+                        help="random extra delay before the kill, seconds (default 2)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep stores and logs here (default: a temporary directory)")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
@@ -393,9 +420,12 @@ def main(argv: list[str] | None = None) -> int:
             workdir = base / f"round-{round_no}"
             workdir.mkdir(parents=True, exist_ok=True)
             print(f"round {round_no}: {args.writers} writers, kill after "
-                  f"{args.kill_after} acknowledged writes", flush=True)
+                  f"{args.kill_after} acknowledged writes + 0…{args.jitter:g} s"
+                  + (", a runaway query in flight" if round_no % 2 == 0 else ""), flush=True)
+            random.seed(args.seed * 1000 + round_no)
             result = crash_round(workdir, writers=args.writers, kill_after=args.kill_after,
-                                 tag=f"crash{round_no}")
+                                 tag=f"crash{round_no}", jitter=args.jitter,
+                                 runaway=round_no % 2 == 0)
             for line in result.lines():
                 print("  " + line, flush=True)
             failures += not result.ok

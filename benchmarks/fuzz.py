@@ -315,19 +315,21 @@ class Finding(AssertionError):
     """A property does not hold."""
 
 
-def check_parse(fmt: str, data: bytes) -> None:
-    """parse_bytes returns quads or raises a CoopgraphError; nothing else."""
+def check_parse(fmt: str, data: bytes) -> int:
+    """parse_bytes returns quads or raises a CoopgraphError; nothing else. Returns 200 when
+    the document parsed (counted as "2xx" by the script), else 400."""
     from coopgraph.errors import CoopgraphError
     from coopgraph.parse import parse_bytes
 
     try:
         quads = parse_bytes(data, fmt)
     except CoopgraphError:
-        return
+        return 400
     except Exception as exc:  # noqa: BLE001 - that is the finding
         raise Finding(f"parse_bytes({fmt}) raised {type(exc).__name__}: {exc}") from exc
     if not quads:
         raise Finding(f"parse_bytes({fmt}) returned no quads without an error")
+    return 200
 
 
 def _status_ok(status: int, body: bytes) -> bool:
@@ -337,14 +339,16 @@ def _status_ok(status: int, body: bytes) -> bool:
 
 
 def check_read(target: Target, request: tuple[str, str, bytes | None, dict[str, str]],
-               before: tuple[int, str] | None = None) -> None:
-    """A read answers below 500 (503 only for a timeout); the store does not change."""
+               before: tuple[int, str] | None = None) -> int:
+    """A read answers below 500 (503 only for a timeout); the store does not change.
+    Returns the status."""
     method, path, body, headers = request
     status, data = target.send(method, path, body, headers)
     if not _status_ok(status, data):
         raise Finding(f"{method} {path[:200]} → {status}: {data[:300]!r}")
     if before is not None and target.fingerprint() != before:
         raise Finding(f"{method} {path[:200]} changed the store")
+    return status
 
 
 def check_write(target: Target, request: tuple[str, str, bytes | None, dict[str, str]]) -> int:
@@ -468,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     for where, run in runs:
         total += run.tried
         found += run.finding is not None
-        print(f"{where:10} {run.name:24} {run.tried:6} inputs, {run.accepted:4} accepted, "
+        print(f"{where:10} {run.name:24} {run.tried:6} inputs, {run.accepted:5} answered 2xx, "
               f"{run.seconds:6.1f} s: {'FOUND' if run.finding else 'nothing found'}")
         if run.finding:
             print("    " + run.finding.replace("\n", "\n    "))

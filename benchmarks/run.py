@@ -344,7 +344,7 @@ def run_queries_inprocess(
 def run_queries_http(name: str, port: int, queries: list[Query], *, runs: int, budget: float,
                      timeout: float, skip: dict[str, str] | None = None,
                      path: str = "/sparql",
-                     restart: Callable[[], int] | None = None) -> dict[str, Any]:
+                     restart: Callable[[], int | None] | None = None) -> dict[str, Any]:
     """Time each query over HTTP. A server still busy after a client timeout would make
     every later query time out too, so ``restart`` (when given) replaces it first."""
     results: dict[str, Any] = {}
@@ -359,9 +359,14 @@ def run_queries_http(name: str, port: int, queries: list[Query], *, runs: int, b
         log(f"{name} {q.name}: {fmt_ms(samples.median)} {samples.error or ''}")
         if samples.error and "timed out" in samples.error:
             client.close()
-            if restart is not None:
-                log(f"{name}: restarting the server after a timeout")
-                client = HttpClient(restart(), path=path, timeout=timeout)
+            new_port = restart() if restart is not None else None
+            if new_port is None:
+                skip = dict(skip or {})
+                for later in queries[queries.index(q) + 1:]:
+                    skip[later.name] = "not run: the server is still busy with a timed-out query"
+                continue
+            log(f"{name}: restarted the server after a timeout")
+            client = HttpClient(new_port, path=path, timeout=timeout)
     client.close()
     return results
 
@@ -641,7 +646,12 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         tier["server"]["rdflib_endpoint_rss_mb"] = tree_rss_mb(proc.pid)
         current = [proc]
 
-        def restart() -> int:
+        restarts = [args.peer_restarts]
+
+        def restart() -> int | None:
+            if restarts[0] <= 0:
+                return None
+            restarts[0] -= 1
             stop(current[0])
             current[0], new_port, _ = start_rdflib_endpoint(
                 args.rdflib_endpoint, dump, logfile, args.peer_start_timeout)
@@ -928,6 +938,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--starts", type=int, default=3, help="server starts to time")
     parser.add_argument("--peer-start-timeout", type=float, default=1200.0)
+    parser.add_argument("--peer-restarts", type=int, default=3,
+                        help="restarts of rdflib-endpoint after a timeout (it reloads the "
+                        "dump each time); then the remaining queries are not run")
     parser.add_argument("--rdflib-endpoint", default=DEFAULT_ENDPOINT_PEER,
                         help="the rdflib-endpoint command (installed in a separate venv)")
     parser.add_argument("--parts", default=",".join(PARTS),

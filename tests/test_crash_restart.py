@@ -3,7 +3,8 @@
 
 One short round of ``benchmarks/crash.py`` (which runs more and longer rounds and prints
 the figures): threads POST valid entries to /entries, the server process is SIGKILLed once
-a few writes were acknowledged, its store child must exit by itself (else the store stays
+a few writes were acknowledged (a never-ending query is running in the store child at that
+moment), its store child must exit by itself (else the store stays
 locked), the server restarts on the same directory, and then every acknowledged entry is
 there, no entry graph is partial, each has its provenance, and the inferred graph is what
 a full materialisation computes.
@@ -37,7 +38,8 @@ crash = _load_crash()
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> object:
     return crash.crash_round(tmp_path_factory.mktemp("crash"), writers=3, kill_after=3,
-                             per_writer=20, tag="t", max_seconds=240)
+                             per_writer=20, tag="t", max_seconds=240,
+                             runaway=True)
 
 
 def test_writes_were_acknowledged_before_the_kill(result: object) -> None:

@@ -41,7 +41,7 @@ def _load_fuzz() -> ModuleType:
 
 
 fuzz = _load_fuzz()
-SHORT = settings(max_examples=60, deadline=None, database=None, derandomize=True,
+SHORT = settings(max_examples=50, deadline=None, database=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ALICE = {"Authorization": "Bearer alice-secret-token"}
 LIMIT = 1 << 20  # max_body_bytes of the apps here
@@ -74,7 +74,7 @@ def test_parser_raises_only_its_own_errors(fmt: str) -> None:
         fuzz.check_parse(fmt, data)
 
     prop()
-    assert len(tried) >= 60
+    assert len(tried) >= 50
 
 
 def test_parser_check_catches_a_stray_exception(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,13 +119,13 @@ def test_writes_never_5xx_and_change_nothing_when_refused(write_app: Flask) -> N
     target = fuzz.AppTarget(write_app)
     statuses: list[int] = []
 
-    @settings(SHORT, max_examples=25)
+    @settings(SHORT, max_examples=15)
     @given(fuzz.write_requests())
     def prop(request: Any) -> None:
         statuses.append(fuzz.check_write(target, request))
 
     prop()
-    assert len(statuses) >= 25 and all(s < 500 for s in statuses)
+    assert len(statuses) >= 15 and all(s < 500 for s in statuses)
     assert any(400 <= s < 500 for s in statuses)
 
 
@@ -156,7 +156,7 @@ def sparql_status(client: Any, query: str | bytes, method: str = "POST") -> tupl
     return response.status_code, response.get_json(silent=True)
 
 
-@pytest.mark.parametrize("depth", [250, 5_000, 50_000])
+@pytest.mark.parametrize("depth", [250, 5_000])
 def test_thousands_of_nested_braces_are_refused(read_app: Flask, depth: int) -> None:
     client = read_app.test_client()
     for query in ("SELECT * WHERE " + "{ " * depth + "?s ?p ?o" + " }" * depth,

@@ -500,8 +500,10 @@ def test_no_personal_data_on_any_public_route(read_app: Flask, project_store: St
     assert len(urls) > 300  # every minted IRI is crawled
     seen = 0
     for url in urls:
-        if url.startswith(("/id/", "/graph/", "/data")):
-            accepts: list[str | None] = ["text/html", "application/n-quads"]
+        if url.startswith("/id/"):  # their RDF is in the /data and SPARQL dumps
+            accepts: list[str | None] = ["text/html"]
+        elif url.startswith(("/graph/", "/data")):
+            accepts = ["text/html", "application/n-quads"]
         elif "format=" in url or url.startswith("/static"):
             accepts = [None]
         else:
@@ -601,3 +603,20 @@ def test_the_checks_can_fail(canary: Canary) -> None:
         assert needle.search(seed_lines), needle.pattern
     assert not any(n.search("faire fortune, le Mali, candidatures@france-volontaires.org")
                    for n in PERSONAL)
+
+
+@pytest.mark.parametrize(("url", "params"), [
+    ("/", {"query": "</textarea>" + XSS}),
+    ("/sparql", {"query": "</textarea>" + XSS}),
+    ("/id/</textarea>" + XSS, {}),
+    ("/network", {"asOf": XSS}),
+    ("/changes", {"since": XSS}),
+    ("/ranking", {"by": XSS}),
+    ("/stats", {"lang": XSS}),
+])
+def test_reflected_input_is_escaped(client: FlaskClient, url: str, params: dict[str, str]) -> None:
+    response = client.get(url, query_string=params, headers={"Accept": "text/html"})
+    assert response.status_code < 500
+    assert response.mimetype == "text/html"
+    assert "<script>alert" not in response.get_data(as_text=True), url
+    assert_safe_headers(response, url)
