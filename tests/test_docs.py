@@ -19,9 +19,7 @@ def test_every_command_is_documented(command):
     assert f"coopgraph {command}" in README
 
 
-@pytest.mark.parametrize(
-    "name", [f.name for f in dataclasses.fields(Settings) if f.name != "home"]
-)
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(Settings) if f.name != "home"])
 def test_every_setting_is_documented(name):
     assert f"`{name}`" in README
 

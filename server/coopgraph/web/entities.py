@@ -47,7 +47,11 @@ _CC_BY_4 = "https://creativecommons.org/licenses/by/4.0/"
 
 # item access: DCTERMS.title would be str.title
 LABEL_PROPERTIES = (
-    SKOS["prefLabel"], RDFS["label"], SCHEMA["name"], DCTERMS["title"], FOAF["name"]
+    SKOS["prefLabel"],
+    RDFS["label"],
+    SCHEMA["name"],
+    DCTERMS["title"],
+    FOAF["name"],
 )
 MAX_INCOMING = 500
 MAX_GRAPH_ROWS = 2_000
@@ -93,9 +97,9 @@ def internal_query(sparql: str, **kwargs: Any) -> Solutions:
 def local_href(iri: str) -> str | None:
     """The URL on this server where ``iri`` dereferences, if it is one of ours."""
     if iri.startswith(str(ID)):
-        return url_for("entities.entity", path=iri[len(ID):])
+        return url_for("entities.entity", path=iri[len(ID) :])
     if iri.startswith(str(GRAPH)):
-        return url_for("entities.graph", path=iri[len(GRAPH):])
+        return url_for("entities.graph", path=iri[len(GRAPH) :])
     return None
 
 
@@ -109,7 +113,7 @@ def compact_iri(iri: str) -> str:
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
             best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def pick_label(literals: Iterable[ox.Literal], lang: str) -> str | None:
@@ -138,13 +142,18 @@ def labels_for(iris: Iterable[str], lang: str) -> dict[str, str]:
     for start in range(0, len(nodes), 200):
         chunk = nodes[start : start + 200]
         values = " ".join(str(ox.NamedNode(iri)) for iri in chunk)
-        result = internal_query("SELECT ?s ?p ?label ?g WHERE { VALUES ?s { " + values
-                                + _LABEL_PATTERN)
+        result = internal_query(
+            "SELECT ?s ?p ?label ?g WHERE { VALUES ?s { " + values + _LABEL_PATTERN
+        )
         for row in result.dicts():
             subject, label = row.get("s"), row.get("label")
             if isinstance(subject, ox.NamedNode) and isinstance(label, ox.Literal):
-                key = (row["g"].value == INFERRED_GRAPH,
-                       LABEL_PROPERTIES.index(row["p"].value), label.value, label)
+                key = (
+                    row["g"].value == INFERRED_GRAPH,
+                    LABEL_PROPERTIES.index(row["p"].value),
+                    label.value,
+                    label,
+                )
                 found.setdefault(subject.value, []).append(key)
     labels = {}
     for iri, keys in found.items():
@@ -202,8 +211,11 @@ class Resource:
     @property
     def types(self) -> list[str]:
         return sorted(
-            {s.value.value for s in self.outgoing if s.predicate.value == RDF.type
-             and isinstance(s.value, ox.NamedNode)}
+            {
+                s.value.value
+                for s in self.outgoing
+                if s.predicate.value == RDF.type and isinstance(s.value, ox.NamedNode)
+            }
         )
 
 
@@ -216,8 +228,10 @@ def _group(rows: Iterable[tuple[ox.NamedNode, Term, str]]) -> list[Statement]:
             statement.graphs.append(graph)
     for s in by_key.values():
         s.graphs.sort(key=lambda g: (g == INFERRED_GRAPH, g))
-    return sorted(by_key.values(), key=lambda s: (s.predicate.value != RDF.type, str(s.predicate),
-                                                  str(s.value)))
+    return sorted(
+        by_key.values(),
+        key=lambda s: (s.predicate.value != RDF.type, str(s.predicate), str(s.value)),
+    )
 
 
 def describe(iri: str) -> Resource | None:
@@ -255,8 +269,7 @@ def _suffix_format(path: str, exists: Any) -> tuple[str, Format | None]:
 def _negotiated(suffix: Format | None) -> Format:
     if suffix is not None:
         return suffix
-    return choose(request.headers.get("Accept"), [request.args.get("format")],
-                  (*RDF_FORMATS, HTML))
+    return choose(request.headers.get("Accept"), [request.args.get("format")], (*RDF_FORMATS, HTML))
 
 
 def rdf_response(statements: Sequence[ox.Quad | ox.Triple], fmt: Format) -> Response:
@@ -270,18 +283,50 @@ def rdf_response(statements: Sequence[ox.Quad | ox.Triple], fmt: Format) -> Resp
             triple = ox.Triple(s.subject, s.predicate, s.object)
             unique.setdefault(str(triple), triple)
         statements = list(unique.values())
-    response = Response(results.serialize_rdf(statements, fmt),
-                        content_type=results.content_type(fmt))
+    response = Response(
+        results.serialize_rdf(statements, fmt), content_type=results.content_type(fmt)
+    )
     response.headers["Vary"] = "Accept"
     return response
 
 
 def _twins(path_endpoint: str, path: str) -> list[dict[str, str]]:
     return [
-        {"label": f.label, "href": url_for(path_endpoint, path=f"{path}.{f.extension}"),
-         "type": f.media_type}
+        {
+            "label": f.label,
+            "href": url_for(path_endpoint, path=f"{path}.{f.extension}"),
+            "type": f.media_type,
+        }
         for f in RDF_FORMATS
     ]
+
+
+#: Explanations computed per page, at most (the rest say "inferred" without the why).
+MAX_EXPLAINED = 40
+
+
+def explain_inferred(resource: Resource) -> dict[tuple[str, str], list[Any]]:
+    """``(predicate, value) → [Explanation]`` for the resource's inferred-only statements:
+    which rule produced each one from which premises ("why is this here?")."""
+    from coopgraph.reason import Reasoner
+
+    inferred = [s for s in resource.outgoing if s.inferred_only][:MAX_EXPLAINED]
+    if not inferred:
+        return {}
+    reasoner = Reasoner(state().store)
+    return {
+        (s.predicate.value, str(s.value)): reasoner.explain(
+            resource.iri, s.predicate.value, s.value, depth=1
+        )
+        for s in inferred
+    }
+
+
+def network_metrics(iri: str) -> dict[str, Any]:
+    """The resource's place in the actor network ({} when it is not a node of it)."""
+    from coopgraph.network import metrics_for
+
+    return metrics_for(state().store, iri)
 
 
 @bp.route("/id/<path:path>")
@@ -307,11 +352,19 @@ def entity(path: str) -> Response:
         iris.add(s.predicate.value)
         if isinstance(s.value, ox.NamedNode):
             iris.add(s.value.value)
+    explanations = explain_inferred(resource)
+    for found in explanations.values():
+        for premise in found[0].premises if found else ():
+            iris |= {premise.triple.subject.value, premise.triple.predicate.value}
+            if isinstance(premise.triple.object, ox.NamedNode):
+                iris.add(premise.triple.object.value)
     labels = labels_for(iris, lang)
     page = render_template(
         "entity.html",
         lang=lang,
         resource=resource,
+        explanations=explanations,
+        metrics=network_metrics(resource.iri),
         labels=labels,
         sources=graph_sources(),
         inferred_graph=INFERRED_GRAPH,
@@ -376,12 +429,24 @@ def void_triples() -> list[ox.Triple]:
         t(dataset, a, VOID.node("Dataset")),
         t(dataset, a, DCAT.node("Dataset")),
         t(dataset, DCTERMS.node("title"), ox.Literal("coopgraph", language="en")),
-        t(dataset, DCTERMS.node("description"), ox.Literal(
-            "Actors of decentralised cooperation and their partnerships, programmes, calls "
-            "and job offers, with the provenance of every statement.", language="en")),
-        t(dataset, DCTERMS.node("description"), ox.Literal(
-            "Les acteurs de la coopération décentralisée, leurs partenariats, programmes, "
-            "appels et offres d'emploi, avec la provenance de chaque énoncé.", language="fr")),
+        t(
+            dataset,
+            DCTERMS.node("description"),
+            ox.Literal(
+                "Actors of decentralised cooperation and their partnerships, programmes, calls "
+                "and job offers, with the provenance of every statement.",
+                language="en",
+            ),
+        ),
+        t(
+            dataset,
+            DCTERMS.node("description"),
+            ox.Literal(
+                "Les acteurs de la coopération décentralisée, leurs partenariats, programmes, "
+                "appels et offres d'emploi, avec la provenance de chaque énoncé.",
+                language="fr",
+            ),
+        ),
         t(dataset, DCTERMS.node("license"), ox.NamedNode(_CC_BY_4)),
         t(dataset, VOID.node("sparqlEndpoint"), endpoint),
         t(dataset, VOID.node("uriSpace"), ox.Literal(str(ID))),
