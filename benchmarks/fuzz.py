@@ -13,7 +13,10 @@ Properties (the same functions serve the test and this script):
   (503 only for a query timeout), and the store is unchanged;
 * **paths**: ``/id/…``, ``/graph/…``, ``/entries/…`` with random paths answer below 500;
 * **writes**: ``POST /entries`` with random/mutated bodies and content types answers below
-  500, and the store is unchanged unless the write was accepted (2xx).
+  500, and the store is unchanged unless the write was accepted (2xx);
+* **csv**: :func:`coopgraph.tabular.read_sheet` on mutated templates raises only a
+  CoopgraphError, and :func:`~coopgraph.tabular.import_sheet` reports problems by row and
+  column without raising or writing.
 
 The script runs each property ``--examples`` times in-process (Flask test client on an
 in-memory store) and, unless ``--no-live``, against ``coopgraph serve`` over HTTP; it prints
@@ -237,6 +240,54 @@ def write_requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, s
     return method, path, body, headers
 
 
+#: Cell texts the CSV import must cope with: the template's examples, near misses, noise.
+CELL_TEXTS = [
+    "", " ", "Ville de Lille", "Oujda", "2024-02-30", "fin avril", "12 mois", "P12M", "-3",
+    "1e9999", "NaN", "35,5", "EUR", "€", "XXX", "fr", "arabe (C1, souhaité)", "a;b;;c",
+    "https://example.org/x", "javascript:alert(1)", "=1+1", "@SUM(A1)", "# comment",
+    "<script>alert(1)</script>", "\u202eevil", "x" * 5000, "Ville de Lille;Ville de Lille",
+    "cgid:org/ville-de-lille", "<https://w3id.org/coopgraph/id/place/oujda>", "\"", "\r\n",
+]
+
+
+@st.composite
+def sheets(draw: st.DrawFn) -> bytes:
+    """A CSV spreadsheet: a template's header (maybe shuffled, cut or misspelt), its
+    explanation and example rows or not, and rows of example-like or random cells."""
+    import csv
+    import io
+
+    from coopgraph.tabular import KINDS, template
+
+    kind = draw(st.sampled_from(sorted(KINDS)))
+    lang = draw(st.sampled_from(["fr", "en"]))
+    rows = list(csv.reader(io.StringIO(template(kind, lang).decode("utf-8-sig"))))
+    header, example = rows[0], rows[2]
+    if draw(st.booleans()):
+        order = draw(st.permutations(range(len(header))))
+        header, example = [header[i] for i in order], [example[i] for i in order]
+    if draw(st.integers(0, 4)) == 0:
+        header = header[:draw(st.integers(0, len(header)))]
+    if draw(st.integers(0, 6)) == 0:
+        header = [*header, draw(st.text(max_size=10))]
+    body: list[list[str]] = [header]
+    if draw(st.booleans()):
+        body.append(rows[1])
+    for _ in range(draw(st.integers(0, 2))):
+        row = list(example)
+        for i in range(len(row)):
+            if draw(st.integers(0, 3)) == 0:
+                row[i] = draw(st.one_of(st.sampled_from(CELL_TEXTS), st.text(max_size=30)))
+        body.append(row[:draw(st.integers(0, len(row) + 2))])
+    out = io.StringIO()
+    csv.writer(out, delimiter=draw(st.sampled_from([",", ";"])),
+               lineterminator="\r\n").writerows(body)
+    data = out.getvalue().encode("utf-8", "surrogatepass")
+    if draw(st.integers(0, 5)) == 0:
+        data = draw(mutated([data]))
+    return data
+
+
 # ---------------------------------------------------------------------------------------
 # Targets and properties
 # ---------------------------------------------------------------------------------------
@@ -329,6 +380,32 @@ def check_parse(fmt: str, data: bytes) -> int:
         raise Finding(f"parse_bytes({fmt}) raised {type(exc).__name__}: {exc}") from exc
     if not quads:
         raise Finding(f"parse_bytes({fmt}) returned no quads without an error")
+    return 200
+
+
+def check_sheet(store: Any, data: bytes, *, validate: bool) -> int:
+    """read_sheet raises only a CoopgraphError; import_sheet reports problems by row and
+    column and never raises nor writes. 200 when the sheet was read."""
+    from coopgraph.errors import CoopgraphError
+    from coopgraph.tabular import import_sheet, read_sheet
+
+    try:
+        sheet = read_sheet(data, source="fuzz.csv")
+    except CoopgraphError:
+        return 400
+    except Exception as exc:  # noqa: BLE001 - that is the finding
+        raise Finding(f"read_sheet raised {type(exc).__name__}: {exc}") from exc
+    if not validate:
+        return 200
+    before = fingerprint(store)
+    try:
+        report = import_sheet(store, sheet)
+        report.to_text("fr")
+        report.annotated("en")
+    except Exception as exc:  # noqa: BLE001 - that is the finding
+        raise Finding(f"import_sheet raised {type(exc).__name__}: {exc}") from exc
+    if fingerprint(store) != before:
+        raise Finding("import_sheet changed the store")
     return 200
 
 
@@ -435,6 +512,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parse {fmt}: {runs[-1][1].tried} inputs", file=sys.stderr, flush=True)
     store = open_store(":memory:")
     load_project(store, settings)
+    runs.append(("in-process", run_property("csv read", sheets(),
+                                            lambda d: check_sheet(store, d, validate=False),
+                                            args.examples, args.seed)))
+    runs.append(("in-process", run_property("csv import", sheets(),
+                                            lambda d: check_sheet(store, d, validate=True),
+                                            max(1, args.examples // 20), args.seed)))
+    print(f"csv: {runs[-2][1].tried} + {runs[-1][1].tried} inputs", file=sys.stderr,
+          flush=True)
     local = AppTarget(create_app(settings, store=store))
     read_before = local.fingerprint()
     for name, strategy, check in properties(local)[:2]:

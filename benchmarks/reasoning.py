@@ -3,7 +3,7 @@
 Runs on the seed data (``load_project``) and on synthetic graphs of roughly the sizes
 asked for (``--sizes``), then prints one line per measure. Not part of the test suite.
 
-    /tmp/venv/bin/python benchmarks/reasoning.py --sizes 100000 1000000
+    /tmp/venv/bin/python benchmarks/reasoning.py --sizes 100000 1000000 --paths delta updates
 
 The synthetic generator builds, with the real ontology, N places in a 4-level hierarchy
 (country → region → department → commune, ``cg:within``) in one reference graph, and
@@ -120,7 +120,18 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-def bench_incremental(store: Store, rounds: int) -> dict[str, float]:
+def refresh(
+    reasoner: Reasoner, path: str, added: list[ox.Quad], removed: list[ox.Quad]
+) -> tuple[list[str], int]:
+    """The inference update of one write, by ``path``: ``delta`` (Python delta, what
+    entries.py uses) or ``updates`` (the SPARQL rule updates); and the affected nodes."""
+    nodes = reasoner.affected_nodes([*removed, *added])
+    if path == "updates":
+        return reasoner.refresh_updates(nodes), len(nodes)
+    return reasoner.refresh_changes(added, removed, nodes), len(nodes)
+
+
+def bench_incremental(store: Store, rounds: int, path: str = "delta") -> dict[str, float]:
     reasoner = Reasoner(store)
     _ = reasoner.tbox  # the TBox is computed once per process (cached by content)
     add_times, remove_times, sizes = [], [], []
@@ -128,17 +139,17 @@ def bench_incremental(store: Store, rounds: int) -> dict[str, float]:
         graph, entry = one_entry(n, store)
 
         def add(entry: list[ox.Quad] = entry) -> int:
-            nodes = reasoner.affected_nodes(entry)
-            store.apply(Changes(insert=entry, then=reasoner.refresh_updates(nodes)))
-            return len(nodes)
+            then, size = refresh(reasoner, path, entry, [])
+            store.apply(Changes(insert=entry, then=then))
+            return size
 
         seconds, size = timed(add)
         add_times.append(seconds)
         sizes.append(size)
 
         def remove(graph: str = graph, entry: list[ox.Quad] = entry) -> None:
-            nodes = reasoner.affected_nodes(entry)
-            store.apply(Changes(drop_graphs=[graph], then=reasoner.refresh_updates(nodes)))
+            then, _ = refresh(reasoner, path, [], entry)
+            store.apply(Changes(drop_graphs=[graph], then=then))
 
         seconds, _ = timed(remove)
         remove_times.append(seconds)
@@ -150,18 +161,18 @@ def bench_incremental(store: Store, rounds: int) -> dict[str, float]:
     }
 
 
-def report(label: str, store: Store, rounds: int) -> None:
-    asserted = len(store)  # type: ignore[arg-type]
+def report(label: str, store: Store, rounds: int, path: str = "delta") -> None:
+    asserted = sum(n for g, n in store.graph_sizes().items() if g != INFERRED_GRAPH)
     cpu = time.process_time()
     stats = Reasoner(store).materialise()
     cpu = time.process_time() - cpu
-    inc = bench_incremental(store, rounds)
+    inc = bench_incremental(store, rounds, path)
     # the incremental writes must leave the same inferred graph as a full rebuild
     before = {q for q in store.quads(INFERRED_GRAPH)}
     again = Reasoner(store).materialise()
     same = before == {q for q in store.quads(INFERRED_GRAPH)}
     print(
-        f"{label}: asserted={asserted:,} inferred={stats.inferred:,} "
+        f"{label} [{path}]: asserted={asserted:,} inferred={stats.inferred:,} "
         f"materialise={stats.seconds:.2f}s (cpu {cpu:.2f}s) passes={stats.passes} "
         f"(again {again.seconds:.2f}s) | one entry: add median {inc['add_median_ms']:.1f} ms "
         f"(max {inc['add_max_ms']:.1f}), remove median {inc['remove_median_ms']:.1f} ms, "
@@ -175,20 +186,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--store", type=Path, help="on-disk store directory (default: memory)")
+    parser.add_argument("--paths", nargs="*", choices=["delta", "updates"], default=["delta"],
+                        help="incremental paths to time: delta (Python, what entries.py "
+                        "uses) and/or updates (SPARQL rule updates)")
     args = parser.parse_args(argv)
     print(f"python {platform.python_version()}, {platform.processor() or platform.machine()}",
           file=sys.stderr)
 
     store = EmbeddedStore(None)
     load_project(store, Settings(store=":memory:"), reason=False)
-    report("seed data", store, args.rounds)
+    for path in args.paths:
+        report("seed data", store, args.rounds, path)
 
     for size in args.sizes:
         store = EmbeddedStore(args.store / str(size) if args.store else None)
         seconds, _ = timed(lambda store=store, size=size: store.bulk_load(
             ontology_quads() + synthetic(size)))
         print(f"synthetic {size:,}: generated and loaded in {seconds:.1f}s", file=sys.stderr)
-        report(f"synthetic {size:,}", store, args.rounds)
+        for path in args.paths:
+            report(f"synthetic {size:,}", store, args.rounds, path)
         store.close()
     return 0
 

@@ -1,6 +1,7 @@
 """Fuzzing, short (issue "Reliability and security under load, faults and hostile input",
 part 2): hypothesis over the entry parser (every RDF format), the SPARQL endpoint's
-parameters and headers, entity-page paths and the write route, plus explicit hostile cases.
+parameters and headers, entity-page paths, the write route and the CSV import, plus
+explicit hostile cases.
 
 Properties: no 5xx (503 only for a query timeout), no exception other than a
 CoopgraphError out of the parser, and the store unchanged unless a write was accepted
@@ -127,6 +128,26 @@ def test_writes_never_5xx_and_change_nothing_when_refused(write_app: Flask) -> N
     prop()
     assert len(statuses) >= 15 and all(s < 500 for s in statuses)
     assert any(400 <= s < 500 for s in statuses)
+
+
+def test_csv_import_reports_and_never_raises(project_store: Store) -> None:
+    before = store_fingerprint(project_store)
+    read: list[int] = []
+
+    @SHORT
+    @given(fuzz.sheets())
+    def prop_read(data: bytes) -> None:
+        read.append(fuzz.check_sheet(project_store, data, validate=False))
+
+    @settings(SHORT, max_examples=8)
+    @given(fuzz.sheets())
+    def prop_import(data: bytes) -> None:
+        read.append(fuzz.check_sheet(project_store, data, validate=True))
+
+    prop_read()
+    prop_import()
+    assert 200 in read and 400 in read
+    assert store_fingerprint(project_store) == before
 
 
 def test_read_check_catches_a_5xx() -> None:

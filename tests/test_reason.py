@@ -6,6 +6,7 @@ Every inference test first checks that the ASK fails without reasoning.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -308,15 +309,41 @@ def test_seed_data_equals_owlrl_reference(seeds: Store) -> None:
 # --------------------------------------------------------------------------- incremental
 
 
-def _write(store: Store, reasoner: Reasoner, *, add: list[ox.Quad] = (), drop: str = "") -> None:  # type: ignore[assignment]
-    """What entries.py does: affected nodes before the write, write + refresh in one apply."""
-    touched = list(add) or [q for q in store.quads(drop)]
-    nodes = reasoner.affected_nodes(touched)
+#: the two incremental paths: SPARQL rule updates, and the delta computed in Python
+PATHS = ["updates", "delta"]
+
+
+def _refresh(
+    reasoner: Reasoner, path: str, added: list[ox.Quad], removed: list[ox.Quad]
+) -> list[str]:
+    """What entries.py does, by either path: affected nodes read before the write."""
+    nodes = reasoner.affected_nodes([*removed, *added])
+    if path == "updates":
+        return reasoner.refresh_updates(nodes)
+    ops = reasoner.refresh_changes(added, removed, nodes)
+    blank = any(isinstance(t, ox.BlankNode) for q in [*added, *removed] for t in q)
+    if path == "delta":  # an IRI-only change never falls back to the SPARQL rules
+        assert blank or all(op.startswith(("DELETE DATA", "INSERT DATA")) for op in ops)
+    return ops
+
+
+def _write(
+    store: Store,
+    reasoner: Reasoner,
+    path: str,
+    *,
+    add: list[ox.Quad] = (),  # type: ignore[assignment]
+    drop: str = "",
+    delete: list[ox.Quad] = (),  # type: ignore[assignment]
+) -> None:
+    """One apply: drop a graph / delete quads, insert quads, refresh inferences."""
+    removed = [*delete, *(store.quads(drop) if drop else [])]
     store.apply(
         Changes(
             drop_graphs=[drop] if drop else [],
+            delete=delete,
             insert=add,
-            then=reasoner.refresh_updates(nodes),
+            then=_refresh(reasoner, path, list(add), removed),
         )
     )
 
@@ -330,25 +357,27 @@ def _rebuilt(store: Store) -> set[ox.Triple]:
     return inferred(copy)
 
 
-def test_incremental_add_then_remove_equals_full_rebuild() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_incremental_add_then_remove_equals_full_rebuild(path: str) -> None:
     store = fixture_store()
     reasoner = Reasoner(store)
     reasoner.materialise()
     initial = inferred(store)
     entry = parse_file(FIXTURES / "entry.trig")
 
-    _write(store, reasoner, add=entry)
+    _write(store, reasoner, path, add=entry)
     after_add = inferred(store)
     assert t(EX.block, EX["in"], EX.country) in after_add  # crosses graphs
     assert t(EX.country, EX.has, EX.block) in after_add
     assert t(EX.cityhall, EX.twin, EX.newtown) in after_add
     assert after_add == _rebuilt(store)
 
-    _write(store, reasoner, drop=EXG.entry)
+    _write(store, reasoner, path, drop=EXG.entry)
     assert inferred(store) == initial == _rebuilt(store)
 
 
-def test_incremental_remove_middle_link_and_asserted_duplicate() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_incremental_remove_middle_link_and_asserted_duplicate(path: str) -> None:
     store = fixture_store(with_entry=True)
     reasoner = Reasoner(store)
     reasoner.materialise()
@@ -360,7 +389,7 @@ def test_incremental_remove_middle_link_and_asserted_duplicate() -> None:
     )
     nodes = reasoner.affected_nodes([middle])
     assert {EX.block, EX.street, EX.quarter, EX.city, EX.region, EX.country} <= nodes
-    store.apply(Changes(delete=[middle], then=reasoner.refresh_updates(nodes)))
+    _write(store, reasoner, path, delete=[middle])
     assert t(EX.block, EX["in"], EX.country) not in inferred(store)
     assert inferred(store) == _rebuilt(store)
     # asserting a fact that was inferred removes it from the inferred graph
@@ -369,12 +398,13 @@ def test_incremental_remove_middle_link_and_asserted_duplicate() -> None:
         ox.NamedNode(EXG.extra),
     )
     assert t(EX.partner, EX.twin, EX.cityhall) in inferred(store)
-    _write(store, reasoner, add=[twin])
+    _write(store, reasoner, path, add=[twin])
     assert t(EX.partner, EX.twin, EX.cityhall) not in inferred(store)
     assert inferred(store) == _rebuilt(store)
 
 
-def test_incremental_removal_keeps_a_second_route() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_incremental_removal_keeps_a_second_route(path: str) -> None:
     """A place with two parents keeps its ancestors when one link goes (a DAG, not a tree)."""
     store = fixture_store()
     reasoner = Reasoner(store)
@@ -385,18 +415,18 @@ def test_incremental_removal_keeps_a_second_route() -> None:
         ox.Quad(ox.NamedNode(EX.region2), ox.NamedNode(EX["in"]), ox.NamedNode(EX.country),
                 ox.NamedNode(EXG.dag)),
     ]
-    _write(store, reasoner, add=second)
+    _write(store, reasoner, path, add=second)
     assert inferred(store) == _rebuilt(store)
     first = ox.Quad(ox.NamedNode(EX.city), ox.NamedNode(EX["in"]), ox.NamedNode(EX.region),
                     ox.NamedNode(EXG.places))
-    nodes = reasoner.affected_nodes([first])
-    store.apply(Changes(delete=[first], then=reasoner.refresh_updates(nodes)))
+    _write(store, reasoner, path, delete=[first])
     assert t(EX.quarter, EX["in"], EX.country) in inferred(store)  # via region2
     assert t(EX.quarter, EX["in"], EX.region) not in inferred(store)
     assert inferred(store) == _rebuilt(store)
 
 
-def test_incremental_on_seed_data() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_incremental_on_seed_data(path: str) -> None:
     store = seed_store(reason=True)
     reasoner = Reasoner(store)
     before = inferred(store)
@@ -409,15 +439,16 @@ def test_incremental_on_seed_data() -> None:
         ox.Quad(ox.NamedNode(ORGID["test-asso"]), ox.NamedNode(CG.partnerOf),
                 ox.NamedNode(ORGID["commune-oujda"]), graph),
     ]
-    _write(store, reasoner, add=entry)
+    _write(store, reasoner, path, add=entry)
     assert t(PLACE["wazemmes-test"], CG.within, PLACE.france) in inferred(store)
     assert t(ORGID["commune-oujda"], CG.partnerOf, ORGID["test-asso"]) in inferred(store)
     assert inferred(store) == _rebuilt(store)
-    _write(store, reasoner, drop=graph.value)
+    _write(store, reasoner, path, drop=graph.value)
     assert inferred(store) == before
 
 
-def test_incremental_blank_nodes_equal_full_rebuild() -> None:
+@pytest.mark.parametrize("path", PATHS)
+def test_incremental_blank_nodes_equal_full_rebuild(path: str) -> None:
     store = fixture_store()
     reasoner = Reasoner(store)
     reasoner.materialise()
@@ -425,11 +456,11 @@ def test_incremental_blank_nodes_equal_full_rebuild() -> None:
     entry = parse_file(FIXTURES / "blank-entry.trig")
     nodes = reasoner.affected_nodes(entry)
     assert nodes.blank_graphs == {EXG.blank}
-    _write(store, reasoner, add=entry)
+    _write(store, reasoner, path, add=entry)
     about_blank = {f for f in inferred(store) if isinstance(f.subject, ox.BlankNode)}
     assert any(f.object == ox.NamedNode(EX.Org) for f in about_blank)  # subclass + range
     assert inferred(store) == _rebuilt(store)
-    _write(store, reasoner, drop=EXG.blank)
+    _write(store, reasoner, path, drop=EXG.blank)
     assert inferred(store) == initial
 
 
@@ -535,3 +566,114 @@ def test_explain_on_seed_data(seeds: Store) -> None:
     found = Reasoner(seeds).explain(PLACE.oujda, CG.within, PLACE.morocco)
     assert found and found[0].rule == "owl-transitive"
     assert found[0].to_dict()["label"]["en"] == RULES["owl-transitive"][1]
+
+
+_RANDOM_NODES = [EX[f"n{i}"] for i in range(7)]
+_RANDOM_PROPERTIES = [EX["in"], EX["in"], EX.has, EX.twin, EX.parentOf, EX.childOf, EX.near]
+_RANDOM_CLASSES = [EX.Town, EX.Authority, EX.Place, EX.Org]
+
+
+def _random_quad(rng: random.Random) -> ox.Quad:
+    graph = ox.NamedNode(EXG[f"g{rng.randrange(3)}"])
+    s = ox.NamedNode(rng.choice(_RANDOM_NODES))
+    kind = rng.random()
+    if kind < 0.2:
+        return ox.Quad(s, ox.NamedNode(RDF.type), ox.NamedNode(rng.choice(_RANDOM_CLASSES)),
+                       graph)
+    if kind < 0.3:
+        return ox.Quad(s, ox.NamedNode(EX.mayor), ox.Literal(f"m{rng.randrange(2)}"), graph)
+    o = ox.NamedNode(rng.choice(_RANDOM_NODES))
+    return ox.Quad(s, ox.NamedNode(rng.choice(_RANDOM_PROPERTIES)), o, graph)
+
+
+@pytest.mark.parametrize(
+    ("seed", "limit"), [(s, 64) for s in range(12)] + [(s, 1) for s in range(6)]
+)
+def test_incremental_delta_equals_full_rebuild_on_random_changes(
+    seed: int, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random small graphs (cycles, duplicates across graphs, literals), random adds,
+    deletes and graph drops: after each write the Python delta equals a full rebuild.
+    With a walk limit of 1 the middles come from either end or a full walk of a hub."""
+    import coopgraph.reason as reason
+
+    monkeypatch.setattr(reason, "MIDDLE_LIMIT", limit)
+    rng = random.Random(seed)
+    store = fixture_store()
+    reasoner = Reasoner(store)
+    store.apply(Changes(insert=[_random_quad(rng) for _ in range(12)]))
+    reasoner.materialise()
+    for _ in range(8):
+        existing = [q for q in store.quads() if q.graph_name.value.startswith(EXG[""])]
+        action = rng.random()
+        if action < 0.45 or not existing:
+            _write(store, reasoner, "delta", add=[_random_quad(rng) for _ in range(3)])
+        elif action < 0.85:
+            _write(store, reasoner, "delta", delete=rng.sample(existing, min(2, len(existing))))
+        else:
+            _write(store, reasoner, "delta", drop=rng.choice(existing).graph_name.value)
+        assert inferred(store) == _rebuilt(store)
+
+
+def test_delta_keeps_a_type_an_unaffected_triple_supports() -> None:
+    """Removing an asserted type that a domain still implies moves it to the inferred
+    graph; removing the last support removes it."""
+    store = fixture_store()
+    reasoner = Reasoner(store)
+    reasoner.materialise()
+    town = ox.Quad(ox.NamedNode(EX.cityhall), ox.NamedNode(RDF.type), ox.NamedNode(EX.Town),
+                   ox.NamedNode(EXG.orgs))
+    delta = reasoner.inference_delta([], [town], reasoner.affected_nodes([town]))
+    assert delta is not None
+    delete, insert = delta
+    assert t(EX.cityhall, RDF.type, EX.Town) in {q.triple for q in insert}
+    assert not delete
+    _write(store, reasoner, "delta", delete=[town])
+    assert t(EX.cityhall, RDF.type, EX.Town) in inferred(store)
+    assert inferred(store) == _rebuilt(store)
+    mayor = next(q for q in store.quads(EXG.orgs) if q.predicate.value == EX.mayor)
+    _write(store, reasoner, "delta", delete=[mayor])
+    assert t(EX.cityhall, RDF.type, EX.Town) not in inferred(store)
+    assert inferred(store) == _rebuilt(store)
+
+
+def test_delta_falls_back_for_blank_nodes_and_hubs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import coopgraph.reason as reason
+
+    store = fixture_store()
+    reasoner = Reasoner(store)
+    reasoner.materialise()
+    blank = parse_file(FIXTURES / "blank-entry.trig")
+    assert reasoner.inference_delta(blank, [], reasoner.affected_nodes(blank)) is None
+    entry = parse_file(FIXTURES / "entry.trig")
+    assert reasoner.inference_delta(entry, [], reasoner.affected_nodes(entry)) is not None
+    # more affected nodes than HUB_LIMIT: the SPARQL rules take over
+    monkeypatch.setattr(reason, "HUB_LIMIT", 2)
+    assert reasoner.inference_delta(entry, [], reasoner.affected_nodes(entry)) is None
+    _write(store, reasoner, "fallback", add=entry)
+    assert inferred(store) == _rebuilt(store)
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2])
+def test_delta_walks_the_cheap_direction(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """With a tiny walk limit the middles of a chain are found from the other end, or
+    by walking a hub in full: the result is the same."""
+    import coopgraph.reason as reason
+
+    monkeypatch.setattr(reason, "MIDDLE_LIMIT", limit)
+    store = fixture_store(with_entry=True)
+    reasoner = Reasoner(store)
+    reasoner.materialise()
+    second = [
+        ox.Quad(ox.NamedNode(EX.city), ox.NamedNode(EX["in"]), ox.NamedNode(EX.region2),
+                ox.NamedNode(EXG.dag)),
+        ox.Quad(ox.NamedNode(EX.region2), ox.NamedNode(EX["in"]), ox.NamedNode(EX.country),
+                ox.NamedNode(EXG.dag)),
+    ]
+    _write(store, reasoner, "delta", add=second)
+    assert inferred(store) == _rebuilt(store)
+    first = ox.Quad(ox.NamedNode(EX.city), ox.NamedNode(EX["in"]), ox.NamedNode(EX.region),
+                    ox.NamedNode(EXG.places))
+    _write(store, reasoner, "delta", delete=[first])
+    assert t(EX.block, EX["in"], EX.country) in inferred(store)  # via region2
+    assert inferred(store) == _rebuilt(store)

@@ -36,13 +36,15 @@ from coopgraph.errors import (
 from coopgraph.formats import Format, rdf_format
 from coopgraph.parse import parse_bytes
 from coopgraph.reason import Reasoner
-from coopgraph.store.base import Boolean, Changes, Store
+from coopgraph.store.base import Boolean, Changes, Solutions, Store
 from coopgraph.vocab import (
+    DCTERMS,
     ENTRY_GRAPH_PREFIX,
     GRAPH,
     INFERRED_GRAPH,
     ONTOLOGY_GRAPH,
     PREFIXES,
+    PROV,
     PROVENANCE_GRAPH,
     SHAPES_GRAPH,
 )
@@ -309,6 +311,23 @@ def _exists(store: Store, graph: str) -> bool:
     return bool(result)
 
 
+#: What provenance.current_generation_quads deletes: the "current version" triples.
+_CURRENT_GENERATION = (
+    f"SELECT ?graph ?p ?o WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?graph ?p ?o }}\n"
+    f"VALUES ?p {{ <{PROV.wasGeneratedBy}> <{PROV.generatedAtTime}> "
+    f"<{PROV.wasAttributedTo}> <{DCTERMS.modified}> }} }}"
+)
+
+
+def _current_generation(store: Store, graph: str) -> list[ox.Quad]:
+    """The provenance quads of ``graph`` the write's ``before`` operation deletes (the
+    reasoner needs every removed quad to compute the inference delta)."""
+    node, prov = ox.NamedNode(graph), ox.NamedNode(PROVENANCE_GRAPH)
+    result = store.query(_CURRENT_GENERATION, bindings={"graph": node})
+    assert isinstance(result, Solutions)
+    return [ox.Quad(node, p, o, prov) for _, p, o in result.rows]  # type: ignore[arg-type]
+
+
 def _write(
     store: Store,
     kind: str,
@@ -337,14 +356,16 @@ def _write(
         )
         reasoner = Reasoner(store)
         # The activity quads count too: they add nodes (the agent, the activity) and
-        # the provenance triples of the graph IRI, which have inferences of their own.
-        affected = reasoner.affected_nodes([*previous, *quads, *activity])
+        # the provenance triples of the graph IRI, which have inferences of their own;
+        # so do the "current version" triples the `before` operation deletes.
+        removed = [*previous, *_current_generation(store, graph)]
+        affected = reasoner.affected_nodes([*removed, *quads, *activity])
         store.apply(
             Changes(
                 drop_graphs=[graph] if exists else [],
                 before=[provenance.current_generation_quads(graph)],
                 insert=[*quads, *activity],
-                then=reasoner.refresh_updates(affected),
+                then=reasoner.refresh_changes([*quads, *activity], removed, affected),
             )
         )
     action = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}.get(kind, "removed")

@@ -113,14 +113,15 @@ def load_project(
     previous = {} if force else loaded_digests(store)
     drop: set[str] = set()
     insert: list[ox.Quad] = []
-    for source in project_sources(settings):
+    sources = project_sources(settings)
+    for number, source in enumerate(sources, start=1):
         data = source.path.read_bytes()
         sha = provenance.digest(data)
         if previous.get(source.name) == sha:
             summary.unchanged.append(source.name)
             continue
         if progress:
-            progress(source.name)
+            progress(f"[{number}/{len(sources)}] {source.name}")
         quads = parse_source(source, data)
         graphs = sorted({str(q.graph_name.value) for q in quads})  # type: ignore[union-attr]
         drop.update(graphs)
@@ -152,5 +153,7 @@ def load_project(
     if reason and (summary.loaded or force):
         from coopgraph.reason import Reasoner
 
+        if progress:
+            progress("inferences (OWL 2 RL rules) into cgg:inferred")
         summary.inferred = Reasoner(store).materialise().inferred
     return summary

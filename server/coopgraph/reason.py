@@ -17,8 +17,11 @@ triples, 69 s at 100k on the dev machine):
    semi-naively in Python over one read of the store (:func:`closure`) and the result is
    written back; ``engine="sparql"`` runs them as SPARQL UPDATE passes inside the store
    until the inferred graph stops growing (same result, tested; ≈4–10× slower because
-   each pass re-derives everything already known). Incremental maintenance is SPARQL
-   UPDATE only, so it joins the entry write in one request.
+   each pass re-derives everything already known). Incremental maintenance
+   (:meth:`Reasoner.refresh_changes`) computes the delta in Python from a few bound reads
+   and writes it as ``DELETE DATA`` / ``INSERT DATA``, so it joins the entry write in one
+   request; the older SPARQL UPDATE rules (:meth:`Reasoner.refresh_updates`) remain for
+   changes with blank nodes and very large affected sets.
 
 Rule ids: ``rdfs9-subclass``, ``rdfs7-subproperty``, ``rdfs2-domain``, ``rdfs3-range``,
 ``owl-inverse``, ``owl-symmetric``, ``owl-transitive`` (OWL 2 RL ``cax-sco``, ``prp-spo1``,
@@ -58,6 +61,27 @@ edges) is never enumerated; above ``HUB_LIMIT`` nodes the update rebuilds the wh
 inferred graph instead. Blank nodes cannot be named in an update: when a change holds
 some, orphaned inferred blank-node triples are deleted (a scan of the inferred graph)
 and the rules are re-run for the blank nodes of the entry graph.
+
+Incremental maintenance in Python (:meth:`Reasoner.inference_delta`). pyoxigraph
+evaluates the ``FILTER EXISTS`` and the joins of open patterns in those updates as hash
+joins over every triple of a predicate, so their cost grows with the store (≈0.15 s at
+10⁵ triples, seconds at 10⁶). The same argument gives a cheaper route: the affected
+triples (a)–(c) only need premises that are themselves affected, or unaffected ones
+touching A. So, with A as above and C the directly changed nodes, the store is read
+before the write with bound patterns only: every quad between two nodes of A
+(``VALUES (?s ?o)``), the ``rdf:type`` quads of A, the quads whose (subject, literal)
+pair occurs in the change (shape (c) narrowed to what a change of literals can touch),
+and, per transitive property walked from its cheap end, the edges x → m → y with x, y in
+A and m outside (the unaffected middles a chain between two affected nodes may need).
+The new asserted state of that neighbourhood (read − removed + added) plus the middles
+is closed by :func:`closure`; its affected conclusions are the new values of (a)–(c),
+except for ``rdf:type`` triples supported by an unaffected triple with one end outside
+A (``country a schema:Place`` because of its 10⁵ ``cg:contains`` edges): a type that
+held before and is not re-derived is kept when a ``LIMIT``-ed bound probe finds such a
+triple, so a hub is never enumerated. The difference with the inferred quads read gives
+one ``DELETE DATA`` and one ``INSERT DATA``. Blank nodes cannot be named in those
+operations nor in a query: a change holding some, or a blank node on a changed chain,
+takes the SPARQL route above, as does an affected set over ``HUB_LIMIT``.
 """
 
 from __future__ import annotations
@@ -73,11 +97,12 @@ from typing import Any
 import pyoxigraph as ox
 
 from coopgraph.errors import StoreError
-from coopgraph.store.base import Changes, Solutions, Store
+from coopgraph.store.base import Changes, Solutions, Store, quad_data
 from coopgraph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, OWL, RDF, RDFS, XSD
 
 __all__ = [
     "HUB_LIMIT",
+    "MIDDLE_LIMIT",
     "RULES",
     "AffectedNodes",
     "Explanation",
@@ -134,6 +159,9 @@ MAX_PASSES = 50
 #: Above this many affected nodes, refresh_updates rebuilds the whole inferred graph
 #: (the restricted rules probe every pair of nodes: cost grows with its square).
 HUB_LIMIT = 400
+#: refresh_changes walks one transitive edge from each affected node in the direction
+#: where no node has more than this many (ancestors rather than descendants)
+MIDDLE_LIMIT = 64
 
 
 def _is_meta(iri: str) -> bool:
@@ -740,6 +768,8 @@ class AffectedNodes(set[str]):
     chain: int = 0
     #: named graphs of the changed quads that hold blank nodes
     blank_graphs: frozenset[str] = frozenset()
+    #: a blank node is an ancestor or descendant of a changed transitive edge
+    blank_chain: bool = False
 
 
 class Reasoner:
@@ -924,13 +954,16 @@ class Reasoner:
                 "SELECT ?low ?high ?m ?up WHERE {\n"
                 f"{{ {table}GRAPH ?g {{ ?m ?p ?low }} BIND(false AS ?up) }}\n"
                 f"UNION {{ {table}GRAPH ?g {{ ?high ?p ?m }} BIND(true AS ?up) }}\n"
-                "FILTER(isIRI(?m))\n}"
+                "FILTER(!isLiteral(?m))\n}"
             )
             result = self.store.query(query)
             assert isinstance(result, Solutions)
             down: dict[str, set[str]] = {}
             up: dict[str, set[str]] = {}
             for low, high, m, is_up in result.rows:
+                if isinstance(m, ox.BlankNode):
+                    nodes.blank_chain = True  # cannot be named: refresh_changes falls back
+                    continue
                 side = up if is_up.value == "true" else down  # type: ignore[union-attr]
                 key = high.value if is_up.value == "true" else low.value  # type: ignore[union-attr]
                 side.setdefault(key, set()).add(m.value)  # type: ignore[union-attr]
@@ -1009,6 +1042,278 @@ class Reasoner:
         for _ in range(passes):
             ops.extend(one_pass)
         return ops
+
+    def refresh_changes(
+        self,
+        added: Iterable[ox.Quad],
+        removed: Iterable[ox.Quad] = (),
+        nodes: AffectedNodes | None = None,
+    ) -> list[str]:
+        """Update operations that bring ``cgg:inferred`` up to date after a write.
+
+        The inference delta is computed in Python (:meth:`inference_delta`) from a few
+        bound reads of the store *before* the write, and returned as one
+        ``DELETE DATA`` and one ``INSERT DATA`` on ``cgg:inferred``: their cost follows
+        the size of the change, not of the store. When the delta cannot be computed that
+        way (blank nodes in the change or on a changed chain, more than ``HUB_LIMIT``
+        affected nodes), the operations of :meth:`refresh_updates` are returned instead.
+        Append them to the ``then`` of the same :class:`~coopgraph.store.base.Changes`
+        as the write, so the write and its inferences are one transaction.
+
+        :param added: the quads the write inserts (already present ones are fine).
+        :param removed: the quads the write deletes (a dropped graph: all its quads).
+        :param nodes: :meth:`affected_nodes` of ``[*removed, *added]``, if already known.
+        :returns: SPARQL 1.1 UPDATE operations (empty when nothing changes).
+        """
+        added, removed = list(added), list(removed)
+        if not isinstance(nodes, AffectedNodes):
+            nodes = self.affected_nodes([*removed, *added])
+        delta = self.inference_delta(added, removed, nodes)
+        if delta is None:
+            return self.refresh_updates(nodes)
+        delete, insert = delta
+        ops = []
+        if delete:
+            ops.append("DELETE DATA {\n" + quad_data(delete) + "\n}")
+        if insert:
+            ops.append("INSERT DATA {\n" + quad_data(insert) + "\n}")
+        return ops
+
+    def inference_delta(
+        self, added: Sequence[ox.Quad], removed: Sequence[ox.Quad], nodes: AffectedNodes
+    ) -> tuple[list[ox.Quad], list[ox.Quad]] | None:
+        """The quads of ``cgg:inferred`` to delete and to insert for a write.
+
+        Read in the store before the write (see the module docstring, "Incremental
+        maintenance in Python"): the asserted and inferred triples between two affected
+        nodes, their ``rdf:type`` triples, the literal triples sharing subject and object
+        with a changed quad, and the transitive edges that link two affected nodes
+        through an unaffected middle. The new state of that neighbourhood (read − removed
+        + added) is closed with :func:`closure`; an inferred type it no longer derives is
+        kept when an unaffected triple still supports it (domain or range), probed with
+        ``LIMIT``-ed bound patterns so a hub is never enumerated.
+
+        :returns: ``(delete, insert)`` quads of ``cgg:inferred``, or ``None`` when the
+            change cannot be handled this way (blank nodes, ``HUB_LIMIT``).
+        """
+        inferred_graph = ox.NamedNode(INFERRED_GRAPH)
+
+        def kept(q: ox.Quad) -> bool:
+            return isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred_graph
+
+        added = [q for q in added if kept(q)]
+        removed = [q for q in removed if kept(q)]
+        if nodes.blank_graphs or nodes.blank_chain:
+            return None
+        changed: set[str] = set(nodes.changed)
+        lit_pairs: set[tuple[str, ox.Literal]] = set()
+        for q in (*added, *removed):
+            if not isinstance(q.subject, ox.NamedNode) or isinstance(
+                q.object, ox.BlankNode | ox.Triple
+            ):
+                return None
+            changed.add(q.subject.value)
+            if isinstance(q.object, ox.Literal):
+                lit_pairs.add((q.subject.value, q.object))
+            elif q.predicate.value != _TYPE:
+                changed.add(q.object.value)
+        area = sorted(set(nodes) | changed)
+        if not area:
+            return [], []
+        if len(area) > HUB_LIMIT:
+            return None
+        inside = {f"<{n}>" for n in area}
+        lit_keys = {(f"<{s}>", str(o)) for s, o in lit_pairs}
+        rdf_type = f"<{_TYPE}>"
+        terms: dict[str, Any] = {}
+
+        def key(term: Any) -> str:
+            text = str(term)
+            terms.setdefault(text, term)
+            return text
+
+        gone = set(removed)
+        asserted: set[Key] = set()
+        old: set[Key] = set()
+        types_before: set[Key] = set()  # asserted or inferred
+        for g, s, p, o in self._neighbourhood(area, sorted(lit_pairs, key=str)):
+            k = (key(s), key(p), key(o))
+            if k[1] == rdf_type:
+                types_before.add(k)
+            if g == inferred_graph:
+                old.add(k)
+            elif ox.Quad(s, p, o, g) not in gone:
+                asserted.add(k)
+        for q in added:
+            asserted.add((key(q.subject), key(q.predicate), key(q.object)))
+        middles = self._middles_outside(area, inside)
+        if middles is None:
+            return None
+        premises = asserted | {(key(s), key(p), key(o)) for s, p, o in middles}
+
+        def affected(t: Key) -> bool:
+            s, p, o = t
+            return s in inside and (o in inside or p == rdf_type or (s, o) in lit_keys)
+
+        derived = closure(self.tbox, premises, lambda o: o.startswith('"'))
+        new = {t for t in derived if affected(t)}
+        # a type that held before (inferred, or asserted and now removed) and is not
+        # derived from the neighbourhood may still follow from an unaffected triple
+        lost_types = sorted(types_before - new - asserted)
+        new |= self._still_supported(lost_types, inside, lit_keys)
+
+        def quad(t: Key) -> ox.Quad:
+            s, p, o = (terms[x] if x in terms else ox.NamedNode(x[1:-1]) for x in t)
+            return ox.Quad(s, p, o, inferred_graph)
+
+        return [quad(t) for t in sorted(old - new)], [quad(t) for t in sorted(new - old)]
+
+    def _neighbourhood(
+        self, area: Sequence[str], lit_pairs: Sequence[tuple[str, ox.Literal]]
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Quads (any graph) between two nodes of ``area``, ``rdf:type`` quads of its
+        nodes, and quads with a (subject, literal) of ``lit_pairs``; as (g, s, p, o)."""
+        pairs = " ".join(f"({_iri(x)} {_iri(y)})" for x in area for y in area)
+        parts = [
+            f"{{ VALUES (?s ?o) {{ {pairs} }}\nGRAPH ?g {{ ?s ?p ?o }} }}",
+            f"{{ {_nodes('?s', area)}GRAPH ?g {{ ?s {_A} ?o }} BIND({_A} AS ?p) }}",
+        ]
+        if lit_pairs:
+            rows = " ".join(f"({_iri(s)} {o})" for s, o in lit_pairs)
+            parts.append(f"{{ VALUES (?s ?o) {{ {rows} }}\nGRAPH ?g {{ ?s ?p ?o }} }}")
+        result = self.store.query(
+            "SELECT ?g ?s ?p ?o WHERE {\n" + "\nUNION ".join(parts) + "\n}"
+        )
+        assert isinstance(result, Solutions)
+        return iter(result.rows)  # type: ignore[arg-type]
+
+    def _middles_outside(
+        self, area: Sequence[str], inside: set[str]
+    ) -> list[tuple[Any, Any, Any]] | None:
+        """Transitive edges x → m and m → y with x, y in ``area`` and m outside it: the
+        unaffected premises that close a chain between two affected nodes.
+
+        For each composed transitive property, one edge is walked from every node of
+        the area in both directions, at most ``MIDDLE_LIMIT`` edges a node: the
+        direction no node exceeds (ancestors, for ``cg:within``) is used and the second
+        edge is probed pair by pair, so a hub is never enumerated (a node over the limit
+        both ways is walked in full). ``None`` when a middle is a blank node (it cannot
+        be named in a query).
+        """
+        composed = _composed(self.tbox)
+        if not composed:
+            return []
+        branches = []
+        for p in composed:
+            for a in area:
+                for up in (True, False):
+                    edge = f"{_iri(a)} {_iri(p)} ?m" if up else f"?m {_iri(p)} {_iri(a)}"
+                    branches.append(
+                        f"{{ SELECT DISTINCT ?a ?p ?m ?up WHERE {{ GRAPH ?g {{ {edge} }}\n"
+                        f"BIND({_iri(a)} AS ?a) BIND({_iri(p)} AS ?p) "
+                        f"BIND({str(up).lower()} AS ?up) }} LIMIT {MIDDLE_LIMIT + 1} }}"
+                    )
+        result = self.store.query(
+            "SELECT DISTINCT ?a ?p ?m ?up WHERE {\n" + "\nUNION ".join(branches) + "\n}"
+        )
+        assert isinstance(result, Solutions)
+        walks: dict[tuple[str, bool], dict[str, list[Any]]] = {}
+        for a, p, m, up in result.rows:
+            if isinstance(m, ox.BlankNode):
+                return None
+            walk = walks.setdefault((p.value, up.value == "true"), {})  # type: ignore[union-attr]
+            walk.setdefault(a.value, []).append(m)  # type: ignore[union-attr]
+        first: list[tuple[Any, Any, Any, bool]] = []
+        for p in composed:
+            hubs = {
+                up: sorted(a for a, ms in walks.get((p, up), {}).items()
+                           if len(ms) > MIDDLE_LIMIT)
+                for up in (True, False)
+            }
+            up = len(hubs[True]) <= len(hubs[False])
+            walk = walks.get((p, up), {})
+            if hubs[up]:  # a hub both ways (rare): walk it in full
+                edge = f"?a {_iri(p)} ?m" if up else f"?m {_iri(p)} ?a"
+                result = self.store.query(
+                    f"SELECT DISTINCT ?a ?m WHERE {{ {_nodes('?a', hubs[up])}"
+                    f"GRAPH ?g {{ {edge} }} }}"
+                )
+                assert isinstance(result, Solutions)
+                for a in hubs[up]:
+                    walk[a] = []
+                for a, m in result.rows:
+                    if isinstance(m, ox.BlankNode):
+                        return None
+                    walk[a.value].append(m)  # type: ignore[union-attr]
+            prop = ox.NamedNode(p)
+            first += [
+                (ox.NamedNode(a), prop, m, up)
+                for a, ms in walk.items() for m in ms
+                if isinstance(m, ox.NamedNode) and str(m) not in inside
+            ]
+        if not first:
+            return []
+        # second edge: m → y (upward walk) or x → m (downward walk), y / x in the area
+        by_property: dict[str, set[str]] = {}
+        for _, p, m, up in first:
+            rows = by_property.setdefault(str(p), set())
+            for n in area:
+                rows.add(f"({m} {_iri(n)})" if up else f"({_iri(n)} {m})")
+        probes = "\nUNION ".join(
+            f"{{ VALUES (?s ?o) {{ {' '.join(sorted(rows))} }}\n"
+            f"GRAPH ?g {{ ?s {p} ?o }} BIND({p} AS ?p) }}"
+            for p, rows in sorted(by_property.items())
+        )
+        result = self.store.query(f"SELECT DISTINCT ?s ?p ?o WHERE {{\n{probes}\n}}")
+        assert isinstance(result, Solutions)
+        edges: list[tuple[Any, Any, Any]] = list(result.rows)  # type: ignore[arg-type]
+        # keep the first edges that lead somewhere (a middle is a subject of an upward
+        # probe, an object of a downward one; keeping a few extra is harmless)
+        linked = {str(t) for s, _, o in edges for t in (s, o)}
+        edges += [(a, p, m) if up else (m, p, a) for a, p, m, up in first if str(m) in linked]
+        return edges
+
+    def _still_supported(
+        self, lost: Sequence[Key], inside: set[str], lit_keys: set[tuple[str, str]]
+    ) -> set[Key]:
+        """The inferred ``rdf:type`` triples of ``lost`` that an unaffected triple still
+        supports: ``x p o`` with ``p`` of domain ``c`` (or a subclass), ``w p x`` with
+        ``p`` of range ``c``, the other end outside the affected area (nor a changed
+        literal). One ``LIMIT``-ed bound pattern per node and property."""
+        if not lost:
+            return set()
+        tbox = self.tbox
+        below: dict[str, set[str]] = {}
+        for c, d in tbox.sub_classes:
+            below.setdefault(d, set()).add(c)
+        wanted: dict[tuple[str, str, bool], set[Key]] = {}
+        for t in lost:
+            x, c = t[0], t[2][1:-1]
+            classes = {c} | below.get(c, set())
+            for table, out in ((tbox.domains, True), (tbox.ranges, False)):
+                for p, d in table:
+                    if d in classes:
+                        wanted.setdefault((x, p, out), set()).add(t)
+        limit = len(inside) + len(lit_keys) + 1
+        branches = []
+        for x, p, out in sorted(wanted):
+            pattern = f"{x} {_iri(p)} ?o" if out else f"?o {_iri(p)} {x}"
+            branches.append(
+                f"{{ SELECT DISTINCT ?x ?p ?out ?o WHERE {{ GRAPH ?g {{ {pattern} }}\n"
+                f"BIND({x} AS ?x) BIND({_iri(p)} AS ?p) BIND({str(out).lower()} AS ?out) }}"
+                f" LIMIT {limit} }}"
+            )
+        result = self.store.query(
+            "SELECT ?x ?p ?out ?o WHERE {\n" + "\nUNION ".join(branches) + "\n}"
+        )
+        assert isinstance(result, Solutions)
+        supported: set[Key] = set()
+        for x, p, out, o in result.rows:
+            xk, ok = str(x), str(o)
+            if ok in inside or (xk, ok) in lit_keys:
+                continue  # an affected triple: already in the local closure
+            supported |= wanted[(xk, p.value, out.value == "true")]  # type: ignore[union-attr]
+        return supported
 
     def refresh(self, nodes: set[str]) -> ReasoningStats:
         """Apply :meth:`refresh_updates` on its own (one transaction)."""
