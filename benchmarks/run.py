@@ -541,6 +541,8 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
         return tier
     queries = gallery(home / "queries")
     tier["query_names"] = [q.name for q in queries]
+    if args.queries:
+        queries = [q for q in queries if q.name in args.queries]
     if "entries" in parts:
         guarded(tier, "entries", lambda: entry_benchmarks(tier, store_dir, orgs, args.seed,
                                                           args.runs))
@@ -719,8 +721,9 @@ def analyse(tier: dict[str, Any]) -> dict[str, Any]:
     cg_ox = [r["cg_over_ox"] for r in per_query.values() if "cg_over_ox" in r]
     rdfe_cg = [r["rdfe_over_cg"] for r in per_query.values() if "rdfe_over_cg" in r]
     slowest = None
+    # the slowest query (coopgraph median) that both coopgraph and the peer answered
     timed = [(value(cg.get(n)), n) for n in tier.get("query_names", [])
-             if value(cg.get(n))]
+             if value(cg.get(n)) and "rdfe_over_cg" in per_query.get(n, {})]
     if timed:
         slowest = max(timed)[1]
     # queries rdflib-endpoint could not answer within the timeout: lower bounds only
@@ -884,7 +887,11 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         errors = {k: v for k, v in errors.items() if k not in PART_ERRORS[part]}
     errors.update(new.get("errors") or {})
     for key, val in new.items():
-        if isinstance(val, dict) and isinstance(old.get(key), dict) and key != "errors":
+        if key == "queries" and isinstance(old.get(key), dict):
+            # engine by engine, query by query: a run of a few queries adds to the others
+            out[key] = {engine: {**(old[key].get(engine) or {}), **(results or {})}
+                        for engine, results in {**old[key], **val}.items()}
+        elif isinstance(val, dict) and isinstance(old.get(key), dict) and key != "errors":
             out[key] = {**old[key], **val}
         elif key not in ("errors",):
             if val is not None or key not in old:
@@ -949,6 +956,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--merge", action="store_true",
                         help="update the --json file instead of replacing it (keeps figures "
                         "of parts not run now)")
+    parser.add_argument("--queries", type=lambda v: set(v.split(",")), default=None,
+                        help="only these gallery queries (comma-separated names)")
     parser.add_argument("--render", type=Path, nargs="+", metavar="JSON",
                         help="run nothing: merge these result files (later ones win), print "
                         "the table and write --json")

@@ -122,3 +122,23 @@ def test_default_graph_is_moved_into_named_graph():
 def test_unknown_extension(name):
     with pytest.raises(UnsupportedFormat):
         rdf_format_for_path(name)
+
+
+def test_xml_entity_declarations_are_refused():
+    data = b"""<?xml version="1.0"?>
+<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/">
+<rdf:Description rdf:about="http://a"><e:p>&b;</e:p></rdf:Description></rdf:RDF>"""
+    with pytest.raises(ParseError, match="ENTITY"):
+        parse_bytes(data, "rdfxml")
+
+
+def test_deeply_nested_xml_is_refused_before_parsing():
+    depth = 5000
+    body = "<e:p><rdf:Description>" * depth + "x" + "</rdf:Description></e:p>" * depth
+    data = (
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:e="http://e/">'
+        f'<rdf:Description rdf:about="http://a">{body}</rdf:Description></rdf:RDF>'
+    ).encode()
+    with pytest.raises(ParseError, match="nested"):
+        parse_bytes(data, "rdfxml")

@@ -30,7 +30,6 @@ from coopgraph.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    ParseError,
     ValidationFailed,
 )
 from coopgraph.formats import Format, rdf_format
@@ -247,14 +246,6 @@ def _parse_entry(
     if isinstance(fmt, str):
         fmt = rdf_format(fmt)
     target = entry_graph(graph) if graph is not None else None
-    if fmt.name == "rdfxml" and b"<!ENTITY" in data:
-        # The XML parser expands internal entities: 1 kB of nested entities becomes
-        # gigabytes ("billion laughs"). External ones are refused by the parser already.
-        raise ParseError(
-            "XML entity declarations (<!ENTITY …>) are not accepted in entries; "
-            "write the values out",
-            source=source,
-        )
     quads = parse_bytes(data, fmt, source=source)
     nested = next((q for q in quads if isinstance(q.object, ox.Triple)), None)
     if nested is not None:

@@ -1218,11 +1218,12 @@ class Reasoner:
         )
         assert isinstance(result, Solutions)
         walks: dict[tuple[str, bool], dict[str, list[Any]]] = {}
-        for a, p, m, up in result.rows:
-            if isinstance(m, ox.BlankNode):
+        rows: list[tuple[Any, ...]] = result.rows
+        for node, prop_node, middle, is_up in rows:
+            if isinstance(middle, ox.BlankNode):
                 return None
-            walk = walks.setdefault((p.value, up.value == "true"), {})  # type: ignore[union-attr]
-            walk.setdefault(a.value, []).append(m)  # type: ignore[union-attr]
+            walk = walks.setdefault((prop_node.value, is_up.value == "true"), {})
+            walk.setdefault(node.value, []).append(middle)
         first: list[tuple[Any, Any, Any, bool]] = []
         for p in composed:
             hubs = {
@@ -1241,10 +1242,11 @@ class Reasoner:
                 assert isinstance(result, Solutions)
                 for a in hubs[up]:
                     walk[a] = []
-                for a, m in result.rows:
-                    if isinstance(m, ox.BlankNode):
+                full: list[tuple[Any, ...]] = result.rows
+                for node, middle in full:
+                    if isinstance(middle, ox.BlankNode):
                         return None
-                    walk[a.value].append(m)  # type: ignore[union-attr]
+                    walk[node.value].append(middle)
             prop = ox.NamedNode(p)
             first += [
                 (ox.NamedNode(a), prop, m, up)
@@ -1255,14 +1257,14 @@ class Reasoner:
             return []
         # second edge: m → y (upward walk) or x → m (downward walk), y / x in the area
         by_property: dict[str, set[str]] = {}
-        for _, p, m, up in first:
-            rows = by_property.setdefault(str(p), set())
+        for _, prop, m, up in first:
+            pairs = by_property.setdefault(str(prop), set())
             for n in area:
-                rows.add(f"({m} {_iri(n)})" if up else f"({_iri(n)} {m})")
+                pairs.add(f"({m} {_iri(n)})" if up else f"({_iri(n)} {m})")
         probes = "\nUNION ".join(
-            f"{{ VALUES (?s ?o) {{ {' '.join(sorted(rows))} }}\n"
-            f"GRAPH ?g {{ ?s {p} ?o }} BIND({p} AS ?p) }}"
-            for p, rows in sorted(by_property.items())
+            f"{{ VALUES (?s ?o) {{ {' '.join(sorted(pairs))} }}\n"
+            f"GRAPH ?g {{ ?s {name} ?o }} BIND({name} AS ?p) }}"
+            for name, pairs in sorted(by_property.items())
         )
         result = self.store.query(f"SELECT DISTINCT ?s ?p ?o WHERE {{\n{probes}\n}}")
         assert isinstance(result, Solutions)
@@ -1308,11 +1310,12 @@ class Reasoner:
         )
         assert isinstance(result, Solutions)
         supported: set[Key] = set()
-        for x, p, out, o in result.rows:
-            xk, ok = str(x), str(o)
+        rows: list[tuple[Any, ...]] = result.rows
+        for node, prop, out_node, other in rows:
+            xk, ok = str(node), str(other)
             if ok in inside or (xk, ok) in lit_keys:
                 continue  # an affected triple: already in the local closure
-            supported |= wanted[(xk, p.value, out.value == "true")]  # type: ignore[union-attr]
+            supported |= wanted[(xk, prop.value, out_node.value == "true")]
         return supported
 
     def refresh(self, nodes: set[str]) -> ReasoningStats:

@@ -110,6 +110,8 @@ class EmbeddedStore:
             raise QuerySyntaxError(str(exc)) from exc
         except OSError as exc:
             raise StoreError(f"store read failed: {exc}") from exc
+        except RuntimeError as exc:  # e.g. a binding for a variable the query does not select
+            raise StoreError(f"query evaluation failed: {exc}") from exc
 
     def apply(self, changes: Changes) -> None:
         if changes.is_empty():
