@@ -703,7 +703,7 @@ def analyse(tier: dict[str, Any]) -> dict[str, Any]:
     """Ratios per query and their geometric means."""
     q = tier["queries"]
     cg, rdf, rdfe = (q.get(k, {}) for k in ("coopgraph", "rdflib", "rdflib_endpoint"))
-    # pyoxigraph measured alternately with the endpoint on the same store, when available
+    # pyoxigraph measured right after the endpoint on the same store, when available
     oxq = q.get("pyoxigraph_paired") or q.get("pyoxigraph", {})
     per_query = {}
     overhead_ok = []
@@ -839,7 +839,7 @@ def render(report: dict[str, Any]) -> str:
                 f"{fnum(r.get('rdfe_over_cg'), 0):>8}")
         if qs.get("pyoxigraph_paired"):
             lines.append("(pyoxigraph column and cg/ox: pyoxigraph read-only on the served "
-                         "store, each run alternating with an HTTP run)")
+                         "store, right after the HTTP runs)")
         lines.append(f"geometric mean coopgraph/pyoxigraph {fnum(a.get('geomean_cg_over_ox'), 2)}"
                      f"×, rdflib-endpoint/coopgraph {fnum(a.get('geomean_rdfe_over_cg'), 1)}×; "
                      f"overhead target held on {a.get('overhead_ok')} queries")

@@ -31,7 +31,7 @@ from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.settings import Settings
 from coopgraph.store.base import Solutions, Store
-from coopgraph.vocab import DCTERMS, OWL, PREFIXES, RDF, RDFS, SH, SHAPES_GRAPH, SKOS
+from coopgraph.vocab import DCTERMS, INFERRED_GRAPH, OWL, PREFIXES, RDF, RDFS, SH, SHAPES_GRAPH, SKOS
 
 SKOLEM = "urn:coopgraph:bnode:"
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -282,8 +282,9 @@ class Validator:
         self, quads: Sequence[ox.Quad], exclude_graphs: Iterable[str] = ()
     ) -> list[ox.Triple]:
         """Types (through the ontology) of the entry's nodes, and what the rest of the store
-        says about every IRI the entry names (its own graphs excluded, so a replacement is
-        checked against the others, not against its previous version)."""
+        asserts about every IRI the entry names and about the IRIs those statements point at
+        (its own graphs excluded, so a replacement is checked against the others, not
+        against its previous version). Bounded by the entry's neighbourhood, not the store."""
         named = {
             t.value
             for q in quads
@@ -331,13 +332,15 @@ class Validator:
         return triples
 
     def _describe(self, iris: set[str], excluded: set[str]) -> list[ox.Triple]:
-        """Outgoing triples of ``iris`` in every graph but ``excluded`` (inferences included)."""
+        """Asserted outgoing triples of ``iris`` in every graph but ``excluded``, plus their
+        inferred types. Other inferred triples are left out: a country's inferred
+        ``cg:contains`` closure grows with the store, and validation must not."""
         values = " ".join(f"<{iri}>" for iri in sorted(iris))
-        skip = ", ".join(f"<{g}>" for g in sorted(excluded))
+        skip = ", ".join(f"<{g}>" for g in sorted(excluded | {INFERRED_GRAPH}))
         result = self.store.query(
-            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-            + (f"FILTER(?g NOT IN ({skip}))" if skip else "")
-            + " }"
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
+            f"{{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({skip})) }} UNION "
+            f"{{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} FILTER(?p = <{RDF.type}>) }} }}"
         )
         assert isinstance(result, Solutions)
         return [ox.Triple(*row) for row in result.rows]  # type: ignore[misc]
