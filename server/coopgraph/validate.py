@@ -31,7 +31,17 @@ from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.settings import Settings
 from coopgraph.store.base import Solutions, Store
-from coopgraph.vocab import DCTERMS, INFERRED_GRAPH, OWL, PREFIXES, RDF, RDFS, SH, SHAPES_GRAPH, SKOS
+from coopgraph.vocab import (
+    DCTERMS,
+    INFERRED_GRAPH,
+    OWL,
+    PREFIXES,
+    RDF,
+    RDFS,
+    SH,
+    SHAPES_GRAPH,
+    SKOS,
+)
 
 SKOLEM = "urn:coopgraph:bnode:"
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -224,6 +234,49 @@ class _ShapeMeta:
     parent_rule: str | None = None
 
 
+_QUERY_CACHE_SIZE = 512
+_query_cache_installed = False
+
+
+def _install_query_cache() -> None:
+    """Cache rdflib's parsed and translated SPARQL queries by text.
+
+    pyshacl evaluates SHACL-SPARQL constraints (shapes/components.ttl) by handing rdflib
+    the same query text for every focus node, and rdflib parses it each time with
+    pyparsing: 75 % of one entry's validation (profiled: benchmarks/README.md). A
+    translated query is what ``rdflib.plugins.sparql.prepareQuery`` returns for reuse, so
+    caching it changes nothing but the time.
+    """
+    global _query_cache_installed
+    if _query_cache_installed:
+        return
+    import functools
+
+    from rdflib.plugins.sparql import processor
+
+    original = processor.SPARQLProcessor.query
+
+    @functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)
+    def translated(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Any:
+        return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces))
+
+    def query(
+        self: Any,
+        strOrQuery: Any,
+        initBindings: Any = None,
+        initNs: Any = None,
+        base: str | None = None,
+        DEBUG: bool = False,
+    ) -> Any:  # noqa: N803
+        if isinstance(strOrQuery, str):
+            namespaces = tuple(sorted((k, str(v)) for k, v in (initNs or {}).items()))
+            strOrQuery = translated(strOrQuery, base, namespaces)
+        return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
+
+    processor.SPARQLProcessor.query = query  # type: ignore[method-assign]
+    _query_cache_installed = True
+
+
 class Validator:
     """Validates entries against the shapes held in the store's ``cgg:shapes`` graph.
 
@@ -231,6 +284,7 @@ class Validator:
     """
 
     def __init__(self, store: Store) -> None:
+        _install_query_cache()
         self.store = store
         self.shapes = graph_of(store.quads(SHAPES_GRAPH))
         if len(self.shapes) == 0:
