@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import threading
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 
-from coopgraph.errors import QuerySyntaxError, QueryTimeout, StoreError
-from coopgraph.store import Changes, Solutions
+from coopgraph.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, StoreError
+from coopgraph.formats import rdf_format, result_format
+from coopgraph.store import Changes, Dataset, Solutions
+from coopgraph.store.base import SerializedResult, serializing
 from coopgraph.store.isolated import IsolatedStore
 
 G = ox.NamedNode("https://w3id.org/coopgraph/graph/entry/test")
@@ -74,3 +80,93 @@ def test_engine_crash_restarts_worker(store):
         store.query(deep, timeout=30)
     assert bool(store.query("ASK { ?s ?p ?o }", timeout=10))
     assert store.worker_pid != pid
+
+
+# --- query_serialized: the child serialises, only bytes cross the pipe ------------------
+
+SELECT_SOME = (
+    "SELECT ?s ?o ?none WHERE { ?s <http://example.org/p> ?o "
+    "OPTIONAL { ?s <http://example.org/none> ?none } } ORDER BY ?s LIMIT 50"
+)
+_OX_RESULTS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+               "tsv": ox.QueryResultsFormat.TSV}
+
+
+def _parsed_rows(body: bytes, name: str) -> list[tuple[ox.NamedNode | ox.Literal | None, ...]]:
+    parsed = ox.parse_query_results(body, _OX_RESULTS[name])
+    assert isinstance(parsed, ox.QuerySolutions)
+    names = [v.value for v in parsed.variables]
+    return [tuple(solution[v] for v in names) for solution in parsed]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["json", "xml", "tsv"])
+def test_query_serialized_parses_back_to_the_rows_of_query(store, name: str) -> None:  # type: ignore[no-untyped-def]
+    expected = store.query(SELECT_SOME)
+    out = store.query_serialized(SELECT_SOME, result_format(name), limit=1000)
+    assert (out.form, out.rows, out.truncated) == ("SELECT", 50, False)
+    assert _parsed_rows(out.body, name) == expected.rows
+
+
+def test_query_serialized_csv_and_rdflib(store) -> None:  # type: ignore[no-untyped-def]
+    expected = store.query(SELECT_SOME)
+    out = store.query_serialized(SELECT_SOME, result_format("csv"))
+    rows = list(csv.reader(io.StringIO(out.body.decode("utf-8"), newline="")))
+    assert rows[0] == ["s", "o", "none"]
+    assert rows[1:] == [[s.value, o.value, ""] for s, o, _ in expected.rows]
+    xml = store.query_serialized(SELECT_SOME, result_format("xml")).body
+    parsed = rdflib.query.Result.parse(io.BytesIO(xml), format="xml")
+    assert [(str(r[0]), str(r[1])) for r in parsed] == [(s.value, o.value)
+                                                        for s, o, _ in expected.rows]
+
+
+def test_query_serialized_flags_truncation(store) -> None:  # type: ignore[no-untyped-def]
+    out = store.query_serialized("SELECT * WHERE { ?s ?p ?o }", result_format("json"), limit=10)
+    assert (out.rows, out.truncated) == (10, True)
+    assert len(json.loads(out.body)["results"]["bindings"]) == 10
+    whole = store.query_serialized("SELECT * WHERE { ?s ?p ?o }", result_format("tsv"),
+                                   limit=2000)
+    assert (whole.rows, whole.truncated) == (2000, False)
+    triples = store.query_serialized("CONSTRUCT WHERE { ?s ?p ?o }", rdf_format("turtle"),
+                                     limit=10)
+    assert (triples.form, triples.rows, triples.truncated) == ("CONSTRUCT", 10, True)
+    assert len(list(ox.parse(triples.body, ox.RdfFormat.TURTLE))) == 10
+
+
+def test_query_serialized_honours_bindings_and_dataset(store) -> None:  # type: ignore[no-untyped-def]
+    s7 = ox.NamedNode("http://example.org/s7")
+    out = store.query_serialized("SELECT ?s ?o WHERE { ?s ?p ?o }", result_format("tsv"),
+                                 bindings={"s": s7})
+    assert _parsed_rows(out.body, "tsv") == [(s7, ox.Literal("7"))]
+    other = Dataset(default_graphs=("http://example.org/other",))
+    empty = store.query_serialized("ASK { ?s ?p ?o }", result_format("json"), dataset=other)
+    assert (empty.form, json.loads(empty.body)["boolean"]) == ("ASK", False)
+
+
+def test_query_serialized_errors_keep_their_class(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QuerySyntaxError, match="1:"):
+        store.query_serialized("SELECT * WHERE { ?s ?p }", result_format("json"))
+    with pytest.raises(NotAcceptable):
+        store.query_serialized("SELECT * WHERE { ?s ?p ?o }", rdf_format("turtle"))
+    with pytest.raises(QueryTimeout):
+        store.query_serialized(CARTESIAN, result_format("json"), timeout=1.0)
+    assert store.restarts == 1
+    out = store.query_serialized("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                 result_format("csv"), timeout=20)
+    assert out.body.split() == [b"n", b"2000"]
+
+
+def test_serializing_is_decided_by_the_class(store) -> None:  # type: ignore[no-untyped-def]
+    class Forwarding:  # overrides query(), forwards the rest: must not be bypassed
+        def __init__(self, inner: IsolatedStore) -> None:
+            self.inner = inner
+
+        def query(self, sparql: str, **kwargs: object) -> Solutions:
+            return Solutions([], [])
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    assert serializing(store) is store
+    assert serializing(Forwarding(store)) is None  # type: ignore[arg-type]
+    out = store.query_serialized(SELECT_SOME, result_format("json"))
+    assert isinstance(out, SerializedResult) and out.media_type == "application/sparql-results+json"

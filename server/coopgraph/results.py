@@ -24,7 +24,14 @@ import pyoxigraph as ox
 
 from coopgraph.errors import NotAcceptable
 from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS, Format
-from coopgraph.store.base import Boolean, QueryResult, Solutions, Term, Triples
+from coopgraph.store.base import (
+    Boolean,
+    QueryResult,
+    SerializedResult,
+    Solutions,
+    Term,
+    Triples,
+)
 from coopgraph.vocab import PREFIXES, XSD
 
 _SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
@@ -174,12 +181,15 @@ def serialize_rdf(
             items.append(ox.Triple(s.subject, s.predicate, s.object))
         else:
             items.append(s)
-    use_prefixes = PREFIXES if prefixes is None else prefixes
-    if fmt.oxigraph in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
-        use_prefixes = {}
-    data = ox.serialize(items, format=fmt.oxigraph, prefixes=use_prefixes)
+    data = ox.serialize(items, format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt, prefixes))
     assert data is not None
     return data
+
+
+def _rdf_prefixes(fmt: Format, prefixes: dict[str, str] | None = None) -> dict[str, str]:
+    if fmt.oxigraph in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
+        return {}
+    return PREFIXES if prefixes is None else prefixes
 
 
 def serialize(result: QueryResult, fmt: Format) -> bytes:
@@ -193,6 +203,115 @@ def serialize(result: QueryResult, fmt: Format) -> bytes:
     if writer is None:
         raise NotAcceptable(f"{fmt.label} cannot carry SELECT or ASK results")
     return writer(result)
+
+
+class _CapReached(Exception):
+    """Raised by :class:`_LineSink` to stop a pyoxigraph writer (and the query) early."""
+
+
+class _LineSink:
+    """A binary output for pyoxigraph's writers that keeps the first ``keep`` lines.
+
+    The line-based writers (SPARQL TSV, N-Triples) end every row with a newline and
+    escape newlines inside terms, so lines are rows. At the next newline past ``keep``
+    the sink raises :class:`_CapReached`: pyoxigraph stops writing and evaluating.
+    """
+
+    def __init__(self, keep: int | None) -> None:
+        self.keep = keep
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.overflowed = False
+
+    def write(self, data: bytes) -> int:
+        if self.overflowed:
+            raise _CapReached
+        count = data.count(b"\n")
+        if self.keep is not None and self.lines + count > self.keep:
+            end = -1
+            for _ in range(self.keep - self.lines):
+                end = data.index(b"\n", end + 1)
+            self.chunks.append(bytes(data[: end + 1]))
+            self.lines = self.keep
+            self.overflowed = True
+            raise _CapReached
+        self.chunks.append(bytes(data))
+        self.lines += count
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _write_lines(
+    result: ox.QuerySolutions | ox.QueryTriples,
+    fmt: ox.QueryResultsFormat | ox.RdfFormat,
+    keep: int | None,
+) -> tuple[bytes, int, bool]:
+    """(bytes, lines, overflowed): ``result`` written natively, cut after ``keep`` lines."""
+    sink = _LineSink(keep)
+    try:
+        result.serialize(sink, format=fmt)  # type: ignore[arg-type]
+    except Exception:
+        if not sink.overflowed:
+            raise
+    return b"".join(sink.chunks), sink.lines, sink.overflowed
+
+
+def serialize_native(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+    fmt: Format,
+    *,
+    limit: int | None = None,
+) -> SerializedResult:
+    """Serialise a lazy pyoxigraph query result with pyoxigraph's own writers, at most
+    ``limit`` rows or triples (``truncated`` tells when more existed).
+
+    The cap is enforced natively: solutions are written as SPARQL TSV and triples as
+    N-Triples (one row per line) until the line after the cap, then that text is
+    re-parsed and written in ``fmt`` when ``fmt`` is another format. No Python term
+    object is made for a row, which is what makes this several times faster than
+    :func:`serialize` on a materialised result; the bytes parse back to the same rows.
+
+    :param result: what ``pyoxigraph.Store.query`` returned, not yet iterated.
+    :param fmt: a results format for solutions and booleans, an RDF format for triples.
+    :raises NotAcceptable: ``fmt`` cannot carry this kind of result (checked before
+        anything is evaluated).
+    :raises OSError: a storage error while the query is evaluated.
+
+    >>> store = ox.Store()
+    >>> store.add(ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("1")))
+    >>> from coopgraph.formats import result_format
+    >>> out = serialize_native(store.query("SELECT ?o { ?s ?p ?o }"), result_format("csv"))
+    >>> out.body, out.rows, out.truncated
+    (b'o\\r\\n1\\r\\n', 1, False)
+    """
+    if isinstance(result, ox.QueryBoolean):
+        body = serialize(Boolean(bool(result)), fmt)
+        return SerializedResult("ASK", fmt.media_type, body, rows=1)
+    if isinstance(result, ox.QuerySolutions):
+        if fmt not in RESULT_FORMATS:
+            raise NotAcceptable(f"{fmt.label} cannot carry SELECT results")
+        tsv_format = ox.QueryResultsFormat.TSV
+        keep = None if limit is None else limit + 1  # + the header line
+        body, lines, truncated = _write_lines(result, tsv_format, keep)
+        target = ox.QueryResultsFormat.from_media_type(fmt.media_type)
+        if target != tsv_format:
+            solutions = ox.parse_query_results(body, tsv_format)
+            assert isinstance(solutions, ox.QuerySolutions)
+            written = solutions.serialize(format=target)
+            assert written is not None
+            body = written
+        return SerializedResult("SELECT", fmt.media_type, body, truncated, lines - 1)
+    if fmt.oxigraph is None:
+        raise NotAcceptable(f"{fmt.label} cannot carry CONSTRUCT or DESCRIBE results")
+    nt = ox.RdfFormat.N_TRIPLES
+    body, lines, truncated = _write_lines(result, nt, limit)
+    if fmt.oxigraph != nt:
+        written = ox.serialize(ox.parse(body, nt), format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt))
+        assert written is not None
+        body = written
+    return SerializedResult("CONSTRUCT", fmt.media_type, body, truncated, lines)
 
 
 def formats_for(result_kind: str | None) -> tuple[Format, ...]:

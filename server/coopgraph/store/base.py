@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import pyoxigraph as ox
+
+if TYPE_CHECKING:
+    from coopgraph.formats import Format
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -144,6 +147,65 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SerializedResult:
+    """A query result already written out in one format: what the store process sends
+    back instead of pickled terms (see :meth:`SerializingStore.query_serialized`)."""
+
+    #: the kind of result: ``SELECT`` (solutions), ``ASK`` (boolean) or ``CONSTRUCT``
+    #: (triples, also for ``DESCRIBE``)
+    form: str
+    #: the canonical media type of ``body`` (the format's first one)
+    media_type: str
+    body: bytes
+    #: more rows or triples existed than ``limit``; ``body`` holds the first ``limit``
+    truncated: bool = False
+    #: solutions or triples in ``body`` (1 for ``ASK``)
+    rows: int = 0
+
+
+@runtime_checkable
+class SerializingStore(Store, Protocol):
+    """A store that can also run a query and hand back the serialised bytes.
+
+    Optional: the web layer uses it when a store has it (:func:`serializing`) and falls
+    back to :meth:`Store.query` plus :func:`coopgraph.results.serialize` otherwise.
+    """
+
+    def query_serialized(
+        self,
+        sparql: str,
+        fmt: Format,
+        *,
+        dataset: Dataset | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> SerializedResult:
+        """Run a SPARQL query and serialise its result in ``fmt`` where the store runs.
+
+        Same parameters and errors as :meth:`Store.query`, plus:
+
+        :param fmt: a format of ``RESULT_FORMATS`` (SELECT, ASK) or ``RDF_FORMATS``
+            (CONSTRUCT, DESCRIBE).
+        :returns: the bytes and what they hold; ``truncated`` as for :meth:`Store.query`.
+        :raises NotAcceptable: ``fmt`` cannot carry the query's kind of result.
+        """
+        ...
+
+
+def serializing(store: Store) -> SerializingStore | None:
+    """``store`` when its class implements ``query_serialized``, else ``None``.
+
+    Looked up on the class, not the instance: a wrapper that overrides ``query`` and
+    forwards everything else through ``__getattr__`` must keep answering through its
+    own ``query``.
+    """
+    if callable(getattr(type(store), "query_serialized", None)):
+        return store  # type: ignore[return-value]
+    return None
 
 
 def quad_data(quads: Iterable[ox.Quad]) -> str:

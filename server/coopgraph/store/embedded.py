@@ -9,20 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from coopgraph.errors import QuerySyntaxError, StartupError, StoreError
+from coopgraph.results import serialize_native
 from coopgraph.store.base import (
     Boolean,
     Changes,
     Dataset,
     QueryResult,
+    SerializedResult,
     Solutions,
     Term,
     Triples,
     changes_as_update,
 )
+
+if TYPE_CHECKING:
+    from coopgraph.formats import Format
 
 _GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
@@ -111,6 +117,37 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"store read failed: {exc}") from exc
         except RuntimeError as exc:  # e.g. a binding for a variable the query does not select
+            raise StoreError(f"query evaluation failed: {exc}") from exc
+
+    def query_serialized(
+        self,
+        sparql: str,
+        fmt: Format,
+        *,
+        dataset: Dataset | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> SerializedResult:
+        """Run a query and serialise it here with pyoxigraph's writers
+        (:func:`coopgraph.results.serialize_native`); see
+        :meth:`~coopgraph.store.base.SerializingStore.query_serialized`."""
+        options = dataset_options(dataset)
+        if bindings:
+            options["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
+        try:
+            result = self._store.query(sparql, **options)  # type: ignore[arg-type]
+        except SyntaxError as exc:
+            raise QuerySyntaxError(str(exc)) from exc
+        except OSError as exc:
+            raise StoreError(f"store read failed: {exc}") from exc
+        except RuntimeError as exc:
+            raise StoreError(f"query evaluation failed: {exc}") from exc
+        try:
+            return serialize_native(result, fmt, limit=limit)
+        except OSError as exc:
+            raise StoreError(f"store read failed: {exc}") from exc
+        except RuntimeError as exc:
             raise StoreError(f"query evaluation failed: {exc}") from exc
 
     def apply(self, changes: Changes) -> None:

@@ -8,6 +8,9 @@ so both cores work). The parent waits for each call with its timeout; when a que
 past it, the parent waits for in-flight writes to finish, kills the child, starts a new
 one on the same directory and re-sends the other in-flight reads (reads are idempotent).
 A child that dies by itself fails its in-flight calls with a StoreError and is restarted.
+Query results cross the pipe as bytes: :meth:`IsolatedStore.query_serialized` has the
+child serialise with pyoxigraph's writers, because pickling terms cost more than running
+the query (benchmarks/README.md, benchmarks/ipc.py).
 The child exits as soon as the parent dies (its socket reads EOF), so a killed server
 never leaves the store locked. (PR_SET_PDEATHSIG is not used: it fires when the *thread*
 that started the child ends, and restarts happen on short-lived threads.)
@@ -33,12 +36,23 @@ from typing import Any
 import pyoxigraph as ox
 
 from coopgraph import errors
-from coopgraph.errors import CoopgraphError, QueryTimeout, StartupError, StoreError
-from coopgraph.store.base import Changes, Dataset, QueryResult, Term
+from coopgraph.errors import (
+    CoopgraphError,
+    NotAcceptable,
+    QueryTimeout,
+    StartupError,
+    StoreError,
+)
+from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS, Format
+from coopgraph.store.base import Changes, Dataset, QueryResult, SerializedResult, Term
 
 log = logging.getLogger(__name__)
 
-_READ_METHODS = {"query", "graph_sizes", "quads", "count"}
+_READ_METHODS = {"query", "query_serialized", "graph_sizes", "quads", "count"}
+
+#: Formats cross the pipe by name (pyoxigraph's format objects do not pickle); the names
+#: of the two tables do not overlap.
+_FORMATS_BY_NAME = {fmt.name: fmt for fmt in (*RESULT_FORMATS, *RDF_FORMATS)}
 
 
 def _error_payload(exc: BaseException) -> tuple[str, str, dict[str, Any]]:
@@ -74,6 +88,9 @@ def _child_main(path: str, conn: Connection, threads: int) -> None:
         try:
             if method == "quads":
                 value: Any = list(store.quads(*args, **kwargs))
+            elif method == "query_serialized":
+                sparql, fmt_name = args
+                value = store.query_serialized(sparql, _FORMATS_BY_NAME[fmt_name], **kwargs)
             elif method == "count":
                 value = len(store)
             else:
@@ -264,6 +281,35 @@ class IsolatedStore:
     ) -> QueryResult:
         return self._call(  # type: ignore[no-any-return]
             "query", sparql, dataset=dataset, bindings=bindings, limit=limit, timeout=timeout
+        )
+
+    def query_serialized(
+        self,
+        sparql: str,
+        fmt: Format,
+        *,
+        dataset: Dataset | None = None,
+        bindings: Mapping[str, Term] | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+    ) -> SerializedResult:
+        """Run a query and serialise its result in the child, which sends back only the
+        bytes: no term is pickled (see
+        :meth:`~coopgraph.store.base.SerializingStore.query_serialized`).
+
+        :raises NotAcceptable: ``fmt`` is not one of ``RESULT_FORMATS``/``RDF_FORMATS``,
+            or cannot carry the query's kind of result.
+        """
+        if _FORMATS_BY_NAME.get(fmt.name) != fmt:
+            raise NotAcceptable(f"{fmt.label} is not a query result format")
+        return self._call(  # type: ignore[no-any-return]
+            "query_serialized",
+            sparql,
+            fmt.name,
+            dataset=dataset,
+            bindings=bindings,
+            limit=limit,
+            timeout=timeout,
         )
 
     def apply(self, changes: Changes) -> None:

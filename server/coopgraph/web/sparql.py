@@ -22,9 +22,15 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from coopgraph import results, sparql_guard
-from coopgraph.errors import BadRequest, Forbidden, QueryTimeout, UnsupportedFormat
+from coopgraph.errors import (
+    BadRequest,
+    Forbidden,
+    NotAcceptable,
+    QueryTimeout,
+    UnsupportedFormat,
+)
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
-from coopgraph.store.base import Dataset, QueryResult, Triples
+from coopgraph.store.base import Dataset, QueryResult, SerializedResult, Triples, serializing
 from coopgraph.vocab import DCTERMS, RDF, SD, VOID, XSD
 from coopgraph.web import current_lang, state
 from coopgraph.web.negotiate import choose
@@ -163,9 +169,12 @@ def _form_of(result: QueryResult) -> str:
     return "CONSTRUCT" if isinstance(result, Triples) else "SELECT"
 
 
-def result_response(result: QueryResult, fmt: Format, *, download: bool = False) -> Response:
+def result_response(
+    result: QueryResult | SerializedResult, fmt: Format, *, download: bool = False
+) -> Response:
     """The HTTP response for a query result in ``fmt``, with the truncation headers."""
-    response = Response(results.serialize(result, fmt), content_type=results.content_type(fmt))
+    body = result.body if isinstance(result, SerializedResult) else results.serialize(result, fmt)
+    response = Response(body, content_type=results.content_type(fmt))
     response.headers["Vary"] = "Accept"
     limit = state().settings.result_limit
     if result.truncated:
@@ -187,10 +196,21 @@ def run_query(text: str, params: Params) -> Response:
     checked = sparql_guard.check(text, allowed_service_hosts=settings.allowed_service_hosts)
     fmt = _choose(params, results.formats_for(checked.form)) if checked.form else None
     dataset = protocol_dataset(params) or checked.dataset
+    limit, timeout = settings.result_limit, settings.query_timeout
+    store = serializing(app_state.store)
     try:
-        result = app_state.store.query(
-            text, dataset=dataset, limit=settings.result_limit, timeout=settings.query_timeout
-        )
+        if fmt is not None and store is not None:
+            # The store serialises (in its own process for IsolatedStore): no term objects.
+            try:
+                serialized = store.query_serialized(
+                    text, fmt, dataset=dataset, limit=limit, timeout=timeout
+                )
+            except NotAcceptable:
+                pass  # the guard misread the form: run it below and negotiate on the result
+            else:
+                app_state.stats.count("queries")
+                return result_response(serialized, fmt, download="download" in params)
+        result = app_state.store.query(text, dataset=dataset, limit=limit, timeout=timeout)
     except QueryTimeout:
         app_state.stats.count("timeouts")
         raise
