@@ -520,22 +520,29 @@ def implied_properties(tbox: TBox) -> dict[str, set[tuple[str, bool]]]:
     starts |= set(tbox.symmetric)
     implied: dict[str, set[tuple[str, bool]]] = {}
     for r in sorted(starts):
-        seen = {(r, False)}
-        todo = [(r, False)]
-        while todo:
-            prop, flipped = todo.pop()
-            nxt = [(q, flipped) for p, q in tbox.sub_properties if p == prop]
-            nxt += [(q, not flipped) for p, q in tbox.inverses if p == prop]
-            if prop in tbox.symmetric:
-                nxt.append((prop, not flipped))
-            for item in nxt:
-                if item not in seen:
-                    seen.add(item)
-                    todo.append(item)
+        seen = property_reach(tbox, r)
         seen.discard((r, False))
         if seen:
             implied[r] = seen
     return implied
+
+
+def property_reach(tbox: TBox, start: str) -> set[tuple[str, bool]]:
+    """Every ``(q, flipped)`` reached from ``(start, False)`` through sub-property, inverse
+    (which flips) and symmetric axioms, ``(start, False)`` included."""
+    seen = {(start, False)}
+    todo = [(start, False)]
+    while todo:
+        prop, flipped = todo.pop()
+        nxt = [(q, flipped) for p, q in tbox.sub_properties if p == prop]
+        nxt += [(q, not flipped) for p, q in tbox.inverses if p == prop]
+        if prop in tbox.symmetric:
+            nxt.append((prop, not flipped))
+        for item in nxt:
+            if item not in seen:
+                seen.add(item)
+                todo.append(item)
+    return seen
 
 
 def _composed(tbox: TBox, upward: Mapping[str, bool] | None = None) -> list[str]:
@@ -867,19 +874,9 @@ class Reasoner:
         cache = self._chains
         if predicate not in cache:
             tbox = self.tbox
-            seen = {(predicate, False)}
-            todo = [(predicate, False)]
-            while todo:
-                prop, flipped = todo.pop()
-                nxt = [(q, flipped) for p, q in tbox.sub_properties if p == prop]
-                nxt += [(q, not flipped) for p, q in tbox.inverses if p == prop]
-                if prop in tbox.symmetric:
-                    nxt.append((prop, not flipped))
-                for item in nxt:
-                    if item not in seen:
-                        seen.add(item)
-                        todo.append(item)
-            cache[predicate] = {(p, f) for p, f in seen if p in tbox.transitive}
+            cache[predicate] = {
+                (p, f) for p, f in property_reach(tbox, predicate) if p in tbox.transitive
+            }
         return cache[predicate]
 
     def upward(self) -> dict[str, bool]:
