@@ -401,3 +401,22 @@ def test_cli_explain_says_when_there_is_nothing_to_explain(cli_store: str) -> No
     assert code == 2 and "does not hold" in err
     code, _, err = run("explain", "nope:x", "cg:within", "cgid:place/lille", "--store", cli_store)
     assert code == 2 and "unknown prefix 'nope'" in err
+
+
+def test_every_committed_write_is_published_and_a_rejected_one_is_not(
+    fresh_store: Store, validator: Validator
+) -> None:
+    from coopgraph import events
+
+    seen: list[events.Commit] = []
+    events.subscribe(fresh_store, seen.append)
+    start = events.generation(fresh_store)
+    add_file(fresh_store, validator, ORGANISATION, "published")
+    with pytest.raises(ValidationFailed):
+        add_file(fresh_store, validator, DATA / "invalid" / "no-employer.ttl", "bad")
+    entries.remove_entry(fresh_store, "published", agent="alice", source="x")
+    graph = ENTRY_GRAPH_PREFIX + "published"
+    assert [c.graphs for c in seen] == [(graph,), (graph,)]
+    assert seen[0].inserted and not seen[0].removed
+    assert set(seen[1].removed) == set(seen[0].inserted) and not seen[1].inserted
+    assert events.generation(fresh_store) == start + 2

@@ -180,7 +180,7 @@ def test_tokenizer_kinds() -> None:
 
 @pytest.mark.parametrize("module", [
     "coopgraph.sparql_guard", "coopgraph.results", "coopgraph.queries",
-    "coopgraph.web.negotiate", "coopgraph.web.entities"])
+    "coopgraph.web.negotiate", "coopgraph.web.entities", "coopgraph.events"])
 def test_module_doctests(module: str) -> None:
     import doctest
     import importlib

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
-from coopgraph import provenance
+from coopgraph import events, provenance
 from coopgraph.errors import (
     BadRequest,
     Conflict,
@@ -359,6 +359,7 @@ def _write(
                 then=reasoner.refresh_changes([*quads, *activity], removed, affected),
             )
         )
+        events.publish(store, events.Commit(graphs=(graph,), removed=previous, inserted=quads))
     action = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}.get(kind, "removed")
     return EntryResult(
         graph=graph,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from coopgraph import provenance
+from coopgraph import events, provenance
 from coopgraph.errors import ParseError
 from coopgraph.formats import rdf_format_for_path
 from coopgraph.parse import parse_bytes
@@ -150,6 +150,7 @@ def load_project(
         else:  # empty store: a plain transactional insertion, no SPARQL text to parse
             store.apply(Changes(insert=insert))
         summary.quads = len(insert)
+        events.publish(store, events.Commit(graphs=tuple(summary.graphs), everything=True))
     if reason and (summary.loaded or force):
         from coopgraph.reason import Reasoner
 
