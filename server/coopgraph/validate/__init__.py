@@ -1,0 +1,21 @@
+"""Validate entries and whole stores against the SHACL shapes (see ``validator.py``).
+
+Modules: ``report`` (findings and reports for people), ``validator`` (the API),
+``context`` (an entry's context from the store), ``shapes`` + ``engine`` + ``sparql``
+(the compiled path), ``reference`` (pyshacl: fallback and yardstick), ``results``
+(sh:ValidationReport graphs), ``whole`` (the whole-store data graph).
+"""
+
+from coopgraph.validate.context import Candidate
+from coopgraph.validate.report import Finding, Report, compact, expand_paths
+from coopgraph.validate.validator import Validator, validate_files
+
+__all__ = [
+    "Candidate",
+    "Finding",
+    "Report",
+    "Validator",
+    "compact",
+    "expand_paths",
+    "validate_files",
+]

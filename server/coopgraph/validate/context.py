@@ -1,0 +1,131 @@
+"""What the store tells about the nodes entries point at, fetched in ONE query per batch.
+
+An entry is validated on a small data graph: its own triples, the types its nodes have
+through the ontology (superclasses of its classes), and — from every graph but its own
+and the inferred one — the outgoing triples of every IRI it names, then of the IRIs
+those statements point at (two hops, so sh:class / sh:node checks on referenced nodes
+resolve), plus the inferred types of all of them. Other inferred triples are left out:
+a country's inferred ``cg:contains`` closure grows with the store, validation must not.
+
+The served store lives in a child process (each query is a round trip), so the context
+of a whole batch of entries is one query that returns a superset with graph names;
+each entry's own context is then cut from it in memory (its graphs excluded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from coopgraph.store.base import Solutions, Store
+from coopgraph.validate.report import SKOLEM
+from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
+
+SUPER = "urn:coopgraph:validate:superclass"
+
+
+@dataclass
+class Candidate:
+    """One entry to validate: its (skolemised) quads and what to leave out of its context."""
+
+    quads: Sequence[ox.Quad]
+    name: str
+    text: str | None = None
+    exclude_graphs: Iterable[str] = ()
+    #: filled by :func:`needs`
+    named: set[str] = field(default_factory=set)
+    classes: set[str] = field(default_factory=set)
+    excluded: set[str] = field(default_factory=set)
+
+
+def needs(candidate: Candidate) -> None:
+    """The IRIs and classes ``candidate`` needs context for, and the graphs to skip."""
+    quads = candidate.quads
+    rdf_type = RDF.type
+    candidate.classes = {
+        q.object.value
+        for q in quads
+        if q.predicate.value == rdf_type and isinstance(q.object, ox.NamedNode)
+    }
+    candidate.named = {
+        t.value
+        for q in quads
+        for t in (q.subject, q.object)
+        if isinstance(t, ox.NamedNode) and not t.value.startswith(SKOLEM)
+    } - candidate.classes
+    candidate.excluded = set(candidate.exclude_graphs) | {
+        q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)
+    }
+
+
+@dataclass
+class Fetched:
+    """The batch's context: quads by subject IRI, superclasses by class."""
+
+    by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]]
+    supers: dict[str, set[str]]
+
+    def triples_for(self, candidate: Candidate) -> list[ox.Triple]:
+        """``candidate``'s own context (module doc), in the order the hops find it."""
+        excluded = candidate.excluded
+        out: list[ox.Triple] = []
+        seen = set(candidate.named)
+        hop2: set[str] = set()
+        rdf_type = RDF.type
+        for iri in candidate.named:
+            subject = ox.NamedNode(iri)
+            for p, o, g in self.by_subject.get(iri, ()):
+                if g in excluded:
+                    continue
+                out.append(ox.Triple(subject, p, o))
+                if isinstance(o, ox.NamedNode) and p.value != rdf_type and o.value not in seen:
+                    hop2.add(o.value)
+        for iri in hop2:
+            subject = ox.NamedNode(iri)
+            for p, o, g in self.by_subject.get(iri, ()):
+                if g not in excluded:
+                    out.append(ox.Triple(subject, p, o))
+        type_node = ox.NamedNode(rdf_type)
+        for q in candidate.quads:
+            if q.predicate.value == rdf_type:
+                for sup in self.supers.get(q.object.value, ()):
+                    out.append(ox.Triple(q.subject, type_node, ox.NamedNode(sup)))
+        return out
+
+
+def fetch(store: Store, candidates: Sequence[Candidate]) -> Fetched:
+    """One query for the context of every candidate (module doc)."""
+    for c in candidates:
+        needs(c)
+    named = set().union(*(c.named for c in candidates)) if candidates else set()
+    classes = set().union(*(c.classes for c in candidates)) if candidates else set()
+    by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]] = {}
+    supers: dict[str, set[str]] = {}
+    if not named and not classes:
+        return Fetched(by_subject, supers)
+    iris = " ".join(f"<{iri}>" for iri in sorted(named))
+    kinds = " ".join(f"<{iri}>" for iri in sorted(classes))
+    inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
+    keep = f"FILTER(?g != {inferred} || ?p = {rdf_type})"
+    result = store.query(
+        f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{\n"
+        f"  {{ VALUES ?s {{ {iris} }} GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
+        f"  UNION {{ VALUES ?x {{ {iris} }} GRAPH ?g1 {{ ?x ?p1 ?s }}\n"
+        f"    FILTER(isIRI(?s) && ?p1 != {rdf_type} && ?g1 != {inferred})\n"
+        f"    GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
+        # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
+        # transitive path whose start is bound only by VALUES.
+        f"  UNION {{ VALUES ?s {{ {kinds} }} ?s <{RDFS.subClassOf}> ?x . "
+        f"?x <{RDFS.subClassOf}>* ?o FILTER(isIRI(?o)) BIND(<{SUPER}> AS ?p) }}\n"
+        f"}}"
+    )
+    assert isinstance(result, Solutions)
+    for s, p, o, g in result.rows:
+        assert isinstance(s, ox.NamedNode) and isinstance(p, ox.NamedNode) and o is not None
+        if p.value == SUPER:
+            supers.setdefault(s.value, set()).add(o.value)
+        elif g is not None:
+            by_subject.setdefault(s.value, []).append((p, o, g.value))
+    return Fetched(by_subject, supers)

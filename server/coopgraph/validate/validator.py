@@ -1,0 +1,313 @@
+"""Validate entries against the SHACL shapes, with the store as context, for people and tools.
+
+One entry: its quads (blank nodes skolemised) plus its context (``context.py``), indexed
+in memory, checked by the shapes compiled once (``shapes.py``, ``engine.py``,
+``sparql.py``). It reports exactly what pyshacl reports when run the way coopgraph always
+ran it on an entry (``reference.py``; tests/test_validate_equivalence.py holds the two
+together). Shapes the compiled path does not implement are checked by pyshacl.
+
+:meth:`Validator.validate_many` validates a batch with one context query;
+:meth:`Validator.validate_store` validates the whole store (every target of every shape).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from coopgraph.parse import parse_file
+from coopgraph.rdfbridge import graph_of, to_rdflib
+from coopgraph.store.base import Store
+from coopgraph.validate.context import Candidate, fetch
+from coopgraph.validate.engine import Data, Evaluation, Result
+from coopgraph.validate.reference import Reference, shape_targets
+from coopgraph.validate.report import (
+    SEVERITIES,
+    Finding,
+    Report,
+    expand_paths,
+    line_of,
+    show,
+    skolemise,
+    unskolemise,
+)
+from coopgraph.validate.results import from_report_graph, report_graph
+from coopgraph.validate.shapes import S, ShapeSet
+from coopgraph.validate.sparql import SparqlRunner
+from coopgraph.vocab import DCTERMS, OWL, RDFS, SHAPES_GRAPH, SKOS
+
+Node = rdflib.term.Node
+
+
+@dataclass
+class ShapeMeta:
+    rule: str | None
+    messages: dict[str, str]
+    parent_rule: str | None = None
+
+
+class Terms:
+    """pyoxigraph → rdflib terms, IRIs remembered (they repeat; literals mostly do not)."""
+
+    LIMIT = 500_000
+
+    def __init__(self) -> None:
+        self.iris: dict[ox.NamedNode, rdflib.URIRef] = {}
+
+    def __call__(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+        if isinstance(term, ox.NamedNode):
+            found = self.iris.get(term)
+            if found is None:
+                if len(self.iris) > self.LIMIT:
+                    self.iris.clear()
+                found = self.iris[term] = rdflib.URIRef(term.value)
+            return found
+        return to_rdflib(term)
+
+    def index(self, triples: Iterable[ox.Triple | ox.Quad]) -> Data:
+        data = Data()
+        add = data.add
+        for t in triples:
+            add(self(t.subject), self(t.predicate), self(t.object))
+        return data
+
+
+class Validator:
+    """Validates entries against the shapes held in the store's ``cgg:shapes`` graph.
+
+    Build one per store and reuse it: the shapes are read and compiled once.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.shapes = graph_of(store.quads(SHAPES_GRAPH))
+        if len(self.shapes) == 0:
+            from coopgraph.errors import StartupError
+
+            raise StartupError("the store holds no shapes (graph cgg:shapes is empty): run load")
+        self.meta = self._shape_meta()
+        self.version = self._version()
+        self.compiled = ShapeSet(self.shapes)
+        self.targets = shape_targets(self.shapes)
+        self.reference = Reference(self.shapes)
+        self.terms = Terms()
+
+    def _version(self) -> str:
+        info = [str(o) for o in self.shapes.objects(None, rdflib.URIRef(OWL.versionInfo))]
+        digest = hashlib.sha256(
+            "\n".join(
+                sorted(f"{s} {p} {o}" for s, p, o in self.shapes if not isinstance(s, rdflib.BNode))
+            ).encode()
+        ).hexdigest()[:12]
+        return f"{info[0]} ({digest})" if info else digest
+
+    def _shape_meta(self) -> dict[Node, ShapeMeta]:
+        g = self.shapes
+        ident, message = rdflib.URIRef(DCTERMS.identifier), S.message
+        meta: dict[Node, ShapeMeta] = {}
+        shapes = set(g.subjects(rdflib.RDF.type, S.NodeShape))
+        shapes |= set(g.subjects(rdflib.RDF.type, S.PropertyShape))
+        shapes |= set(g.objects(None, S.property)) | set(g.subjects(message, None))
+        for shape in shapes:
+            parent = g.value(None, S.property, shape)
+            parent_rule = g.value(parent, ident) if parent is not None else None
+            rule = g.value(shape, ident) or parent_rule
+            messages = {
+                (m.language or ""): str(m)
+                for m in g.objects(shape, message)
+                if isinstance(m, rdflib.Literal)
+            }
+            meta[shape] = ShapeMeta(
+                str(rule) if rule is not None else None,
+                messages,
+                str(parent_rule) if parent_rule is not None else None,
+            )
+        return meta
+
+    # -- entries -------------------------------------------------------------------------
+
+    def validate_quads(
+        self,
+        quads: Sequence[ox.Quad],
+        *,
+        entry: str,
+        text: str | None = None,
+        exclude_graphs: Iterable[str] = (),
+    ) -> Report:
+        """Validate one entry.
+
+        :param quads: the entry's quads; their named graphs are left out of the context.
+        :param entry: its name in the report (file path, graph IRI, ``row 3``).
+        :param text: the entry's source text, used to point findings at a line.
+        :param exclude_graphs: more graphs to leave out of the context (the graph an entry
+            replaces).
+        """
+        return self.validate_many([Candidate(quads, entry, text, tuple(exclude_graphs))])[0]
+
+    def validate_many(
+        self, candidates: Sequence[Candidate], *, reference: bool = False
+    ) -> list[Report]:
+        """Validate a batch of entries with ONE context query to the store.
+
+        Each report is the one :meth:`validate_quads` gives for that entry alone: its
+        context is cut from the batch's (its own graphs excluded), so entries of a batch
+        do not see each other. Use it for bulk imports.
+
+        :param reference: check every shape with pyshacl instead (the yardstick of the
+            equivalence tests; slow).
+        """
+        skolemised = [
+            Candidate([skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs))
+            for c in candidates
+        ]
+        fetched = fetch(self.store, skolemised)
+        return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
+
+    def _entry(self, candidate: Candidate, context: list[ox.Triple], reference: bool) -> Report:
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in candidate.quads]
+        triples += context
+        data = self.terms.index(triples)
+        runner = SparqlRunner(lambda: triples)
+        results: list[Result] = []
+        fallback: set[Node] = set()
+        subjects = {self.terms(q.subject) for q in candidate.quads}
+        evaluations = []
+        for shapes, focus in self._plan(data, subjects).items():
+            ev = Evaluation(data, runner)
+            for node in shapes:
+                shape = self.compiled.shapes[node]
+                if shape.compiled and not reference:
+                    results += ev.top(shape, focus)
+                else:
+                    fallback.add(node)
+            evaluations.append(ev)
+        pending = [p for ev in evaluations for p in ev.pending]
+        results += runner.run_many(pending)
+        if fallback:  # pyshacl checks what is not compiled (shapes.py, module doc)
+            checked = self.reference.run_entry(
+                graph_of(triples), subjects, self.targets, only=fallback
+            )
+            results += from_report_graph(checked)
+        return self._report([candidate.name], results, data, candidate.text)
+
+    def _plan(self, data: Data, subjects: set[Node]) -> dict[frozenset[Node], set[Node]]:
+        """:func:`reference.plan` on the index (same grouping, without an rdflib Graph)."""
+        groups: dict[frozenset[Node], set[Node]] = {}
+        rdf_type = rdflib.RDF.type
+        for node in subjects:
+            types = set(data.objects(node, rdf_type))
+            preds = set(data.out.get(node, {}))
+            used_as_object = set(data.inv.get(node, {}))
+            shapes = frozenset(
+                shape
+                for shape, t in self.targets.items()
+                if t["class"] & types
+                or node in t["node"]
+                or t["subjectsOf"] & preds
+                or t["objectsOf"] & used_as_object
+            )
+            if shapes:
+                groups.setdefault(shapes, set()).add(node)
+        return groups
+
+    # -- the whole store -----------------------------------------------------------------
+
+    def validate_store(
+        self, graphs: Iterable[str] | None = None, *, reference: bool = False
+    ) -> Report:
+        """Validate the whole store: every target of every shape (``whole.py``).
+
+        :param graphs: only these named graphs (plus the inferred types).
+        :param reference: check every shape with pyshacl instead (slow: tests only).
+        """
+        from coopgraph.validate.whole import store_triples
+
+        triples = store_triples(self.store, graphs)
+        data = self.terms.index(triples)
+        runner = SparqlRunner(lambda: triples)
+        ev = Evaluation(data, runner)
+        results: list[Result] = []
+        fallback = []
+        for shape in self.compiled.top:
+            if shape.compiled and not reference:
+                results += ev.top(shape, data.focus_nodes(shape))
+            else:
+                fallback.append(shape.node)
+        results += ev.finish()
+        if fallback:  # pyshacl checks what is not compiled (shapes.py, module doc)
+            results += from_report_graph(self.reference.run(graph_of(triples), None, fallback))
+        return self._report(["store"], results, data, None)
+
+    # -- reports -------------------------------------------------------------------------
+
+    def _report(
+        self, names: list[str], results: list[Result], data: Data, text: str | None
+    ) -> Report:
+        labels: dict[Node, str | None] = {}
+        findings = []
+        for r in (flat for top in results for flat in top.flat()):
+            meta = self.meta.get(r.shape)
+            messages = dict(meta.messages) if meta and meta.messages else {}
+            if not messages:
+                messages = {"": str(r.messages[0]) if r.messages else "constraint not met"}
+            focus = str(r.focus)
+            findings.append(
+                Finding(
+                    entry=names[0],
+                    focus=unskolemise(focus),
+                    path=str(r.path) if isinstance(r.path, rdflib.URIRef) else None,
+                    value=show(r.value) if r.value is not None else None,
+                    rule=meta.rule if meta else None,
+                    severity=SEVERITIES.get(str(r.severity), "Violation"),
+                    messages=messages,
+                    shape=str(r.shape),
+                    focus_label=self._label(data, r.focus, labels),
+                    line=line_of(text, focus) if text else None,
+                    component=str(r.component),
+                    parent_rule=meta.parent_rule if meta else None,
+                )
+            )
+        return Report(names, findings, self.version, [report_graph(results)])
+
+    @staticmethod
+    def _label(data: Data, node: Node, cache: dict[Node, str | None]) -> str | None:
+        if node not in cache:
+            found = None
+            for pred in (SKOS.prefLabel, RDFS.label):
+                for o in data.objects(node, rdflib.URIRef(pred)):
+                    found = str(o)
+                if found:
+                    break
+            if found is None:
+                found = next(
+                    (str(o) for o in data.objects(node, rdflib.URIRef("http://schema.org/title"))),
+                    None,
+                )
+            cache[node] = found
+        return cache[node]
+
+    def validate_files(self, paths: Iterable[Path]) -> Report:
+        """Validate files; each is one entry. A file that cannot be parsed raises.
+
+        :raises ParseError: a file cannot be read or parsed (the CLI exits 2).
+        :raises UnsupportedFormat: unknown extension.
+        """
+        candidates = []
+        for path in expand_paths(paths):
+            quads = parse_file(path)
+            text = path.read_text("utf-8", errors="replace")
+            candidates.append(Candidate(quads, str(path), text))
+        report = Report([], [], self.version)
+        for one in self.validate_many(candidates):
+            report.extend(one)
+        return report
+
+
+def validate_files(store: Store, paths: Sequence[Path], **_: object) -> Report:
+    """Validate entry files against the shapes in ``store`` (see :class:`Validator`)."""
+    return Validator(store).validate_files(paths)
