@@ -24,6 +24,9 @@ from coopgraph.reason import Reasoner
 from coopgraph.settings import PROJECT_ROOT, Settings
 from coopgraph.store import Store
 from coopgraph.validate import Candidate, Report, Validator
+from coopgraph.validate.native import twin
+from coopgraph.validate.shapes import SparqlCheck
+from coopgraph.validate.sparql import SparqlRunner
 from coopgraph.vocab import ENTRY_GRAPH_PREFIX
 
 DATA = Path(__file__).parent / "data"
@@ -63,8 +66,27 @@ def test_every_shape_is_compiled(validator: Validator) -> None:
     assert [(s.node, s.reason) for s in validator.compiled.fallback] == []
 
 
+def test_every_sparql_check_has_a_python_twin(validator: Validator) -> None:
+    """The project's SHACL-SPARQL queries run as Python (native.py), not as SPARQL."""
+    checks = {
+        arg.template
+        for shape in validator.compiled.shapes.values()
+        for _param, arg in shape.checks
+        if isinstance(arg, SparqlCheck)
+    }
+    assert len(checks) >= 11
+    assert [t for t in checks if twin(t) is None] == []
+
+
+@pytest.fixture(params=[True, False], ids=["twins", "sparql"])
+def twins(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each comparison runs with the Python twins and with SPARQL (sparql.py)."""
+    monkeypatch.setattr(SparqlRunner, "use_twins", request.param)
+    return bool(request.param)
+
+
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_file_reports_match_pyshacl(validator: Validator, path: Path) -> None:
+def test_file_reports_match_pyshacl(validator: Validator, path: Path, twins: bool) -> None:
     candidate = Candidate(parse_file(path), str(path), path.read_text("utf-8"))
     [fast] = validator.validate_many([candidate])
     [slow] = validator.validate_many([candidate], reference=True)
@@ -99,7 +121,9 @@ def seeded_world(settings: Settings) -> tuple[Store, list[ox.Quad], list[str]]:
     return store, broken, notes
 
 
-def test_seeded_entries_match_pyshacl(seeded_world: tuple[Store, list[ox.Quad], list[str]]) -> None:
+def test_seeded_entries_match_pyshacl(
+    seeded_world: tuple[Store, list[ox.Quad], list[str]], twins: bool
+) -> None:
     store, quads, notes = seeded_world
     by_graph: dict[str, list[ox.Quad]] = {}
     for q in quads:
@@ -119,7 +143,9 @@ def test_seeded_entries_match_pyshacl(seeded_world: tuple[Store, list[ox.Quad], 
     assert any(g.startswith(ENTRY_GRAPH_PREFIX) for g in violated)
 
 
-def test_seeded_store_matches_pyshacl(seeded_world: tuple[Store, list[ox.Quad], list[str]]) -> None:
+def test_seeded_store_matches_pyshacl(
+    seeded_world: tuple[Store, list[ox.Quad], list[str]], twins: bool
+) -> None:
     store, _quads, _notes = seeded_world
     validator = Validator(store)
     fast = validator.validate_store()

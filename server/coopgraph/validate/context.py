@@ -4,7 +4,9 @@ An entry is validated on a small data graph: its own triples, the types its node
 through the ontology (superclasses of its classes), and — from every graph but its own
 and the inferred one — the outgoing triples of every IRI it names, then of the IRIs
 those statements point at (two hops, so sh:class / sh:node checks on referenced nodes
-resolve), plus the inferred types of all of them. Other inferred triples are left out:
+resolve), plus the inferred types of all of them. The second hop only follows the
+properties nested shapes read (``ShapeSet.nested_paths``): the shapes read nothing else
+that far. Other inferred triples are left out:
 a country's inferred ``cg:contains`` closure grows with the store, validation must not.
 
 The served store lives in a child process (each query is a round trip), so the context
@@ -66,54 +68,59 @@ class Fetched:
 
     by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]]
     supers: dict[str, set[str]]
+    follow: frozenset[str]
 
-    def triples_for(self, candidate: Candidate) -> list[ox.Triple]:
-        """``candidate``'s own context (module doc), in the order the hops find it."""
+    def quads_for(self, candidate: Candidate) -> list[ox.Quad]:
+        """``candidate``'s own context (module doc) as default-graph quads."""
         excluded = candidate.excluded
-        out: list[ox.Triple] = []
+        out: list[ox.Quad] = []
+        default = ox.DefaultGraph()
         seen = set(candidate.named)
         hop2: set[str] = set()
-        rdf_type = RDF.type
+        rdf_type, follow = RDF.type, self.follow
         for iri in candidate.named:
             subject = ox.NamedNode(iri)
             for p, o, g in self.by_subject.get(iri, ()):
                 if g in excluded:
                     continue
-                out.append(ox.Triple(subject, p, o))
-                if isinstance(o, ox.NamedNode) and p.value != rdf_type and o.value not in seen:
+                out.append(ox.Quad(subject, p, o, default))
+                if isinstance(o, ox.NamedNode) and p.value in follow and o.value not in seen:
                     hop2.add(o.value)
         for iri in hop2:
             subject = ox.NamedNode(iri)
             for p, o, g in self.by_subject.get(iri, ()):
                 if g not in excluded:
-                    out.append(ox.Triple(subject, p, o))
+                    out.append(ox.Quad(subject, p, o, default))
         type_node = ox.NamedNode(rdf_type)
         for q in candidate.quads:
             if q.predicate.value == rdf_type:
                 for sup in self.supers.get(q.object.value, ()):
-                    out.append(ox.Triple(q.subject, type_node, ox.NamedNode(sup)))
+                    out.append(ox.Quad(q.subject, type_node, ox.NamedNode(sup), default))
         return out
 
 
-def fetch(store: Store, candidates: Sequence[Candidate]) -> Fetched:
-    """One query for the context of every candidate (module doc)."""
+def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str]) -> Fetched:
+    """One query for the context of every candidate (module doc); ``follow``: the
+    properties the second hop follows."""
     for c in candidates:
         needs(c)
     named = set().union(*(c.named for c in candidates)) if candidates else set()
     classes = set().union(*(c.classes for c in candidates)) if candidates else set()
     by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]] = {}
     supers: dict[str, set[str]] = {}
+    follow = frozenset(follow) - {RDF.type}
     if not named and not classes:
-        return Fetched(by_subject, supers)
+        return Fetched(by_subject, supers, follow)
     iris = " ".join(f"<{iri}>" for iri in sorted(named))
     kinds = " ".join(f"<{iri}>" for iri in sorted(classes))
+    hops = ", ".join(f"<{iri}>" for iri in sorted(follow)) or f"<{SUPER}>"
     inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
     keep = f"FILTER(?g != {inferred} || ?p = {rdf_type})"
     result = store.query(
         f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{\n"
         f"  {{ VALUES ?s {{ {iris} }} GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
         f"  UNION {{ VALUES ?x {{ {iris} }} GRAPH ?g1 {{ ?x ?p1 ?s }}\n"
-        f"    FILTER(isIRI(?s) && ?p1 != {rdf_type} && ?g1 != {inferred})\n"
+        f"    FILTER(isIRI(?s) && ?p1 IN ({hops}) && ?g1 != {inferred})\n"
         f"    GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
         # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
         # transitive path whose start is bound only by VALUES.
@@ -128,4 +135,4 @@ def fetch(store: Store, candidates: Sequence[Candidate]) -> Fetched:
             supers.setdefault(s.value, set()).add(o.value)
         elif g is not None:
             by_subject.setdefault(s.value, []).append((p, o, g.value))
-    return Fetched(by_subject, supers)
+    return Fetched(by_subject, supers, follow)

@@ -99,6 +99,7 @@ class SparqlCheck:
     text: str  # the query, $PATH already replaced
     params: tuple[tuple[str, rdflib.term.Node], ...]  # pre-bound parameters by name
     source: rdflib.term.Node | None = None  # the sh:sparql node (sh:sourceConstraint)
+    template: str = ""  # the query as written in the shapes ($PATH not replaced)
 
 
 @dataclass(eq=False)
@@ -143,6 +144,7 @@ class ShapeSet:
             self.get(node)
         self._propagate()
         self.top = [s for s in self.shapes.values() if any(s.targets.values())]
+        self.nested_paths = self._nested_paths()
 
     def get(self, node: rdflib.term.Node) -> Shape:
         if node not in self.shapes:
@@ -231,7 +233,14 @@ class ShapeSet:
             select = g.value(value, S.select)
             if select is None:
                 raise Unsupported("a SPARQL constraint without sh:select")
-            return SparqlCheck(S.SPARQLConstraintComponent, "constraint", str(select), (), value)
+            text = str(select)
+            if re.search(r"[\$\?]PATH\b", text):
+                if shape_path(g, node) is None:
+                    raise Unsupported("$PATH in a SPARQL constraint of a node shape")
+                text = re.sub(r"[\$\?]PATH\b", f"<{shape_path(g, node)}>", text)
+            return SparqlCheck(
+                S.SPARQLConstraintComponent, "constraint", text, (), value, str(select)
+            )
         if param in (S.minCount, S.maxCount):
             return int(value)  # type: ignore[call-overload]
         if param == S.uniqueLang:
@@ -279,14 +288,41 @@ class ShapeSet:
                 if values:
                     bound.append((_local(path), values[0]))
             ask, select = g.value(chosen, S.ask), g.value(chosen, S.select)
-            text = str(ask if ask is not None else select)
-            if "$PATH" in text:
+            template = str(ask if ask is not None else select)
+            text = template
+            if re.search(r"[\$\?]PATH\b", text):
                 if shape.path is None:
                     raise Unsupported(f"component {comp}: $PATH on a node shape")
-                text = re.sub(r"\$PATH\b", f"<{shape.path}>", text)
+                text = re.sub(r"[\$\?]PATH\b", f"<{shape.path}>", text)
             kind = "ask" if ask is not None else "select"
-            found.append((comp, SparqlCheck(comp, kind, text, tuple(bound))))  # type: ignore[arg-type]
+            check = SparqlCheck(comp, kind, text, tuple(bound), None, template)  # type: ignore[arg-type]
+            found.append((comp, check))
         return found
+
+    def _nested_paths(self) -> frozenset[str]:
+        """The properties read by shapes evaluated on value nodes (sh:node, sh:or…).
+
+        An entry's context follows these, and only these, to a second hop: a nested
+        shape on a referenced node reads that node's values along these paths (and, by
+        sh:class or a SPARQL check, one step from them).
+        """
+        nested: list[Shape] = []
+        for shape in self.shapes.values():
+            for param, arg in shape.checks:
+                if param != S.property:
+                    nested += _shapes_in(arg)
+        seen: set[int] = set()
+        paths: set[str] = set()
+        while nested:
+            shape = nested.pop()
+            if id(shape) in seen:
+                continue
+            seen.add(id(shape))
+            if shape.path is not None:
+                paths.add(str(shape.path))
+            for _param, arg in shape.checks:
+                nested += _shapes_in(arg)
+        return frozenset(paths)
 
     def _propagate(self) -> None:
         """A shape that reaches an uncompiled one is not compiled either."""
@@ -305,6 +341,10 @@ class ShapeSet:
                             break
                     if not shape.compiled:
                         break
+
+
+def shape_path(g: rdflib.Graph, node: rdflib.term.Node) -> rdflib.term.Node | None:
+    return g.value(node, S.path)
 
 
 def _shapes_in(arg: Any) -> list[Shape]:

@@ -22,7 +22,8 @@ import pyoxigraph as ox
 import rdflib
 
 from coopgraph.rdfbridge import from_rdflib, to_rdflib
-from coopgraph.validate.engine import Result
+from coopgraph.validate.engine import Data, Result
+from coopgraph.validate.native import twin
 from coopgraph.validate.shapes import Shape, SparqlCheck
 
 Node = rdflib.term.Node
@@ -35,23 +36,27 @@ _SELECT = re.compile(r"\bSELECT(\s+DISTINCT|\s+REDUCED)?\s", flags=re.I)
 _WHERE = re.compile(r"\bWHERE\s*\{|\{", flags=re.I)
 ROW = "__row"
 CHUNK = 2000
+#: batched query per (query text, pre-bound variables); None: cannot be batched
+_REWRITTEN: dict[str, str | None] = {}
 
 
 class SparqlRunner:
-    """Runs pending SHACL-SPARQL checks on the triples ``source`` yields (built lazily)."""
+    """Runs pending SHACL-SPARQL checks on ``data``: by their Python twin (``native.py``)
+    when there is one, else as SPARQL on a store of the quads ``source`` yields (built
+    lazily, the same triples as ``data``)."""
 
-    def __init__(self, source: Callable[[], Iterable[ox.Triple]]) -> None:
-        self._source = source
+    use_twins = True
+
+    def __init__(self, data: Data, source: Callable[[], Iterable[ox.Quad]]) -> None:
+        self.data = data
+        self._source = source  # quads in the default graph
         self._store: ox.Store | None = None
-        self._rewritten: dict[str, str | None] = {}
 
     @property
     def store(self) -> ox.Store:
         if self._store is None:
             store = ox.Store()
-            store.extend(
-                ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in self._source()
-            )
+            store.extend(self._source())
             self._store = store
         return self._store
 
@@ -63,7 +68,15 @@ class SparqlRunner:
                 groups.setdefault(check.text, []).append((shape, check, focus, value, binding))
         results: list[Result] = []
         for text, rows in groups.items():
-            answers = self._answers(text, rows)
+            found = twin(rows[0][1].template) if self.use_twins else None
+            if found is None:
+                answers = self._answers(text, rows)
+            else:
+                answers = {}
+                for i, (shape, _check, _focus, _value, binding) in enumerate(rows):
+                    solutions = found(self.data, binding, shape.path)
+                    if solutions:
+                        answers[i] = solutions
             results.extend(_report(rows, answers))
         return results
 
@@ -113,9 +126,9 @@ class SparqlRunner:
     def _rewrite(self, text: str, names: list[str]) -> str | None:
         """The batched form of ``text`` with a ``#VALUES#`` slot, or None if it cannot be."""
         key = text + "\x00" + " ".join(names)
-        if key not in self._rewritten:
-            self._rewritten[key] = self._try_rewrite(text, names)
-        return self._rewritten[key]
+        if key not in _REWRITTEN:
+            _REWRITTEN[key] = self._try_rewrite(text, names)
+        return _REWRITTEN[key]
 
     def _try_rewrite(self, text: str, names: list[str]) -> str | None:
         ask = _ASK.match(text)

@@ -52,22 +52,20 @@ class ShapeMeta:
 
 
 class Terms:
-    """pyoxigraph → rdflib terms, IRIs remembered (they repeat; literals mostly do not)."""
+    """pyoxigraph → rdflib terms, remembered: the context of entries repeats (labels and
+    types of the same organisations, places and concepts)."""
 
-    LIMIT = 500_000
-
-    def __init__(self) -> None:
-        self.iris: dict[ox.NamedNode, rdflib.URIRef] = {}
+    def __init__(self, limit: int | None = 300_000) -> None:
+        self.known: dict[ox.NamedNode | ox.BlankNode | ox.Literal, Node] = {}
+        self.limit = limit
 
     def __call__(self, term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
-        if isinstance(term, ox.NamedNode):
-            found = self.iris.get(term)
-            if found is None:
-                if len(self.iris) > self.LIMIT:
-                    self.iris.clear()
-                found = self.iris[term] = rdflib.URIRef(term.value)
-            return found
-        return to_rdflib(term)
+        found = self.known.get(term)
+        if found is None:
+            if self.limit is not None and len(self.known) > self.limit:
+                self.known.clear()
+            found = self.known[term] = to_rdflib(term)
+        return found
 
     def index(self, triples: Iterable[ox.Triple | ox.Quad]) -> Data:
         data = Data()
@@ -165,14 +163,15 @@ class Validator:
             Candidate([skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs))
             for c in candidates
         ]
-        fetched = fetch(self.store, skolemised)
-        return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
+        fetched = fetch(self.store, skolemised, self.compiled.nested_paths)
+        return [self._entry(c, fetched.quads_for(c), reference) for c in skolemised]
 
-    def _entry(self, candidate: Candidate, context: list[ox.Triple], reference: bool) -> Report:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in candidate.quads]
+    def _entry(self, candidate: Candidate, context: list[ox.Quad], reference: bool) -> Report:
+        default = ox.DefaultGraph()
+        triples = [ox.Quad(q.subject, q.predicate, q.object, default) for q in candidate.quads]
         triples += context
         data = self.terms.index(triples)
-        runner = SparqlRunner(lambda: triples)
+        runner = SparqlRunner(data, lambda: triples)
         results: list[Result] = []
         fallback: set[Node] = set()
         subjects = {self.terms(q.subject) for q in candidate.quads}
@@ -225,11 +224,11 @@ class Validator:
         :param graphs: only these named graphs (plus the inferred types).
         :param reference: check every shape with pyshacl instead (slow: tests only).
         """
-        from coopgraph.validate.whole import store_triples
+        from coopgraph.validate.whole import store_quads
 
-        triples = store_triples(self.store, graphs)
-        data = self.terms.index(triples)
-        runner = SparqlRunner(lambda: triples)
+        triples = store_quads(self.store, graphs)
+        data = Terms(limit=None).index(triples)
+        runner = SparqlRunner(data, lambda: triples)
         ev = Evaluation(data, runner)
         results: list[Result] = []
         fallback = []

@@ -16,12 +16,13 @@ from coopgraph.store.base import Store
 from coopgraph.vocab import INFERRED_GRAPH, RDF, SHAPES_GRAPH
 
 
-def store_triples(store: Store, graphs: Iterable[str] | None = None) -> list[ox.Triple]:
-    """The whole-store data graph (module doc); ``graphs``: only these named graphs
-    (plus the inferred types)."""
+def store_quads(store: Store, graphs: Iterable[str] | None = None) -> list[ox.Quad]:
+    """The whole-store data graph (module doc) as default-graph quads; ``graphs``: only
+    these named graphs (plus the inferred types)."""
     chosen = set(graphs) if graphs is not None else None
     seen: set[ox.Triple] = set()
-    out: list[ox.Triple] = []
+    out: list[ox.Quad] = []
+    default = ox.DefaultGraph()
     for q in store.quads():
         g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
         if g == SHAPES_GRAPH:
@@ -34,5 +35,5 @@ def store_triples(store: Store, graphs: Iterable[str] | None = None) -> list[ox.
         t = q.triple
         if t not in seen:
             seen.add(t)
-            out.append(t)
+            out.append(ox.Quad(t.subject, t.predicate, t.object, default))
     return out
