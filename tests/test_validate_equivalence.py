@@ -1,7 +1,9 @@
 """The compiled validator reports exactly what pyshacl (the reference) reports.
 
-Same focus node, result path, value, source shape, constraint component, severity and
-rule ID, counted as a multiset, on: every fixture of tests/data/invalid/ and
+The reference is coopgraph's validator as it was: pyshacl on the entry plus its full
+two-hop context (``Validator.validate_many(..., reference=True)``). Same focus node,
+result path, value, source shape, constraint component, severity and rule ID, counted as
+a multiset, on: every fixture of tests/data/invalid/ and
 tests/data/valid/, every seed, every entry graph of a generated world with seeded
 violations (benchmarks/violations.py), and that whole world validated as one store.
 """
@@ -36,6 +38,7 @@ FILES = (
     [DATA / "invalid" / n for n in PARSABLE]
     + sorted((DATA / "valid").iterdir())
     + sorted((PROJECT_ROOT / "data" / "seeds").iterdir())
+    + sorted((PROJECT_ROOT / "data" / "reference").iterdir())
 )
 
 

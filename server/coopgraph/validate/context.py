@@ -4,9 +4,10 @@ An entry is validated on a small data graph: its own triples, the types its node
 through the ontology (superclasses of its classes), and — from every graph but its own
 and the inferred one — the outgoing triples of every IRI it names, then of the IRIs
 those statements point at (two hops, so sh:class / sh:node checks on referenced nodes
-resolve), plus the inferred types of all of them. The second hop only follows the
-properties nested shapes read (``ShapeSet.nested_paths``): the shapes read nothing else
-that far. Other inferred triples are left out:
+resolve), plus the inferred types of all of them. The second hop follows every property
+of the entry's own subjects (their values from the store are value nodes like the
+entry's), but only the properties nested shapes read (``ShapeSet.nested_paths``) of the
+other IRIs: the shapes read nothing else that far. Other inferred triples are left out:
 a country's inferred ``cg:contains`` closure grows with the store, validation must not.
 
 The served store lives in a child process (each query is a round trip), so the context
@@ -38,6 +39,7 @@ class Candidate:
     exclude_graphs: Iterable[str] = ()
     #: filled by :func:`needs`
     named: set[str] = field(default_factory=set)
+    subjects: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
     excluded: set[str] = field(default_factory=set)
 
@@ -57,6 +59,11 @@ def needs(candidate: Candidate) -> None:
         for t in (q.subject, q.object)
         if isinstance(t, ox.NamedNode) and not t.value.startswith(SKOLEM)
     } - candidate.classes
+    candidate.subjects = {
+        q.subject.value
+        for q in quads
+        if isinstance(q.subject, ox.NamedNode) and q.subject.value in candidate.named
+    }
     candidate.excluded = set(candidate.exclude_graphs) | {
         q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)
     }
@@ -68,7 +75,7 @@ class Fetched:
 
     by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]]
     supers: dict[str, set[str]]
-    follow: frozenset[str]
+    follow: frozenset[str] | None  # None: every property (the full second hop)
 
     def quads_for(self, candidate: Candidate) -> list[ox.Quad]:
         """``candidate``'s own context (module doc) as default-graph quads."""
@@ -80,11 +87,17 @@ class Fetched:
         rdf_type, follow = RDF.type, self.follow
         for iri in candidate.named:
             subject = ox.NamedNode(iri)
+            every = iri in candidate.subjects
             for p, o, g in self.by_subject.get(iri, ()):
                 if g in excluded:
                     continue
                 out.append(ox.Quad(subject, p, o, default))
-                if isinstance(o, ox.NamedNode) and p.value in follow and o.value not in seen:
+                if (
+                    isinstance(o, ox.NamedNode)
+                    and p.value != rdf_type
+                    and (follow is None or every or p.value in follow)
+                    and o.value not in seen
+                ):
                     hop2.add(o.value)
         for iri in hop2:
             subject = ox.NamedNode(iri)
@@ -99,28 +112,35 @@ class Fetched:
         return out
 
 
-def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str]) -> Fetched:
+def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] | None) -> Fetched:
     """One query for the context of every candidate (module doc); ``follow``: the
-    properties the second hop follows."""
+    properties the second hop follows from IRIs other than the entries' subjects (None:
+    every property, the full second hop)."""
     for c in candidates:
         needs(c)
     named = set().union(*(c.named for c in candidates)) if candidates else set()
+    subjects = set().union(*(c.subjects for c in candidates)) if candidates else set()
     classes = set().union(*(c.classes for c in candidates)) if candidates else set()
     by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]] = {}
     supers: dict[str, set[str]] = {}
-    follow = frozenset(follow) - {RDF.type}
+    follow = None if follow is None else frozenset(follow) - {RDF.type}
     if not named and not classes:
         return Fetched(by_subject, supers, follow)
     iris = " ".join(f"<{iri}>" for iri in sorted(named))
     kinds = " ".join(f"<{iri}>" for iri in sorted(classes))
-    hops = ", ".join(f"<{iri}>" for iri in sorted(follow)) or f"<{SUPER}>"
     inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
+    if follow is None:
+        second = f"?p1 != {rdf_type}"
+    else:
+        hops = ", ".join(f"<{iri}>" for iri in sorted(follow)) or f"<{SUPER}>"
+        focus = ", ".join(f"<{iri}>" for iri in sorted(subjects)) or f"<{SUPER}>"
+        second = f"(?p1 IN ({hops}) || (?x IN ({focus}) && ?p1 != {rdf_type}))"
     keep = f"FILTER(?g != {inferred} || ?p = {rdf_type})"
     result = store.query(
         f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{\n"
         f"  {{ VALUES ?s {{ {iris} }} GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
         f"  UNION {{ VALUES ?x {{ {iris} }} GRAPH ?g1 {{ ?x ?p1 ?s }}\n"
-        f"    FILTER(isIRI(?s) && ?p1 IN ({hops}) && ?g1 != {inferred})\n"
+        f"    FILTER(isIRI(?s) && ?g1 != {inferred} && {second})\n"
         f"    GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
         # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
         # transitive path whose start is bound only by VALUES.

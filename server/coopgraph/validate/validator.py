@@ -156,14 +156,15 @@ class Validator:
         context is cut from the batch's (its own graphs excluded), so entries of a batch
         do not see each other. Use it for bulk imports.
 
-        :param reference: check every shape with pyshacl instead (the yardstick of the
-            equivalence tests; slow).
+        :param reference: check every shape with pyshacl, on the full two-hop context,
+            as coopgraph did before the compiled path (the yardstick of the equivalence
+            tests; slow).
         """
         skolemised = [
             Candidate([skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs))
             for c in candidates
         ]
-        fetched = fetch(self.store, skolemised, self.compiled.nested_paths)
+        fetched = fetch(self.store, skolemised, None if reference else self.compiled.nested_paths)
         return [self._entry(c, fetched.quads_for(c), reference) for c in skolemised]
 
     def _entry(self, candidate: Candidate, context: list[ox.Quad], reference: bool) -> Report:
