@@ -101,3 +101,15 @@ def test_missing_file_is_exit_2(store_dir, tmp_path):
     result = run(store_dir, str(tmp_path / "nowhere.ttl"))
     assert result.exit_code == 2
     assert "nowhere.ttl" in result.output
+
+
+def test_the_whole_store_conforms(store_dir):
+    result = run(store_dir, "--all", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["entries"] == ["store"] and report["violations"] == 0
+
+
+def test_validate_wants_files_or_all(store_dir):
+    assert run(store_dir).exit_code == 2
+    assert run(store_dir, "--all", str(INVALID / "no-employer.ttl")).exit_code == 2

@@ -160,7 +160,13 @@ def load(store: str | None, update_url: str | None, config: str | None, reload: 
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, type=click.Path())
+@click.option(
+    "--all",
+    "whole",
+    is_flag=True,
+    help="Validate the whole store instead of FILES: every node any shape targets.",
+)
 @click.option(
     "--lang",
     type=click.Choice(["fr", "en", "nl"]),
@@ -181,23 +187,31 @@ def load(store: str | None, update_url: str | None, config: str | None, reload: 
 @reports_errors
 def validate(
     files: tuple[str, ...],
+    whole: bool,
     lang: str | None,
     fmt: str,
     store: str | None,
     update_url: str | None,
     config: str | None,
 ) -> None:
-    """Validate entry FILES (.ttl .trig .jsonld .nt .nq .rdf) against the shapes.
+    """Validate entry FILES (.ttl .trig .jsonld .nt .nq .rdf), or with --all the whole
+    store, against the shapes.
 
     The ontology and the existing data are the context, so references to known
     organisations and places resolve. Exit 0 when every file conforms, 1 when one does
     not, 2 when a file cannot be read or parsed.
     """
-    from coopgraph.validate import validate_files
+    from coopgraph.validate import Validator
 
+    if whole == bool(files):
+        raise click.UsageError("give FILES to validate, or --all for the whole store")
     settings = settings_from(config, store=store, update_url=update_url, lang=lang)
     st = open_loaded_store(settings, quiet=True)
-    report = validate_files(st, [Path(f) for f in files], settings=settings)
+    validator = Validator(st)
+    if whole:
+        report = validator.validate_store()
+    else:
+        report = validator.validate_files([Path(f) for f in files])
     click.echo(report.render(fmt, lang=settings.lang))
     sys.exit(0 if report.conforms else 1)
 

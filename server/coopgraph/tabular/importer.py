@@ -17,7 +17,7 @@ from coopgraph.tabular.cells import Resolver, q
 from coopgraph.tabular.columns import KINDS, Column
 from coopgraph.tabular.rows import Issue, Row, build_row
 from coopgraph.tabular.sheet import Sheet, annotated
-from coopgraph.validate import Finding, Validator
+from coopgraph.validate import Candidate, Finding, Validator
 
 _WORDS = {
     "fr": {
@@ -158,18 +158,24 @@ def import_sheet(
         if sheet.is_example(values):
             report.skipped.append(number)
             continue
-        row = build_row(resolver, sheet.kind, sheet.cells(values), number, text_lang, taken)
-        if row.quads and row.graph:
-            found = validator.validate_quads(row.quads, entry=f"{sheet.source}:{number}")
-            row.issues += _issues(row, found.findings, sheet.kind)
-        order = {c.key: n for n, c in enumerate(KINDS[sheet.kind])}
+        report.rows.append(
+            build_row(resolver, sheet.kind, sheet.cells(values), number, text_lang, taken)
+        )
+    # every row validated alone, with one context query to the store for the whole sheet
+    checked = [row for row in report.rows if row.quads and row.graph]
+    found = validator.validate_many(
+        [Candidate(row.quads, f"{sheet.source}:{row.number}") for row in checked]
+    )
+    for row, result in zip(checked, found, strict=True):
+        row.issues += _issues(row, result.findings, sheet.kind)
+    order = {c.key: n for n, c in enumerate(KINDS[sheet.kind])}
+    for row in report.rows:
         row.issues.sort(
             key=lambda i: (
                 i.severity != "Violation",
                 order.get(i.column.key, 99) if i.column else 99,
             )
         )
-        report.rows.append(row)
     return report
 
 

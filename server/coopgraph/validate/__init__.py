@@ -8,7 +8,7 @@ Modules: ``report`` (findings and reports for people), ``validator`` (the API),
 
 from coopgraph.validate.context import Candidate
 from coopgraph.validate.report import Finding, Report, compact, expand_paths
-from coopgraph.validate.validator import Validator, validate_files
+from coopgraph.validate.validator import Validator
 
 __all__ = [
     "Candidate",
@@ -17,5 +17,4 @@ __all__ = [
     "Validator",
     "compact",
     "expand_paths",
-    "validate_files",
 ]

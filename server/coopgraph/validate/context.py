@@ -112,6 +112,13 @@ class Fetched:
         return out
 
 
+def lateral(store: Store) -> bool:
+    """Whether the store's SPARQL has LATERAL (pyoxigraph does; a remote server may not)."""
+    from coopgraph.store.remote import RemoteStore
+
+    return not isinstance(store, RemoteStore)
+
+
 def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] | None) -> Fetched:
     """One query for the context of every candidate (module doc); ``follow``: the
     properties the second hop follows from IRIs other than the entries' subjects (None:
@@ -136,23 +143,39 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
         focus = ", ".join(f"<{iri}>" for iri in sorted(subjects)) or f"<{SUPER}>"
         second = f"(?p1 IN ({hops}) || (?x IN ({focus}) && ?p1 != {rdf_type}))"
     keep = f"FILTER(?g != {inferred} || ?p = {rdf_type})"
-    result = store.query(
-        f"SELECT DISTINCT ?s ?p ?o ?g WHERE {{\n"
-        f"  {{ VALUES ?s {{ {iris} }} GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
-        f"  UNION {{ VALUES ?x {{ {iris} }} GRAPH ?g1 {{ ?x ?p1 ?s }}\n"
-        f"    FILTER(isIRI(?s) && ?g1 != {inferred} && {second})\n"
-        f"    GRAPH ?g {{ ?s ?p ?o }} {keep} }}\n"
-        # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
-        # transitive path whose start is bound only by VALUES.
-        f"  UNION {{ VALUES ?s {{ {kinds} }} ?s <{RDFS.subClassOf}> ?x . "
-        f"?x <{RDFS.subClassOf}>* ?o FILTER(isIRI(?o)) BIND(<{SUPER}> AS ?p) }}\n"
-        f"}}"
+    # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a transitive
+    # path whose start is bound only by VALUES.
+    classes_part = (
+        f"{{ VALUES ?x {{ {kinds} }} ?x <{RDFS.subClassOf}> ?y . "
+        f"?y <{RDFS.subClassOf}>* ?s1 FILTER(isIRI(?s1)) BIND(<{SUPER}> AS ?p1) }}"
     )
+    hop1 = (
+        f"VALUES ?x {{ {iris} }} GRAPH ?g1 {{ ?x ?p1 ?s1 }} "
+        f"FILTER(?g1 != {inferred} || ?p1 = {rdf_type})"
+    )
+    gate = f"FILTER(isIRI(?s1) && ?g1 != {inferred} && {second})"
+    hop2 = f"GRAPH ?g {{ ?s1 ?p ?o }} {keep}"
+    if lateral(store):  # each first-hop row looks up its object, if followed, once
+        where = (
+            f"{{ {hop1} LATERAL {{ {{ }} UNION {{ {{ {gate} }} {hop2} }} }} }} UNION {classes_part}"
+        )
+    else:  # SPARQL 1.1: the first hop twice, the second one joined to it
+        where = f"{{ {hop1} }} UNION {{ {hop1} {gate} {hop2} }} UNION {classes_part}"
+    result = store.query(f"SELECT DISTINCT ?x ?p1 ?s1 ?g1 ?p ?o ?g WHERE {{ {where} }}")
     assert isinstance(result, Solutions)
-    for s, p, o, g in result.rows:
-        assert isinstance(s, ox.NamedNode) and isinstance(p, ox.NamedNode) and o is not None
-        if p.value == SUPER:
-            supers.setdefault(s.value, set()).add(o.value)
-        elif g is not None:
-            by_subject.setdefault(s.value, []).append((p, o, g.value))
+    seen: set[tuple[str, ox.NamedNode, ox.Term, str]] = set()
+    for x, p1, s1, g1, p, o, g in result.rows:
+        assert isinstance(x, ox.NamedNode) and isinstance(p1, ox.NamedNode) and s1 is not None
+        if p1.value == SUPER:
+            supers.setdefault(x.value, set()).add(s1.value)
+            continue
+        if p is None and g1 is not None:
+            found = (x.value, p1, s1, g1.value)
+        elif isinstance(s1, ox.NamedNode) and p is not None and o is not None and g is not None:
+            found = (s1.value, p, o, g.value)  # type: ignore[assignment]
+        else:
+            continue
+        if found not in seen:
+            seen.add(found)
+            by_subject.setdefault(found[0], []).append(found[1:])  # type: ignore[arg-type]
     return Fetched(by_subject, supers, follow)

@@ -306,8 +306,3 @@ class Validator:
         for one in self.validate_many(candidates):
             report.extend(one)
         return report
-
-
-def validate_files(store: Store, paths: Sequence[Path], **_: object) -> Report:
-    """Validate entry files against the shapes in ``store`` (see :class:`Validator`)."""
-    return Validator(store).validate_files(paths)
