@@ -27,6 +27,14 @@ from coopgraph.validate.shapes import S, Shape, SparqlCheck
 ALLOWED = {S.Warning, S.Info}  # allow_warnings and allow_infos, as coopgraph runs pyshacl
 XSD = rdflib.XSD
 Node = rdflib.term.Node
+# rdflib builds a new URIRef on each namespace attribute access: these are read once
+TYPE, SUBCLASS, RESOURCE = RDF.type, RDFS.subClassOf, RDFS.Resource
+LANG_STRING, XSD_STRING, RDFS_LITERAL, RDFS_DATATYPE = (
+    RDF.langString,
+    XSD.string,
+    RDFS.Literal,
+    RDFS.Datatype,
+)
 _NO_VALUES: dict[Node, None] = {}
 
 
@@ -75,7 +83,7 @@ class Data:
         if cls not in self._supers:
             seen, todo = {cls}, [cls]
             while todo:
-                for sup in self.objects(todo.pop(), RDFS.subClassOf):
+                for sup in self.objects(todo.pop(), SUBCLASS):
                     if sup not in seen:
                         seen.add(sup)
                         todo.append(sup)
@@ -83,17 +91,17 @@ class Data:
         return self._supers[cls]
 
     def is_instance(self, node: Node, cls: Node) -> bool:
-        return any(t == cls or cls in self.supers(t) for t in self.objects(node, RDF.type))
+        return any(t == cls or cls in self.supers(t) for t in self.objects(node, TYPE))
 
     def instances(self, cls: Node) -> set[Node]:
         """Nodes typed ``cls`` or a subclass of it in the data (sh:targetClass)."""
         classes, todo = {cls}, [cls]
         while todo:
-            for sub in self.subjects(RDFS.subClassOf, todo.pop()):
+            for sub in self.subjects(SUBCLASS, todo.pop()):
                 if sub not in classes:
                     classes.add(sub)
                     todo.append(sub)
-        return {n for c in classes for n in self.subjects(RDF.type, c)}
+        return {n for c in classes for n in self.subjects(TYPE, c)}
 
     def focus_nodes(self, shape: Shape) -> set[Node]:
         """pyshacl's ``Shape.focus_nodes`` over this data."""
@@ -129,7 +137,7 @@ class Evaluation:
         return self.sparql.run_many(pending)
 
     def validate(self, shape: Shape, focus: list[Node]) -> tuple[bool, list[Result]]:
-        allow = shape.severity in ALLOWED
+        allow = shape.allowed
         results: list[Result] = []
         failed = False
         for f in focus:
@@ -143,14 +151,14 @@ class Evaluation:
                     results.extend(found)
                     if arg.kind == "constraint":  # a core parameter (sh:sparql)
                         if found and not allow:
-                            failed = failed or not all(r.severity in ALLOWED for r in found)
+                            failed = failed or not all(_allowed(r) for r in found)
                     else:  # custom components ignore the allowed severities (pyshacl)
                         failed = failed or bool(found)
                     continue
                 ok, found = CHECKS[param](self, shape, f, values, arg)
                 results.extend(found)
                 if not ok and not allow:
-                    failed = failed or not all(r.severity in ALLOWED for r in found)
+                    failed = failed or not all(_allowed(r) for r in found)
         return not failed, results
 
     def conforms(self, shape: Shape, node: Node) -> tuple[bool, list[Result]]:
@@ -159,6 +167,10 @@ class Evaluation:
             return self.validate(shape, [node])
         finally:
             self.depth -= 1
+
+
+def _allowed(r: Result) -> bool:
+    return r.severity in ALLOWED
 
 
 def result(
@@ -195,31 +207,33 @@ def _datatype_ok(v: Node, rule: Node) -> bool:
         if getattr(v, "ill_typed", None) is True:
             return False
         return _actual(v, rule)
-    if rule == RDFS.Literal:
+    if rule == RDFS_LITERAL:
         return True
-    if rule == RDFS.Datatype and v.datatype:
+    if rule == RDFS_DATATYPE and v.datatype:
         return True
-    if v.datatype is None and v.language is None and rule == XSD.string:
+    if v.datatype is None and v.language is None and rule == XSD_STRING:
         return _actual(v, rule)
-    if rule == RDF.langString and v.language:
+    if rule == LANG_STRING and v.language:
         return _actual(v, rule)
     return False
 
 
+_PYTHON_TYPES: dict[Node, Any] = {
+    XSD.string: (str, bytes),
+    RDF.langString: (str, bytes),
+    XSD.integer: int,
+    XSD.float: float,
+    XSD.decimal: Decimal,
+    XSD.boolean: bool,
+    XSD.date: date,
+    XSD.time: time,
+    XSD.dateTime: datetime,
+}
+
+
 def _actual(v: Literal, rule: Node) -> bool:
-    value = v.value
-    kinds: dict[Node, Any] = {
-        XSD.string: (str, bytes),
-        RDF.langString: (str, bytes),
-        XSD.integer: int,
-        XSD.float: float,
-        XSD.decimal: Decimal,
-        XSD.boolean: bool,
-        XSD.date: date,
-        XSD.time: time,
-        XSD.dateTime: datetime,
-    }
-    return isinstance(value, kinds[rule]) if rule in kinds else True
+    kind = _PYTHON_TYPES.get(rule)
+    return isinstance(v.value, kind) if kind is not None else True
 
 
 def _datatype(ev: Evaluation, shape: Shape, f: Node, values: list[Node], rule: Node) -> Any:
@@ -276,8 +290,8 @@ def _as_string(v: Node) -> str:
         and v.datatype
         in (
             None,
-            RDF.langString,
-            XSD.string,
+            LANG_STRING,
+            XSD_STRING,
         )
     ):
         return str(v.value)
@@ -382,7 +396,7 @@ def _closed(ev: Evaluation, shape: Shape, f: Node, values: list[Node], arg: Any)
             if p in ignored or p in paths:
                 continue
             for o in objects:
-                if (p, o) != (RDF.type, RDFS.Resource):
+                if p != TYPE or o != RESOURCE:
                     found.append(result(shape, f, "ClosedConstraintComponent", o, path=p))
     return not found, found
 

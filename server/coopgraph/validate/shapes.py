@@ -113,6 +113,8 @@ class Shape:
     checks: list[tuple[URIRef, Any]] = field(default_factory=list)
     compiled: bool = True
     reason: str = ""
+    #: Warning/Info: pyshacl (allow_warnings, allow_infos) counts it as conforming
+    allowed: bool = False
 
     @property
     def is_property(self) -> bool:
@@ -169,6 +171,7 @@ class ShapeSet:
             messages=tuple(m for m in g.objects(node, S.message) if isinstance(m, Literal)),
             targets=targets,
         )
+        shape.allowed = shape.severity in (S.Warning, S.Info)
         try:
             if path is not None and not isinstance(path, URIRef):
                 raise Unsupported("a sh:path that is not a single property")

@@ -14,6 +14,7 @@ the component's parameters by local name; a property shape's ASK failure has no 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -155,13 +156,12 @@ def _bindings(
     shape: Shape, check: SparqlCheck, focus: Node, values: list[Node]
 ) -> list[tuple[Node | None, dict[str, Node]]]:
     """(value node, pre-bound variables) per query pyshacl would run."""
-    binds_this = bool(_THIS.search(check.text))
+    binds_this, binds_value = _binds(check.text)
     base = dict(check.params)
     if binds_this:
         base["this"] = focus
     if check.kind == "constraint":
         return [(None, base)]
-    binds_value = bool(_VALUE.search(check.text))
     out = []
     for v in values:
         binding = dict(base)
@@ -169,6 +169,12 @@ def _bindings(
             binding["value"] = v
         out.append((v, binding))
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _binds(text: str) -> tuple[bool, bool]:
+    """Whether pyshacl pre-binds $this and $value in this query text."""
+    return bool(_THIS.search(text)), bool(_VALUE.search(text))
 
 
 def _report(rows: list[Any], answers: dict[int, list[dict[str, Node]]]) -> list[Result]:

@@ -67,6 +67,14 @@ class Terms:
             found = self.known[term] = to_rdflib(term)
         return found
 
+    def seed(self, nodes: Iterable[Node]) -> Terms:
+        """Use these very IRI objects (the shapes' paths, classes…) for the data's: a
+        dict lookup then matches by identity, without rdflib's slower ``__eq__``."""
+        for node in nodes:
+            if isinstance(node, rdflib.URIRef):
+                self.known.setdefault(ox.NamedNode(str(node)), node)
+        return self
+
     def index(self, triples: Iterable[ox.Triple | ox.Quad]) -> Data:
         data = Data()
         add = data.add
@@ -93,7 +101,15 @@ class Validator:
         self.compiled = ShapeSet(self.shapes)
         self.targets = shape_targets(self.shapes)
         self.reference = Reference(self.shapes)
-        self.terms = Terms()
+        self.terms = Terms().seed(self._constants())
+
+    def _constants(self) -> list[Node]:
+        from coopgraph.validate import engine
+
+        found: list[Node] = [engine.TYPE, engine.SUBCLASS, engine.RESOURCE]
+        for triple in self.shapes:
+            found.extend(triple)
+        return found
 
     def _version(self) -> str:
         info = [str(o) for o in self.shapes.objects(None, rdflib.URIRef(OWL.versionInfo))]
@@ -227,9 +243,12 @@ class Validator:
         """
         from coopgraph.validate.whole import store_quads
 
-        triples = store_quads(self.store, graphs)
-        data = Terms(limit=None).index(triples)
-        runner = SparqlRunner(data, lambda: triples)
+        quads = store_quads(self.store, graphs)
+        data = Terms(limit=None).seed(self._constants()).index(quads)
+        default = ox.DefaultGraph()
+        runner = SparqlRunner(
+            data, lambda: (ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+        )
         ev = Evaluation(data, runner)
         results: list[Result] = []
         fallback = []
@@ -240,7 +259,7 @@ class Validator:
                 fallback.append(shape.node)
         results += ev.finish()
         if fallback:  # pyshacl checks what is not compiled (shapes.py, module doc)
-            results += from_report_graph(self.reference.run(graph_of(triples), None, fallback))
+            results += from_report_graph(self.reference.run(graph_of(quads), None, fallback))
         return self._report(["store"], results, data, None)
 
     # -- reports -------------------------------------------------------------------------

@@ -19,28 +19,21 @@ from coopgraph.vocab import INFERRED_GRAPH, PROVENANCE_GRAPH, RDF, SHAPES_GRAPH
 
 
 def store_quads(store: Store, graphs: Iterable[str] | None = None) -> list[ox.Quad]:
-    """The whole-store data graph (module doc) as default-graph quads; ``graphs``: only
-    these named graphs (plus the inferred types)."""
-    chosen = set(graphs) if graphs is not None else None
-    seen: set[ox.Triple] = set()
+    """The whole-store data graph (module doc) as quads, graph names kept (a triple in
+    two graphs is one triple of the data graph: the index and the stores dedupe it);
+    ``graphs``: only these named graphs (plus the inferred types)."""
+    chosen = {ox.NamedNode(g) for g in graphs} if graphs is not None else None
+    skipped = {ox.NamedNode(SHAPES_GRAPH), ox.NamedNode(PROVENANCE_GRAPH)}
+    inferred_graph, rdf_type = ox.NamedNode(INFERRED_GRAPH), ox.NamedNode(RDF.type)
     out: list[ox.Quad] = []
-    inferred: list[ox.Triple] = []
-    default = ox.DefaultGraph()
+    inferred: list[ox.Quad] = []
     for q in store.quads():
-        g = q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-        if g == INFERRED_GRAPH:
-            if q.predicate.value == RDF.type:
-                inferred.append(q.triple)
-            continue
-        if g in (SHAPES_GRAPH, PROVENANCE_GRAPH) or (chosen is not None and g not in chosen):
-            continue
-        t = q.triple
-        if t not in seen:
-            seen.add(t)
-            out.append(ox.Quad(t.subject, t.predicate, t.object, default))
+        g = q.graph_name
+        if g == inferred_graph:
+            if q.predicate == rdf_type:
+                inferred.append(q)
+        elif g not in skipped and (chosen is None or g in chosen):
+            out.append(q)
     described = {q.subject for q in out}
-    for t in inferred:
-        if t.subject in described and t not in seen:
-            seen.add(t)
-            out.append(ox.Quad(t.subject, t.predicate, t.object, default))
+    out += [q for q in inferred if q.subject in described]
     return out
