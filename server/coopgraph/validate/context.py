@@ -27,6 +27,7 @@ from coopgraph.validate.report import SKOLEM
 from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
 
 SUPER = "urn:coopgraph:validate:superclass"
+Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
 
 
 @dataclass
@@ -73,25 +74,23 @@ def needs(candidate: Candidate) -> None:
 class Fetched:
     """The batch's context: quads by subject IRI, superclasses by class."""
 
-    by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]]
+    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]]]
     supers: dict[str, set[str]]
     follow: frozenset[str] | None  # None: every property (the full second hop)
 
-    def quads_for(self, candidate: Candidate) -> list[ox.Quad]:
-        """``candidate``'s own context (module doc) as default-graph quads."""
+    def triples_for(self, candidate: Candidate) -> list[Triple]:
+        """``candidate``'s own context (module doc) as (subject, predicate, object)."""
         excluded = candidate.excluded
-        out: list[ox.Quad] = []
-        default = ox.DefaultGraph()
+        out: list[Triple] = []
         seen = set(candidate.named)
         hop2: set[str] = set()
         rdf_type, follow = RDF.type, self.follow
         for iri in candidate.named:
-            subject = ox.NamedNode(iri)
             every = iri in candidate.subjects
-            for p, o, g in self.by_subject.get(iri, ()):
+            for s, p, o, g in self.by_subject.get(iri, ()):
                 if g in excluded:
                     continue
-                out.append(ox.Quad(subject, p, o, default))
+                out.append((s, p, o))
                 if (
                     isinstance(o, ox.NamedNode)
                     and p.value != rdf_type
@@ -100,15 +99,14 @@ class Fetched:
                 ):
                     hop2.add(o.value)
         for iri in hop2:
-            subject = ox.NamedNode(iri)
-            for p, o, g in self.by_subject.get(iri, ()):
+            for s, p, o, g in self.by_subject.get(iri, ()):
                 if g not in excluded:
-                    out.append(ox.Quad(subject, p, o, default))
+                    out.append((s, p, o))
         type_node = ox.NamedNode(rdf_type)
         for q in candidate.quads:
             if q.predicate.value == rdf_type:
                 for sup in self.supers.get(q.object.value, ()):
-                    out.append(ox.Quad(q.subject, type_node, ox.NamedNode(sup), default))
+                    out.append((q.subject, type_node, ox.NamedNode(sup)))
         return out
 
 
@@ -128,7 +126,7 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
     named = set().union(*(c.named for c in candidates)) if candidates else set()
     subjects = set().union(*(c.subjects for c in candidates)) if candidates else set()
     classes = set().union(*(c.classes for c in candidates)) if candidates else set()
-    by_subject: dict[str, list[tuple[ox.NamedNode, ox.Term, str]]] = {}
+    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]]] = {}
     supers: dict[str, set[str]] = {}
     follow = None if follow is None else frozenset(follow) - {RDF.type}
     if not named and not classes:
@@ -163,19 +161,19 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
         where = f"{{ {hop1} }} UNION {{ {hop1} {gate} {hop2} }} UNION {classes_part}"
     result = store.query(f"SELECT DISTINCT ?x ?p1 ?s1 ?g1 ?p ?o ?g WHERE {{ {where} }}")
     assert isinstance(result, Solutions)
-    seen: set[tuple[str, ox.NamedNode, ox.Term, str]] = set()
+    seen: set[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]] = set()
     for x, p1, s1, g1, p, o, g in result.rows:
         assert isinstance(x, ox.NamedNode) and isinstance(p1, ox.NamedNode) and s1 is not None
         if p1.value == SUPER:
             supers.setdefault(x.value, set()).add(s1.value)
             continue
         if p is None and g1 is not None:
-            found = (x.value, p1, s1, g1.value)
-        elif isinstance(s1, ox.NamedNode) and p is not None and o is not None and g is not None:
-            found = (s1.value, p, o, g.value)  # type: ignore[assignment]
+            found = (x, p1, s1, g1.value)
+        elif isinstance(s1, ox.NamedNode) and isinstance(p, ox.NamedNode) and o is not None and g:
+            found = (s1, p, o, g.value)
         else:
             continue
         if found not in seen:
             seen.add(found)
-            by_subject.setdefault(found[0], []).append(found[1:])  # type: ignore[arg-type]
+            by_subject.setdefault(found[0].value, []).append(found)
     return Fetched(by_subject, supers, follow)

@@ -220,6 +220,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 
 def skolemise(q: ox.Quad) -> ox.Quad:
+    if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode):
+        return q
+
     def sk(t: Any) -> Any:
         return ox.NamedNode(SKOLEM + t.value) if isinstance(t, ox.BlankNode) else t
 

@@ -23,7 +23,7 @@ import rdflib
 from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.store.base import Store
-from coopgraph.validate.context import Candidate, fetch
+from coopgraph.validate.context import Candidate, Triple, fetch
 from coopgraph.validate.engine import Data, Evaluation, Result
 from coopgraph.validate.reference import Reference, shape_targets
 from coopgraph.validate.report import (
@@ -75,12 +75,17 @@ class Terms:
                 self.known.setdefault(ox.NamedNode(str(node)), node)
         return self
 
-    def index(self, triples: Iterable[ox.Triple | ox.Quad]) -> Data:
+    def index(self, triples: Iterable[Triple]) -> Data:
         data = Data()
         add = data.add
-        for t in triples:
-            add(self(t.subject), self(t.predicate), self(t.object))
+        for s, p, o in triples:
+            add(self(s), self(p), self(o))
         return data
+
+
+def as_quads(triples: Iterable[Triple]) -> Iterable[ox.Quad]:
+    default = ox.DefaultGraph()
+    return (ox.Quad(s, p, o, default) for s, p, o in triples)
 
 
 class Validator:
@@ -181,14 +186,13 @@ class Validator:
             for c in candidates
         ]
         fetched = fetch(self.store, skolemised, None if reference else self.compiled.nested_paths)
-        return [self._entry(c, fetched.quads_for(c), reference) for c in skolemised]
+        return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
 
-    def _entry(self, candidate: Candidate, context: list[ox.Quad], reference: bool) -> Report:
-        default = ox.DefaultGraph()
-        triples = [ox.Quad(q.subject, q.predicate, q.object, default) for q in candidate.quads]
+    def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
+        triples: list[Triple] = [(q.subject, q.predicate, q.object) for q in candidate.quads]
         triples += context
         data = self.terms.index(triples)
-        runner = SparqlRunner(data, lambda: triples)
+        runner = SparqlRunner(data, lambda: as_quads(triples))
         results: list[Result] = []
         fallback: set[Node] = set()
         subjects = {self.terms(q.subject) for q in candidate.quads}
@@ -206,7 +210,7 @@ class Validator:
         results += runner.run_many(pending)
         if fallback:  # pyshacl checks what is not compiled (shapes.py, module doc)
             checked = self.reference.run_entry(
-                graph_of(triples), subjects, self.targets, only=fallback
+                graph_of(as_quads(triples)), subjects, self.targets, only=fallback
             )
             results += from_report_graph(checked)
         return self._report([candidate.name], results, data, candidate.text)
@@ -244,10 +248,10 @@ class Validator:
         from coopgraph.validate.whole import store_quads
 
         quads = store_quads(self.store, graphs)
-        data = Terms(limit=None).seed(self._constants()).index(quads)
-        default = ox.DefaultGraph()
+        terms = Terms(limit=None).seed(self._constants())
+        data = terms.index((q.subject, q.predicate, q.object) for q in quads)
         runner = SparqlRunner(
-            data, lambda: (ox.Quad(q.subject, q.predicate, q.object, default) for q in quads)
+            data, lambda: as_quads((q.subject, q.predicate, q.object) for q in quads)
         )
         ev = Evaluation(data, runner)
         results: list[Result] = []
