@@ -17,6 +17,7 @@ each entry's own context is then cut from it in memory (its graphs excluded).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -111,10 +112,14 @@ class Fetched:
 
 
 def lateral(store: Store) -> bool:
-    """Whether the store's SPARQL has LATERAL (pyoxigraph does; a remote server may not)."""
-    from coopgraph.store.remote import RemoteStore
+    """Whether the store's SPARQL has LATERAL (pyoxigraph does; a remote server may not).
 
-    return not isinstance(store, RemoteStore)
+    Never imports the remote store's module (heavy, and imported under load it stalled a
+    serving process long enough for concurrent reads to time out): a store cannot be a
+    ``RemoteStore`` unless that module is already loaded.
+    """
+    remote = sys.modules.get("coopgraph.store.remote")
+    return remote is None or not isinstance(store, remote.RemoteStore)
 
 
 def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] | None) -> Fetched:
