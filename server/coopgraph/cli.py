@@ -75,6 +75,7 @@ def open_loaded_store(settings: Settings, *, reload: bool = False, quiet: bool =
     """
     from coopgraph.errors import StartupError
     from coopgraph.load import load_project
+    from coopgraph.search import attach
     from coopgraph.store import open_store
 
     try:
@@ -82,9 +83,11 @@ def open_loaded_store(settings: Settings, *, reload: bool = False, quiet: bool =
     except StartupError:
         store = open_store(settings.store, read_only=True)
         click.echo(f"coopgraph: {settings.store} is in use; reading a snapshot of it", err=True)
+        attach(store, settings.search_index)
         return store
     progress = None if quiet else (lambda name: click.echo(f"loading {name}", err=True))
     load_project(store, settings, force=reload, progress=progress)
+    attach(store, settings.search_index)  # keeps the search index in step with writes
     return store
 
 
@@ -118,6 +121,7 @@ def serve(
     that changed, then serves until interrupted; the URL is printed on stderr.
     """
     from coopgraph.load import load_project
+    from coopgraph.search import attach
     from coopgraph.store import open_store
     from coopgraph.web.serve import run_server
 
@@ -125,6 +129,10 @@ def serve(
     st = open_store(settings.store, update_url=settings.update_url, isolated=True)
     try:
         load_project(st, settings, progress=lambda n: click.echo(f"loading {n}", err=True))
+        # A stale search index is rebuilt in the background: serving starts at once.
+        index = attach(st, settings.search_index, background=True)
+        if index.state == "building":
+            click.echo("coopgraph: search index is being rebuilt in the background", err=True)
         run_server(settings, st)
     finally:
         st.close()
@@ -241,6 +249,10 @@ def query(
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @click.option("--limit", default=20, show_default=True, help="Maximum matches.")
+@click.option(
+    "--reindex", is_flag=True,
+    help="Rebuild the search index first (after writes made without coopgraph).",
+)
 @store_option
 @update_url_option
 @config_option
@@ -249,11 +261,13 @@ def lookup(
     text: str,
     as_json: bool,
     limit: int,
+    reindex: bool,
     store: str | None,
     update_url: str | None,
     config: str | None,
 ) -> None:
-    """Find an actor by any label or identifier (accents and case ignored), best first.
+    """Find an actor by any label or identifier (accents and case ignored, words may be
+    cut short: `lil` finds Lille), best first.
 
     Reuse the IRI it prints instead of minting a duplicate: `coopgraph lookup Oujda`,
     `coopgraph lookup Q648`, `coopgraph lookup 59350`.
@@ -261,9 +275,15 @@ def lookup(
     import json
 
     from coopgraph.lookup import lookup as find
+    from coopgraph.search import index_for
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
+    index = index_for(st)
+    tell = functools.partial(click.echo, err=True)
+    if reindex:
+        index.rebuild(tell)
+    index.ensure(tell)
     matches = find(st, text, limit=limit)
     if as_json:
         click.echo(json.dumps([m.to_dict() for m in matches], ensure_ascii=False, indent=2))
@@ -457,6 +477,7 @@ def _open_for_writing(settings: Settings) -> Any:
     server holding the store is told, with the HTTP route to use instead)."""
     from coopgraph.errors import StartupError
     from coopgraph.load import load_project
+    from coopgraph.search import attach
     from coopgraph.store import open_store
 
     try:
@@ -467,6 +488,7 @@ def _open_for_writing(settings: Settings) -> Any:
             "HTTP (POST /entries with a bearer token)"
         ) from exc
     load_project(store, settings)
+    attach(store, settings.search_index)  # writes below update the search index
     return store
 
 
