@@ -28,6 +28,7 @@ from coopgraph.web import create_app
 ORGANISATION = (DATA / "valid" / "new-organisation.ttl").read_bytes()
 PARTNERSHIP = (DATA / "valid" / "new-partnership.ttl").read_bytes()
 TOURNAI = ID["org/test-commune-tournai"]
+PLACES = "https://w3id.org/coopgraph/graph/reference/places"
 ALICE = {"Authorization": "Bearer alice-secret-token", "Content-Type": "text/turtle"}
 
 
@@ -215,3 +216,28 @@ def test_commit_with_quads_and_everything_is_applied_not_rebuilt() -> None:
     events.publish(store, events.Commit((graph,), everything=True))
     assert index.state == "stale"
     assert found(store, "omega") == {ID["org/omega"]} and index.state == "ready"
+
+
+def test_remote_store_index_in_a_local_file(
+    virtuoso_url: str, settings: Settings, project_store: Store, tmp_path: Path
+) -> None:
+    """Virtuoso: the index is built from the remote store into a local file and ranks as
+    on the embedded store (datatypes as Virtuoso reports them do not change the rows)."""
+    from coopgraph.load import load_project
+    from coopgraph.store.remote import RemoteStore
+
+    remote = RemoteStore(virtuoso_url, timeout=20.0)
+    load_project(remote, settings)
+    index = attach(remote, tmp_path / "remote-index.sqlite3")
+    for text in ("Oujda", "Q648", "59350", "lil", "Région"):
+        expected = [(m.iri, m.score, m.matched) for m in lookup(project_store, text)]
+        assert [(m.iri, m.score, m.matched) for m in lookup(remote, text)] == expected, text
+    assert index.state == "ready" and (tmp_path / "remote-index.sqlite3").exists()
+    quads = list(remote.quads(PLACES))
+    rows_before = index.size()
+    # the rows of a graph as the store reports it are the rows its quads give (same keys)
+    events.publish(remote, events.Commit((PLACES,), removed=tuple(quads)))
+    assert index.size() < rows_before
+    events.publish(remote, events.Commit((PLACES,), inserted=tuple(quads)))
+    assert index.size() == rows_before
+    remote.close()

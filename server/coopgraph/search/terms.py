@@ -97,8 +97,8 @@ NEAR_SQL = (
     "(SELECT rowid FROM names WHERE names MATCH ? ORDER BY rank LIMIT 400)"
 )
 _ALL_TERMS = (
-    "SELECT ?g ?s ?p (STR(?o) AS ?v) (LANG(?o) AS ?l) "
-    "(IF(isLiteral(?o), STR(DATATYPE(?o)), \"\") AS ?d) WHERE { VALUES ?p { "
+    "SELECT ?g ?s ?p (STR(?o) AS ?v) (LANG(?o) AS ?l) (STR(DATATYPE(?o)) AS ?d) "
+    '(IF(isLiteral(?o), "L", IF(isIRI(?o), "I", "B")) AS ?k) WHERE { VALUES ?p { '
     + " ".join(f"<{p}>" for p in _KIND)
     + f' }} GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?s), "{ID}")) }}'
 )
@@ -142,6 +142,16 @@ class Hit:
 Row = tuple[str, str, str, str, str, str]  # graph, entity, via, value, lang, datatype
 
 
+_PLAIN = {"http://www.w3.org/2001/XMLSchema#string",
+          "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+
+
+def _datatype(datatype: str, lang: str) -> str:
+    """The datatype part of a row's identity: empty for plain and language-tagged
+    strings, which stores report differently (Virtuoso)."""
+    return "" if lang or datatype in _PLAIN else datatype
+
+
 def quad_row(quad: ox.Quad) -> Row | None:
     """The index row of a quad, or ``None`` when the quad is not indexed."""
     graph, subject, obj = quad.graph_name, quad.subject, quad.object
@@ -152,7 +162,8 @@ def quad_row(quad: ox.Quad) -> Row | None:
     if g in SKIPPED_GRAPHS or not subject.value.startswith(str(ID)):
         return None
     if isinstance(obj, ox.Literal) and _KIND[via] != 2:
-        return (g, subject.value, via, obj.value, obj.language or "", obj.datatype.value)
+        lang = obj.language or ""
+        return (g, subject.value, via, obj.value, lang, _datatype(obj.datatype.value, lang))
     if isinstance(obj, ox.NamedNode) and _KIND[via] == 2:
         return (g, subject.value, via, obj.value, "", "")
     return None
@@ -199,23 +210,15 @@ def store_rows(store: Store) -> Iterator[Row]:
         body = fast.query_serialized(_ALL_TERMS, _CSV).body
         reader = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
         next(reader, None)
-        for g, s, p, v, lang, dt in reader:
-            if _wanted(g, p, v, dt):
-                yield (g, s, p, v, lang, dt)
-        return
-    result = store.query(_ALL_TERMS)
-    assert isinstance(result, Solutions)
-    for terms in result.rows:
-        g, s, p, v, lang, dt = ("" if t is None else t.value for t in terms)
-        if _wanted(g, p, v, dt):
-            yield (g, s, p, v, lang, dt)
-
-
-def _wanted(graph: str, via: str, value: str, datatype: str) -> bool:
-    """Literals for names and identifiers, IRIs for ``sameAs`` (no datatype), as quad_row."""
-    if graph in SKIPPED_GRAPHS:
-        return False
-    return bool(value) and datatype == "" if _KIND[via] == 2 else datatype != ""
+        table: Iterator[list[str]] = reader
+    else:
+        result = store.query(_ALL_TERMS)
+        assert isinstance(result, Solutions)
+        table = ([("" if t is None else t.value) for t in terms] for terms in result.rows)
+    for g, s, p, v, lang, dt, kind in table:
+        # literals for names and identifiers, IRIs for sameAs: as quad_row
+        if g not in SKIPPED_GRAPHS and kind == ("I" if _KIND[p] == 2 else "L"):
+            yield (g, s, p, v, lang, "" if kind == "I" else _datatype(dt, lang))
 
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
@@ -226,7 +229,7 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
     conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=OFF")  # a derived cache: a power cut means a rebuild
     return conn
 
 
