@@ -787,79 +787,127 @@ def template_cmd(kind: str, lang: str) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--add",
+    "add_",
+    is_flag=True,
+    help="Write every conforming entry (the others are reported); without it nothing is "
+    "written: a dry run.",
+)
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Also import cgg:reference/<id> graphs (places, programmes: reference data).",
+)
 @click.option(
     "--kind",
     type=click.Choice(["offer", "organisation", "partnership"]),
     default=None,
-    help="Kind of rows (default: guessed from the headers).",
+    help="Spreadsheets: kind of rows (default: guessed from the headers).",
 )
 @click.option(
     "--lang",
     type=click.Choice(["fr", "en"]),
     default=None,
-    help="Language of the report and of the texts (default: the headers').",
-)
-@click.option(
-    "--add",
-    "add_",
-    is_flag=True,
-    help="Add every conforming row as an entry (the others are reported).",
+    help="Spreadsheets: language of the report and of the texts (default: the headers').",
 )
 @click.option(
     "--annotate",
     default=None,
     metavar="OUT.csv",
     type=click.Path(dir_okay=False),
-    help="Write a copy of the sheet with an errors column.",
+    help="Spreadsheets: write a copy of the sheet with an errors column.",
 )
 @click.option(
     "--agent",
     default=None,
     metavar="NAME",
-    help="Who adds the rows, recorded as prov:wasAttributedTo (default: your login).",
+    help="Who imports, recorded as prov:wasAttributedTo (default: your login).",
+)
+@click.option(
+    "--batch",
+    "batch_quads",
+    default=50_000,
+    show_default=True,
+    help="Quads read before a batch is validated and committed.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The per-entry report: text for people, json for tools.",
 )
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def import_cmd(
-    file: str,
+    files: tuple[str, ...],
+    add_: bool,
+    reference: bool,
     kind: str | None,
     lang: str | None,
-    add_: bool,
     annotate: str | None,
     agent: str | None,
+    batch_quads: int,
+    fmt: str,
     store: str | None,
     update_url: str | None,
     config: str | None,
 ) -> None:
-    """Import a filled spreadsheet template (CSV): each row becomes RDF, is validated and
-    reported by row and column.
+    """Import datasets: N-Quads / TriG files of many entry graphs, Turtle / JSON-LD /
+    N-Triples / RDF/XML files of one entry each, filled spreadsheet templates (CSV).
 
-    Exit 0 when every row conforms, 1 when one does not (with --add the conforming rows
-    are added anyway), 2 when the file cannot be read (not UTF-8, no header, unknown kind).
+    Each entry is validated against the shapes with the store as context and, with
+    --add, written whole with its provenance; inferences are rebuilt once at the end.
+    A progress bar (rate, ETA) goes to stderr, then a report line per entry: added,
+    replaced, unchanged (skipped: same content as the current version), rejected (rule
+    IDs). Re-running on the same files writes only what changed.
+
+    Exit 0 when every entry conforms, 1 when one does not (with --add the conforming
+    ones are written anyway), 2 when a file cannot be read, 3 unsupported format.
     """
-    from coopgraph.errors import ParseError
-    from coopgraph.tabular import add_rows, import_sheet, read_sheet
+    from coopgraph.bulk import ImportOptions, run_import, source_for
+    from coopgraph.bulk.progress import ProgressBar
     from coopgraph.validate import Validator
 
-    try:
-        data = Path(file).read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}", source=file) from None
-    sheet = read_sheet(data, source=file, kind=kind)
+    sources = [source_for(f) for f in files]
     settings = settings_from(config, store=store, update_url=update_url)
     st = _open_for_writing(settings) if add_ else open_loaded_store(settings, quiet=True)
+    options = ImportOptions(
+        agent=agent or _default_agent(), write=add_, reference=reference,
+        batch_quads=batch_quads, kind=kind, lang=lang,
+    )
+    bar = ProgressBar(sum(s.size for s in sources))
     try:
-        validator = Validator(st)
-        report = import_sheet(st, sheet, lang=lang, validator=validator)
-        if add_:
-            add_rows(st, report, agent=agent or _default_agent(), validator=validator)
+        report = run_import(st, sources, validator=Validator(st), options=options, progress=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(
+            "coopgraph: interrupted; the entries committed so far are whole, the others "
+            "were not written; inferences are rebuilt when the store is next opened. Run "
+            "the same command again to finish (unchanged entries are skipped).",
+            err=True,
+        )
+        sys.exit(130)
     finally:
         st.close()
-    shown = lang or sheet.lang
-    if annotate:
-        Path(annotate).write_bytes(report.annotated(shown))
-    click.echo(report.to_text(shown))
-    sys.exit(0 if report.conforms else 1)
+    bar.close()
+    for sheet in options.sheets:
+        shown = lang or sheet.sheet.lang
+        if annotate:
+            Path(annotate).write_bytes(sheet.annotated(shown))
+        if fmt == "text":
+            click.echo(sheet.to_text(shown))
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        rdf = [o for o in report.outcomes if " row " not in o.origin]
+        if rdf or report.errors:
+            click.echo(report.to_text())
+        else:
+            click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,8 @@ from coopgraph.vocab import (
 )
 
 SKOLEM = "urn:coopgraph:bnode:"
+#: IRIs → what entries not committed yet say about them (see ``validate_quads``).
+Overlay = Callable[[set[str]], list[ox.Triple]]
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 RULES_URL = "https://w3id.org/coopgraph/rules#"
 
@@ -295,6 +297,7 @@ class Validator:
         self._target_index: dict[rdflib.term.Node, dict[str, set[rdflib.term.Node]]] | None = None
         self.meta = self._shape_meta()
         self.version = self._version()
+        self._super_cache: dict[str, set[str]] = {}
 
     def _version(self) -> str:
         info = [str(o) for o in self.shapes.objects(None, rdflib.URIRef(OWL.versionInfo))]
@@ -333,12 +336,20 @@ class Validator:
     # -- context -------------------------------------------------------------------------
 
     def _context(
-        self, quads: Sequence[ox.Quad], exclude_graphs: Iterable[str] = ()
+        self,
+        quads: Sequence[ox.Quad],
+        exclude_graphs: Iterable[str] = (),
+        overlay: Overlay | None = None,
     ) -> list[ox.Triple]:
         """Types (through the ontology) of the entry's nodes, and what the rest of the store
         asserts about every IRI the entry names and about the IRIs those statements point at
         (its own graphs excluded, so a replacement is checked against the others, not
-        against its previous version). Bounded by the entry's neighbourhood, not the store."""
+        against its previous version). Bounded by the entry's neighbourhood, not the store.
+
+        ``overlay`` adds what the other entries of the same import say about those IRIs
+        (entries not committed yet, see :mod:`coopgraph.bulk`). Every type found is closed
+        through the ontology's class hierarchy, so the context does not depend on
+        ``cgg:inferred`` being up to date (a batched import rebuilds it at the end)."""
         named = {
             t.value
             for q in quads
@@ -358,15 +369,29 @@ class Validator:
                 break
             seen |= todo
             hop = self._describe(todo, excluded)
+            if overlay is not None:
+                hop += overlay(todo)
             triples += hop
             named = {
                 t.object.value
                 for t in hop
                 if isinstance(t.object, ox.NamedNode) and t.predicate.value != RDF.type
             }
-        classes = {q.object.value for q in quads if q.predicate.value == RDF.type}
-        if classes:
-            values = " ".join(f"<{iri}>" for iri in sorted(classes))
+        typed = [(q.subject, q.object) for q in quads if q.predicate.value == RDF.type]
+        typed += [(t.subject, t.object) for t in triples if t.predicate.value == RDF.type]
+        supers = self._supers({o.value for _, o in typed if isinstance(o, ox.NamedNode)})
+        rdf_type = ox.NamedNode(RDF.type)
+        for subject, cls in typed:
+            for sup in supers.get(cls.value, ()):
+                triples.append(ox.Triple(subject, rdf_type, ox.NamedNode(sup)))
+        return triples
+
+    def _supers(self, classes: set[str]) -> dict[str, set[str]]:
+        """Each class's superclasses in the store's ontology (read once per class)."""
+        cache = self._super_cache
+        missing = sorted(c for c in classes if c not in cache)
+        if missing:
+            values = " ".join(f"<{iri}>" for iri in missing)
             result = self.store.query(
                 f"SELECT DISTINCT ?c ?super WHERE {{ VALUES ?c {{ {values} }} "
                 # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
@@ -375,15 +400,11 @@ class Validator:
                 f"FILTER(isIRI(?super)) }}"
             )
             assert isinstance(result, Solutions)
-            supers: dict[str, set[str]] = {}
+            for c in missing:
+                cache[c] = set()
             for c, sup in result.rows:
-                supers.setdefault(c.value, set()).add(sup.value)  # type: ignore[union-attr]
-            rdf_type = ox.NamedNode(RDF.type)
-            for q in quads:
-                if q.predicate.value == RDF.type:
-                    for sup in supers.get(q.object.value, ()):
-                        triples.append(ox.Triple(q.subject, rdf_type, ox.NamedNode(sup)))
-        return triples
+                cache[c.value].add(sup.value)  # type: ignore[union-attr]
+        return {c: cache[c] for c in classes}
 
     def _describe(self, iris: set[str], excluded: set[str]) -> list[ox.Triple]:
         """Asserted outgoing triples of ``iris`` in every graph but ``excluded``, plus their
@@ -408,6 +429,7 @@ class Validator:
         entry: str,
         text: str | None = None,
         exclude_graphs: Iterable[str] = (),
+        overlay: Overlay | None = None,
     ) -> Report:
         """Validate one entry.
 
@@ -416,10 +438,12 @@ class Validator:
         :param text: the entry's source text, used to point findings at a line.
         :param exclude_graphs: more graphs to leave out of the context (the graph an entry
             replaces).
+        :param overlay: IRIs → triples about them from entries not in the store yet (the
+            other entries of a bulk import), added to the context.
         """
         skolem = [_skolemise(q) for q in quads]
         data = graph_of(skolem)
-        for triple in self._context(skolem, exclude_graphs):
+        for triple in self._context(skolem, exclude_graphs, overlay):
             data.add(
                 (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
             )  # type: ignore[arg-type]
