@@ -42,7 +42,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
+import bulk
 import generate
+import routes
 from common import (
     HttpClient,
     Query,
@@ -66,8 +68,10 @@ BIG_ORGS = 50_000  # 5M triples and more only with --big
 #: build: generate + coopgraph load + materialise; entries: one-entry validation,
 #: incremental reasoning, add_entry; fullval: whole-graph validation; oxigraph, rdflib:
 #: load + in-process queries; serve: coopgraph serve (start, queries, throughput, RSS);
-#: peer: rdflib-endpoint over HTTP
-PARTS = ("build", "entries", "fullval", "oxigraph", "rdflib", "serve", "peer")
+#: peer: rdflib-endpoint over HTTP; bulk: `coopgraph import` of the generated file beside
+#: pyoxigraph's bulk_load of it (bulk.py); routes: every README route on the store the bulk
+#: import built, with 20 HTTP writes after the start (routes.py)
+PARTS = ("build", "entries", "fullval", "oxigraph", "rdflib", "serve", "peer", "bulk", "routes")
 PART_ERRORS = {
     "build": ("coopgraph store", "dump"),
     "entries": ("entries", "validation.entry", "reasoning.incremental", "validation.add_entry"),
@@ -526,6 +530,10 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
     log_dir = work / "logs"
     log_dir.mkdir(exist_ok=True)
     parts = args.parts
+    if parts <= {"bulk", "routes"}:  # they need only the generated file
+        bulk_and_routes(tier, orgs, args, work, data)
+        tier["loadavg_end"] = loadavg()
+        return tier
 
     if "build" in parts:
         snapshot_project(home)
@@ -672,8 +680,33 @@ def run_tier(orgs: int, args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
     if n_quads and "peer" in parts:
         guarded(tier, "rdflib-endpoint", endpoint_part)
+    bulk_and_routes(tier, orgs, args, work, data)
     tier["loadavg_end"] = loadavg()
     return tier
+
+
+def bulk_and_routes(tier: dict[str, Any], orgs: int, args: argparse.Namespace, work: Path,
+                    data: Path) -> None:
+    """Parts ``bulk`` and ``routes``: the README's bulk import of the generated file beside
+    pyoxigraph's ``bulk_load`` of it (the limit), then every route on the store it built."""
+    side = work / f"bulk-{orgs}"
+    if "bulk" in args.parts:
+        def bulk_part() -> None:
+            if not data.exists():
+                with data.open("w", encoding="utf-8") as out:
+                    tier["generated_triples"] = generate.write(out, orgs, args.seed, False)
+            tier["bulk"] = bulk.side_by_side(data, side, 50_000)
+            log(bulk.render(tier["bulk"]))
+
+        guarded(tier, "bulk import", bulk_part)
+    if "routes" in args.parts:
+        store = side / "coopgraph"
+        if not store.exists():
+            tier.setdefault("errors", {})["routes"] = f"{store} missing: run --parts bulk"
+            return
+        guarded(tier, "routes", lambda: tier.__setitem__(
+            "routes", routes.measure_routes(str(store), runs=min(args.runs, 5),
+                                            timeout=args.query_timeout)))
 
 
 # -- report --------------------------------------------------------------------------------
@@ -870,6 +903,15 @@ def render(report: dict[str, Any]) -> str:
                      f"{fnum(sv.get('rss_after_load_mb'), 0)} MiB after the runs; "
                      f"rdflib-endpoint ready in {fnum(sv.get('rdflib_endpoint_start_s'))} s, "
                      f"{fnum(sv.get('rdflib_endpoint_rss_mb'), 0)} MiB")
+        if tier.get("bulk"):
+            lines.append("bulk import: " + bulk.render(tier["bulk"]).replace("\n", "\n  "))
+        rt = tier.get("routes")
+        if rt:
+            lines.append(f"routes: {rt.get('met')} of {rt.get('figures')} within target, "
+                         f"serve ready in {fnum(rt.get('start_s'), 2)} s; 20 HTTP writes "
+                         f"median {cell((rt.get('writes') or {}).get('put'))} p99 "
+                         f"{cell((rt.get('writes') or {}).get('put'), 'p99_s')} "
+                         "(benchmarks/routes.py prints every route)")
         for section, reason in (tier.get("errors") or {}).items():
             lines.append(f"{section}: n/a ({reason})")
         lines.append("")

@@ -41,7 +41,9 @@ from coopgraph.bulk.sources import Candidate, Source, candidates
 from coopgraph.errors import BadRequest, Conflict, CoopgraphError, NotFound
 from coopgraph.store.base import Solutions, Store
 from coopgraph.validate import Overlay
-from coopgraph.vocab import CG, PROV, PROVENANCE_GRAPH
+from coopgraph.vocab import CG, ID, PROV, PROVENANCE_GRAPH, RDF
+
+ID_BASE = str(ID)
 
 __all__ = ["SMALL_BATCH", "ImportOptions", "Progress", "run_import"]
 
@@ -83,7 +85,7 @@ class ImportOptions:
     sheets: list[Any] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: `in` on lists of them stays cheap
 class _Todo:
     candidate: Candidate
     digest: str
@@ -158,10 +160,36 @@ class _Run:
         if todos:
             self.settle(todos, final=final)
 
+    def unresolved(self, todos: list[_Todo]) -> list[_Todo]:
+        """The entries that name a coopgraph IRI (``cgid:…``) described neither in the store
+        nor in the batch: they cannot pass yet, so they wait for the final round without
+        a first, wasted validation."""
+        described = {s for t in todos for s in _subjects(t.candidate.quads)}
+        wanted = {id(t): _references(t.candidate.quads) - described for t in todos}
+        names = sorted(set().union(*wanted.values()))
+        if not names:
+            return []
+        known: set[str] = set()
+        for start in range(0, len(names), 2000):
+            values = " ".join(f"<{n}>" for n in names[start:start + 2000])
+            result = self.store.query(
+                f"SELECT ?s WHERE {{ VALUES ?s {{ {values} }} "
+                "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
+            )
+            assert isinstance(result, Solutions)
+            known |= {row[0].value for row in result.rows}  # type: ignore[union-attr]
+        known |= set(self.accepted_overlay)
+        return [t for t in todos if wanted[id(t)] - known]
+
     def settle(self, todos: list[_Todo], *, final: bool) -> None:
         """Validate (with the batch as overlay), defer or reject failures, commit the rest."""
         start = time.perf_counter()
         failed: list[_Todo] = []
+        if not final:
+            waiting = self.unresolved(todos)
+            if waiting:
+                self.deferred += waiting
+                todos = [t for t in todos if t not in waiting]
         ok = [t for t in todos if t.candidate.validated]
         check = [t for t in todos if not t.candidate.validated]
         while check:
@@ -289,6 +317,16 @@ class _Run:
 
 def _subjects(quads: Iterable[ox.Quad]) -> set[str]:
     return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
+
+
+def _references(quads: Iterable[ox.Quad]) -> set[str]:
+    """The coopgraph IRIs (``cgid:…``) an entry points at (objects, not classes)."""
+    return {
+        q.object.value
+        for q in quads
+        if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(ID_BASE)
+        and q.predicate.value != RDF.type
+    }
 
 
 def _objects(quads: Iterable[ox.Quad]) -> set[str]:
