@@ -151,7 +151,10 @@ def routes_for(found: dict[str, str]) -> list[Route]:
         Route("/.well-known/void", "/.well-known/void", PAGE, "text/turtle"),
         Route("/rules", "/rules", PAGE, "text/html"),
     ]
+    if found.get("offer"):
+        routes.append(Route("/id/offer/… (HTML)", local_path(found["offer"]), PAGE, "text/html"))
     if found.get("g"):
+        routes.append(Route("/graph/entry/… (HTML)", local_path(found["g"]), PAGE, "text/html"))
         entry = found["g"].rsplit("/", 1)[1]
         routes.append(Route("/entries/<id>", f"/entries/{entry}", PAGE, "text/turtle"))
         routes.append(Route("/data?graph=<entry>", "/data?graph=" + q(found["g"], safe=""),

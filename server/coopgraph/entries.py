@@ -393,11 +393,8 @@ def commit(
             w.graph: list(store.quads(w.graph)) if refresh and w.graph in exists else []
             for w in writes
         }
-        kinds = {
-            w.graph: w.kind
-            or (provenance.REPLACED if w.graph in exists else provenance.ADDED)
-            for w in writes
-        }
+        replaced, added = provenance.REPLACED, provenance.ADDED
+        kinds = {w.graph: w.kind or (replaced if w.graph in exists else added) for w in writes}
         activities = {
             w.graph: provenance.activity(
                 kinds[w.graph], w.graph, agent=agent, used=w.source, source_digest=w.digest or None,
@@ -441,24 +438,17 @@ def commit(
                 everything=not refresh,
             ),
         )
-    results = []
-    for w in writes:
-        action = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}.get(
-            kinds[w.graph], "removed"
+    actions = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}
+    return [
+        EntryResult(
+            graph=w.graph, action=actions.get(kinds[w.graph], "removed"),
+            triples=len(w.quads) if w.quads else len(previous[w.graph]),
+            previous=len(previous[w.graph]),
+            activity=str(activities[w.graph][0].subject).strip("<>"), digest=w.digest,
+            affected=len(affected), warnings=w.warnings,
         )
-        results.append(
-            EntryResult(
-                graph=w.graph,
-                action=action,
-                triples=len(w.quads) if w.quads else len(previous[w.graph]),
-                previous=len(previous[w.graph]),
-                activity=str(activities[w.graph][0].subject).strip("<>"),
-                digest=w.digest,
-                affected=len(affected),
-                warnings=w.warnings,
-            )
-        )
-    return results
+        for w in writes
+    ]
 
 
 def _write(
