@@ -189,7 +189,8 @@ class _Run:
             waiting = self.unresolved(todos)
             if waiting:
                 self.deferred += waiting
-                todos = [t for t in todos if t not in waiting]
+                later = set(map(id, waiting))
+                todos = [t for t in todos if id(t) not in later]
         ok = [t for t in todos if t.candidate.validated]
         check = [t for t in todos if not t.candidate.validated]
         while check:
@@ -201,12 +202,15 @@ class _Run:
                     overlay=overlay(t.candidate.graph),
                 )
                 (ok if t.report.conforms else newly).append(t)
+                if final and self.progress and len(ok) % 1000 == 0 and t.report.conforms:
+                    self.progress.note(f"{len(ok)} of {len(todos)} deferred entries conform")
             failed += newly
             # an accepted entry that points at a newly failed one is checked again without it
             gone = {s for t in newly for s in _subjects(t.candidate.quads)}
             check = [t for t in ok if gone and not t.candidate.validated
                      and _objects(t.candidate.quads) & gone]
-            ok = [t for t in ok if t not in check]
+            again = set(map(id, check))
+            ok = [t for t in ok if id(t) not in again]
         self.report.timings["validate"] += time.perf_counter() - start
         if final:
             for t in failed:
@@ -250,19 +254,33 @@ class _Run:
                             ox.Triple(q.subject, q.predicate, q.object))
             return
         start = time.perf_counter()
-        writes = [self.write_of(t) for t in todos]
         if len(todos) > SMALL_BATCH or self.pending:
-            try:
-                results = entries.commit(
-                    self.store, writes, agent=self.options.agent, inferences="pending"
-                )
-                self.pending = True
-                self.done(todos, results)
-            except (Conflict, NotFound):  # one taken spreadsheet id: each on its own
-                self.one_by_one(todos, writes, "pending")
+            for chunk in self.chunks(todos):  # the final round can hold the whole dataset
+                writes = [self.write_of(t) for t in chunk]
+                try:
+                    results = entries.commit(
+                        self.store, writes, agent=self.options.agent, inferences="pending"
+                    )
+                    self.pending = True
+                    self.done(chunk, results)
+                except (Conflict, NotFound):  # one taken spreadsheet id: each on its own
+                    self.one_by_one(chunk, writes, "pending")
         else:
-            self.one_by_one(todos, writes, "refresh")
+            self.one_by_one(todos, [self.write_of(t) for t in todos], "refresh")
         self.report.timings["commit"] += time.perf_counter() - start
+
+    def chunks(self, todos: list[_Todo]) -> Iterable[list[_Todo]]:
+        """``todos`` in runs of about ``batch_quads`` quads: one transaction each."""
+        chunk: list[_Todo] = []
+        size = 0
+        for t in todos:
+            chunk.append(t)
+            size += len(t.candidate.quads)
+            if size >= self.options.batch_quads:
+                yield chunk
+                chunk, size = [], 0
+        if chunk:
+            yield chunk
 
     def one_by_one(self, todos: list[_Todo], writes: list[entries.Write], mode: str) -> None:
         for t, w in zip(todos, writes, strict=True):
