@@ -74,6 +74,7 @@ _RESERVED = {
     PROVENANCE_GRAPH: "it is the activity log and is written by the code only",
 }
 _ASK_GRAPH = "ASK { GRAPH ?g { ?s ?p ?o } }"
+_HAS_QUADS = "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } }"
 
 # Serialises "does the graph exist?" + the write within one process, so two concurrent
 # adds of the same id cannot both pass the check. (The embedded store is opened by one
@@ -329,17 +330,15 @@ class Write:
     graph: str
     #: its new quads (empty for a removal)
     quads: list[ox.Quad]
-    #: provenance.ADDED, REPLACED or REMOVED; empty: ADDED or REPLACED as the store says
+    #: provenance.ADDED, REPLACED or REMOVED (empty: as the store says); ``source``: where
+    #: the content comes from (file name, ``HTTP POST /entries``)
     kind: str
-    #: where the content comes from (file name, ``HTTP POST /entries``)
     source: str
-    #: sha256 of the source bytes (empty when there are none: a removal, a bulk entry)
+    #: sha256 of the source bytes; :func:`coopgraph.provenance.content_digest` of ``quads``
     digest: str = ""
-    #: :func:`coopgraph.provenance.content_digest` of ``quads`` (re-runs skip equal ones)
     content: str = ""
-    #: findings of severity Warning/Info (dicts), passed through to the result
+    #: Warning/Info findings (dicts); ``new``: must not exist (True), must (False), either
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    #: ``True``: must not exist yet; ``False``: must exist; ``None``: either
     new: bool | None = None
 
 
@@ -348,10 +347,7 @@ def _existing(store: Store, graphs: Sequence[str]) -> set[str]:
     if len(graphs) == 1:
         return set(graphs) if _exists(store, graphs[0]) else set()
     values = " ".join(f"<{g}>" for g in graphs)
-    result = store.query(
-        f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} "
-        "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } } }"
-    )
+    result = store.query(f"SELECT ?g {{ VALUES ?g {{ {values} }} {_HAS_QUADS} }}")
     assert isinstance(result, Solutions)
     return {row[0].value for row in result.rows}  # type: ignore[union-attr]
 
@@ -361,16 +357,16 @@ def commit(
 ) -> list[EntryResult]:
     """Write entries in **one** transaction: drop old versions, provenance, insert, inferences.
 
-    The one write path of coopgraph: the single-entry operations below and the bulk
-    import (:mod:`coopgraph.bulk`) both end here.
+    (``inferences="fast"``, for new entries only: :func:`coopgraph.pending.bulk_insert`.)
+
+    The one write path: the single-entry operations below and :mod:`coopgraph.bulk`.
 
     :param writes: the entries, each already parsed and validated.
     :param agent: who writes (prov:wasAttributedTo).
     :param inferences: ``"refresh"`` updates ``cgg:inferred`` for the nodes the change
-        touches in the same transaction (:meth:`Reasoner.refresh_changes`);
-        ``"pending"`` records the :mod:`coopgraph.pending` marker instead, in the same
-        transaction, and the caller rematerialises (the bulk import: one
-        materialisation per run instead of one refresh per entry).
+        touches in the same transaction (:meth:`Reasoner.refresh_changes`); ``"pending"``
+        records the :mod:`coopgraph.pending` marker instead and the caller
+        rematerialises (the bulk import: one materialisation per run).
     :raises Conflict: a ``new`` entry exists already (nothing written).
     :raises NotFound: an entry that must exist does not (nothing written).
     """
@@ -389,6 +385,8 @@ def commit(
             if w.new is False and w.graph not in exists:
                 raise NotFound(f"no entry {_short(w.graph)} in the store")
         refresh = inferences == "refresh"
+        if inferences == "fast" and exists:  # replacements need the transaction
+            inferences = "pending"
         previous: dict[str, list[ox.Quad]] = {
             w.graph: list(store.quads(w.graph)) if refresh and w.graph in exists else []
             for w in writes
@@ -421,14 +419,18 @@ def commit(
         else:
             inserted.append(pending.MARKER)
         dropped = [w.graph for w in writes if w.graph in exists]
-        store.apply(
-            Changes(
-                drop_graphs=dropped,
-                before=[provenance.current_generation_quads(g) for g in dropped],
-                insert=inserted,
-                then=then,
+        if inferences == "fast" and not dropped:
+            prov = [q for w in writes for q in activities[w.graph]]
+            pending.bulk_insert(store, list(kinds), [q for w in writes for q in w.quads], prov)
+        else:
+            store.apply(
+                Changes(
+                    drop_graphs=dropped,
+                    before=[provenance.current_generation_quads(g) for g in dropped],
+                    insert=inserted,
+                    then=then,
+                )
             )
-        )
         events.publish(
             store,
             events.Commit(

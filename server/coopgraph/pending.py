@@ -20,12 +20,14 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyoxigraph as ox
 
-from coopgraph.store.base import Boolean, Changes, Store
+from coopgraph.store.base import Boolean, Changes, Solutions, Store
 from coopgraph.vocab import CG, INFERRED_GRAPH, PROVENANCE_GRAPH
 
-__all__ = ["MARKER", "clear", "is_pending", "repair"]
+__all__ = ["MARKER", "bulk_insert", "clear", "in_progress", "is_pending", "repair"]
 
 #: ``cgg:inferred cg:rematerialisationPending true`` in ``cgg:provenance``.
 MARKER = ox.Quad(
@@ -34,10 +36,39 @@ MARKER = ox.Quad(
     ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean")),
     ox.NamedNode(PROVENANCE_GRAPH),
 )
+_IN_PROGRESS = CG.importInProgress
+_UNFINISHED = (
+    f"SELECT ?g WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?g <{_IN_PROGRESS}> ?v }} }}"
+)
 _ASK = (
     f"ASK {{ GRAPH <{PROVENANCE_GRAPH}> "
     f"{{ <{INFERRED_GRAPH}> <{CG.rematerialisationPending}> ?v }} }}"
 )
+
+
+def in_progress(graph: str) -> ox.Quad:
+    """The marker of a new graph being written by the bulk import's fast path (not in one
+    transaction: ``Store.bulk_load``); removed in the transaction that records its
+    provenance. :func:`repair` drops a graph still marked: it may be half-written."""
+    return ox.Quad(
+        ox.NamedNode(graph), ox.NamedNode(_IN_PROGRESS), MARKER.object,
+        ox.NamedNode(PROVENANCE_GRAPH),
+    )
+
+
+def bulk_insert(
+    store: Store, graphs: Sequence[str], quads: Sequence[ox.Quad], provenance: Sequence[ox.Quad]
+) -> None:
+    """New entry graphs written with the store's bulk loader (3× faster than a transaction
+    on pyoxigraph, but not atomic), made safe by markers: one transaction records an "in
+    progress" marker per graph (and the inferences-pending one), the bulk load writes the
+    entries, a last transaction adds their provenance and removes the markers. A crash in
+    between leaves marked graphs, which :func:`repair` drops at the next open: each entry
+    ends up whole or absent (a reader *during* the load may see part of one)."""
+    markers = [in_progress(g) for g in graphs]
+    store.apply(Changes(insert=[*markers, MARKER]))
+    store.bulk_load(quads)
+    store.apply(Changes(delete=markers, insert=provenance))
 
 
 def is_pending(store: Store) -> bool:
@@ -53,9 +84,15 @@ def clear(store: Store) -> None:
 
 
 def repair(store: Store) -> bool:
-    """Rematerialise and clear the marker when it is set; ``True`` when it was."""
+    """Drop the graphs a fast bulk write left unfinished, then rematerialise and clear the
+    marker when it is set; ``True`` when it was."""
     if not is_pending(store):
         return False
+    result = store.query(_UNFINISHED)
+    assert isinstance(result, Solutions)
+    unfinished = sorted({row[0].value for row in result.rows})  # type: ignore[union-attr]
+    if unfinished:
+        store.apply(Changes(drop_graphs=unfinished, delete=[in_progress(g) for g in unfinished]))
     from coopgraph.reason import Reasoner
 
     Reasoner(store).materialise()

@@ -40,6 +40,7 @@ from coopgraph.bulk.report import BulkReport, Outcome
 from coopgraph.bulk.sources import Candidate, Source, candidates
 from coopgraph.errors import BadRequest, Conflict, CoopgraphError, NotFound
 from coopgraph.store.base import Solutions, Store
+from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.validate import Overlay
 from coopgraph.vocab import CG, ID, PROV, PROVENANCE_GRAPH, RDF
 
@@ -112,6 +113,10 @@ class _Run:
         self.project = {row[0].value for row in result.rows}  # type: ignore[union-attr]
         self.deferred: list[_Todo] = []
         self.pending = False
+        # New entries go in with the store's bulk loader when this process owns an
+        # embedded store (the CLI); a served store keeps one transaction per batch, so
+        # readers never see part of an entry (coopgraph.pending.bulk_insert).
+        self.mode = "fast" if isinstance(store, EmbeddedStore) else "pending"
         #: check-only runs write nothing: what earlier batches accepted stays in the overlay
         self.accepted_overlay: dict[str, list[ox.Triple]] = {}
 
@@ -259,7 +264,7 @@ class _Run:
                 writes = [self.write_of(t) for t in chunk]
                 try:
                     results = entries.commit(
-                        self.store, writes, agent=self.options.agent, inferences="pending"
+                        self.store, writes, agent=self.options.agent, inferences=self.mode
                     )
                     self.pending = True
                     self.done(chunk, results)
