@@ -7,7 +7,8 @@ Issue 12 ("Observatory scale"), Done when: on a store built with the README's bu
 * the start (until ``/healthz`` answers): ≤ 2 s;
 * 20 realistic entries written over HTTP right after the start (``PUT /entries/<id>``,
   Turtle with blank nodes: salary, languages, experience): median ≤ 200 ms, p99 ≤ 1 s —
-  by ``benchmarks/writes.py`` when it exists, else here; removed again at the end;
+  (``benchmarks/writes.py``'s entries when it exists and ``--orgs`` is given, else
+  ``new-offer.ttl`` under new IRIs); removed again at once (``DELETE``, timed too);
 * every page and API route: ≤ 200 ms (entity pages, network, map, ranking, exports,
   ``/api/network.json`` with ``focus``/``limit``, ``/stats``…), ``/lookup`` ≤ 50 ms;
 * every gallery query (``queries/*.rq``, ``queries/network/*.rq``) through ``/sparql``:
@@ -171,45 +172,45 @@ def offer_turtle(k: int) -> bytes:
     return text.replace("offer/test-lille-kortrijk-stage", f"offer/routes-bench-{k}").encode()
 
 
-def http_writes(port: int, n: int, timeout: float) -> dict[str, Any]:
-    """``n`` PUT /entries/routes-bench-<k> right after the start, then their removal."""
+def http_writes(port: int, bodies: list[tuple[str, bytes, str]], timeout: float) -> dict[str, Any]:
+    """``PUT /entries/<id>`` of each body right after the start, then their removal."""
     secret = TOKEN.split(":", 1)[1]
-    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "text/turtle"}
+    auth = {"Authorization": f"Bearer {secret}"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     puts, deletes, errors = Samples(), Samples(), []
-    for k in range(n):
+    for entry_id, body, ctype in bodies:
         start = time.perf_counter()
-        conn.request("PUT", f"/entries/routes-bench-{k}", offer_turtle(k), headers)
+        conn.request("PUT", f"/entries/{entry_id}", body, {**auth, "Content-Type": ctype})
         response = conn.getresponse()
-        body = response.read()
+        data = response.read()
         puts.times.append(time.perf_counter() - start)
         if response.status not in (200, 201):
-            errors.append(f"PUT {k}: HTTP {response.status} {body[:120]!r}")
-    for k in range(n):
+            errors.append(f"PUT {entry_id}: HTTP {response.status} {data[:120]!r}")
+    for entry_id, _, _ in bodies:
         start = time.perf_counter()
-        conn.request("DELETE", f"/entries/routes-bench-{k}", headers=headers)
+        conn.request("DELETE", f"/entries/{entry_id}", headers=auth)
         response = conn.getresponse()
         response.read()
         deletes.times.append(time.perf_counter() - start)
         if response.status != 200:
-            errors.append(f"DELETE {k}: HTTP {response.status}")
+            errors.append(f"DELETE {entry_id}: HTTP {response.status}")
     conn.close()
-    return {"put": puts.to_dict(), "delete": deletes.to_dict(), "errors": errors,
-            "by": "benchmarks/routes.py"}
+    return {"put": puts.to_dict(), "delete": deletes.to_dict(), "errors": errors}
 
 
-def measure_writes(port: int, n: int, timeout: float) -> dict[str, Any]:
-    """``benchmarks/writes.py`` when it has landed (its ``http_writes``), else ours."""
-    if (HERE / "writes.py").exists():
+def write_bodies(n: int, orgs: int | None, seed: int) -> tuple[list[tuple[str, bytes, str]], str]:
+    """The entries to write: ``benchmarks/writes.py``'s (new-offer.ttl, then generated
+    offers of the store's world with blank nodes) when it exists and ``orgs`` is known,
+    else ``new-offer.ttl`` under ``n`` new IRIs."""
+    if orgs and (HERE / "writes.py").exists():
         try:
             import writes  # type: ignore[import-not-found]
 
-            if hasattr(writes, "http_writes"):
-                result = writes.http_writes(port=port, n=n, token=TOKEN.split(":", 1)[1])
-                return dict(result) | {"by": "benchmarks/writes.py"}
+            return list(writes.entries(orgs, seed, n)), "benchmarks/writes.py entries"
         except Exception as exc:  # noqa: BLE001 - fall back, and say so
-            print(f"benchmarks/writes.py failed ({exc}); using the minimal writer", flush=True)
-    return http_writes(port, n, timeout)
+            print(f"benchmarks/writes.py entries failed ({exc}); using new-offer.ttl", flush=True)
+    return ([(f"routes-bench-{k}", offer_turtle(k), "text/turtle") for k in range(n)],
+            "tests/data/valid/new-offer.ttl under new IRIs")
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -256,19 +257,21 @@ def line(name: str, r: dict[str, Any], target: float) -> str:
 
 def measure_routes(
     store: str, *, runs: int = 5, timeout: float = 60.0, n_writes: int = 20,
-    with_gallery: bool = True,
+    with_gallery: bool = True, orgs: int | None = None, seed: int = 1,
 ) -> dict[str, Any]:
     """Start ``coopgraph serve`` on ``store``, measure, stop it; print a line per figure."""
     report: dict[str, Any] = {"machine": machine(), "store": store, "routes": {},
                               "gallery": {}, "loadavg_start": loadavg()}
     log = Path(store).with_name(Path(store).name + "-serve.log")
+    bodies, origin = write_bodies(n_writes, orgs, seed)
     proc, port, started = start_server(store, log)
     report["start_s"] = started
     print(f"machine: {report['machine']['cpu']}, {report['machine']['nproc']} cores; "
           f"load {loadavg()}", flush=True)
     print(line("coopgraph serve ready (/healthz)", {"median_s": started}, START), flush=True)
     try:
-        writes = measure_writes(port, n_writes, timeout)
+        writes = http_writes(port, bodies, timeout)
+        writes["bodies"] = origin
         report["writes"] = writes
         put = writes["put"]
         print(line(f"{n_writes} × PUT /entries (first after start)", put, WRITE_MEDIAN)
@@ -366,10 +369,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--writes", type=int, default=20, help="entries written over HTTP")
     parser.add_argument("--no-gallery", action="store_true", help="skip the gallery queries")
+    parser.add_argument("--orgs", type=int, default=None,
+                        help="the generate.py --orgs the store holds (writes then use "
+                        "generated offers of that world, via benchmarks/writes.py)")
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     report = measure_routes(args.store, runs=args.runs, timeout=args.timeout,
-                            n_writes=args.writes, with_gallery=not args.no_gallery)
+                            n_writes=args.writes, with_gallery=not args.no_gallery,
+                            orgs=args.orgs, seed=args.seed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return 0

@@ -708,7 +708,8 @@ def bulk_and_routes(tier: dict[str, Any], orgs: int, args: argparse.Namespace, w
             return
         guarded(tier, "routes", lambda: tier.__setitem__(
             "routes", routes.measure_routes(str(store), runs=min(args.runs, 5),
-                                            timeout=args.query_timeout)))
+                                            timeout=args.query_timeout, orgs=orgs,
+                                            seed=args.seed)))
 
 
 # -- report --------------------------------------------------------------------------------
