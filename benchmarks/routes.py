@@ -173,28 +173,52 @@ def offer_turtle(k: int) -> bytes:
 
 
 def http_writes(port: int, bodies: list[tuple[str, bytes, str]], timeout: float) -> dict[str, Any]:
-    """``PUT /entries/<id>`` of each body right after the start, then their removal."""
+    """``PUT /entries/<id>`` of each body right after the start, then their removal.
+
+    A write that takes longer than ``timeout`` stops the series (its time is recorded as
+    at least ``timeout``: the server is still busy with it); what was written is removed.
+    """
     secret = TOKEN.split(":", 1)[1]
     auth = {"Authorization": f"Bearer {secret}"}
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     puts, deletes, errors = Samples(), Samples(), []
+    written: list[str] = []
+
+    def request(method: str, path: str, body: bytes | None, headers: dict[str, str],
+                limit: float) -> tuple[int, bytes, float]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=limit)
+        start = time.perf_counter()
+        try:
+            conn.request(method, path, body, headers)
+            response = conn.getresponse()
+            return response.status, response.read(), time.perf_counter() - start
+        finally:
+            conn.close()
+
     for entry_id, body, ctype in bodies:
-        start = time.perf_counter()
-        conn.request("PUT", f"/entries/{entry_id}", body, {**auth, "Content-Type": ctype})
-        response = conn.getresponse()
-        data = response.read()
-        puts.times.append(time.perf_counter() - start)
-        if response.status not in (200, 201):
-            errors.append(f"PUT {entry_id}: HTTP {response.status} {data[:120]!r}")
-    for entry_id, _, _ in bodies:
-        start = time.perf_counter()
-        conn.request("DELETE", f"/entries/{entry_id}", headers=auth)
-        response = conn.getresponse()
-        response.read()
-        deletes.times.append(time.perf_counter() - start)
-        if response.status != 200:
-            errors.append(f"DELETE {entry_id}: HTTP {response.status}")
-    conn.close()
+        try:
+            status, data, elapsed = request("PUT", f"/entries/{entry_id}", body,
+                                            {**auth, "Content-Type": ctype}, timeout)
+        except (OSError, http.client.HTTPException) as exc:
+            puts.times.append(timeout)
+            puts.note = (f"write {len(puts.times)} took more than {timeout:g} s "
+                         f"({type(exc).__name__}); the series was stopped there")
+            written.append(entry_id)  # it may still commit: removed below
+            break
+        puts.times.append(elapsed)
+        if status in (200, 201):
+            written.append(entry_id)
+        else:
+            errors.append(f"PUT {entry_id}: HTTP {status} {data[:120]!r}")
+    for entry_id in written:
+        try:
+            status, _, elapsed = request("DELETE", f"/entries/{entry_id}", None, auth,
+                                         max(timeout, 600))
+        except (OSError, http.client.HTTPException) as exc:
+            errors.append(f"DELETE {entry_id}: {type(exc).__name__}")
+            continue
+        deletes.times.append(elapsed)
+        if status != 200:
+            errors.append(f"DELETE {entry_id}: HTTP {status}")
     return {"put": puts.to_dict(), "delete": deletes.to_dict(), "errors": errors}
 
 
@@ -273,12 +297,13 @@ def measure_routes(
         writes = http_writes(port, bodies, timeout)
         writes["bodies"] = origin
         report["writes"] = writes
-        put = writes["put"]
-        print(line(f"{n_writes} × PUT /entries (first after start)", put, WRITE_MEDIAN)
+        put, delete = writes["put"], writes["delete"]
+        print(line(f"{put['runs']} of {n_writes} × PUT /entries (after start)", put,
+                   WRITE_MEDIAN)
               + f"  p99 ≤ {fmt(WRITE_P99)}: {verdict(put.get('p99_s'), WRITE_P99)}", flush=True)
-        if "delete" in writes:
-            print(line(f"{n_writes} × DELETE /entries", writes["delete"], WRITE_MEDIAN),
-                  flush=True)
+        if put.get("note"):
+            print(f"  {put['note']}", flush=True)
+        print(line(f"{delete['runs']} × DELETE /entries", delete, WRITE_MEDIAN), flush=True)
         for error in writes.get("errors", [])[:5]:
             print(f"  write error: {error}", flush=True)
         conn = HttpClient(port, timeout=timeout)
