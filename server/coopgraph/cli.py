@@ -75,6 +75,7 @@ def open_loaded_store(settings: Settings, *, reload: bool = False, quiet: bool =
     """
     from coopgraph.errors import StartupError
     from coopgraph.load import load_project
+    from coopgraph.search import attach
     from coopgraph.store import open_store
 
     try:
@@ -82,9 +83,11 @@ def open_loaded_store(settings: Settings, *, reload: bool = False, quiet: bool =
     except StartupError:
         store = open_store(settings.store, read_only=True)
         click.echo(f"coopgraph: {settings.store} is in use; reading a snapshot of it", err=True)
+        attach(store, settings.search_index)
         return store
     progress = None if quiet else (lambda name: click.echo(f"loading {name}", err=True))
     load_project(store, settings, force=reload, progress=progress)
+    attach(store, settings.search_index)  # keeps the search index in step with writes
     return store
 
 
@@ -118,6 +121,7 @@ def serve(
     that changed, then serves until interrupted; the URL is printed on stderr.
     """
     from coopgraph.load import load_project
+    from coopgraph.search import attach
     from coopgraph.store import open_store
     from coopgraph.web.serve import run_server
 
@@ -125,6 +129,10 @@ def serve(
     st = open_store(settings.store, update_url=settings.update_url, isolated=True)
     try:
         load_project(st, settings, progress=lambda n: click.echo(f"loading {n}", err=True))
+        # A stale search index is rebuilt in the background: serving starts at once.
+        index = attach(st, settings.search_index, background=True)
+        if index.state == "building":
+            click.echo("coopgraph: search index is being rebuilt in the background", err=True)
         run_server(settings, st)
     finally:
         st.close()
@@ -255,6 +263,10 @@ def query(
 @click.argument("text")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @click.option("--limit", default=20, show_default=True, help="Maximum matches.")
+@click.option(
+    "--reindex", is_flag=True,
+    help="Rebuild the search index first (after writes made without coopgraph).",
+)
 @store_option
 @update_url_option
 @config_option
@@ -263,11 +275,13 @@ def lookup(
     text: str,
     as_json: bool,
     limit: int,
+    reindex: bool,
     store: str | None,
     update_url: str | None,
     config: str | None,
 ) -> None:
-    """Find an actor by any label or identifier (accents and case ignored), best first.
+    """Find an actor by any label or identifier (accents and case ignored, words may be
+    cut short: `lil` finds Lille), best first.
 
     Reuse the IRI it prints instead of minting a duplicate: `coopgraph lookup Oujda`,
     `coopgraph lookup Q648`, `coopgraph lookup 59350`.
@@ -275,9 +289,15 @@ def lookup(
     import json
 
     from coopgraph.lookup import lookup as find
+    from coopgraph.search import index_for
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
+    index = index_for(st)
+    tell = functools.partial(click.echo, err=True)
+    if reindex:
+        index.rebuild(tell)
+    index.ensure(tell)
     matches = find(st, text, limit=limit)
     if as_json:
         click.echo(json.dumps([m.to_dict() for m in matches], ensure_ascii=False, indent=2))
@@ -471,6 +491,7 @@ def _open_for_writing(settings: Settings) -> Any:
     server holding the store is told, with the HTTP route to use instead)."""
     from coopgraph.errors import StartupError
     from coopgraph.load import load_project
+    from coopgraph.search import attach
     from coopgraph.store import open_store
 
     try:
@@ -481,6 +502,7 @@ def _open_for_writing(settings: Settings) -> Any:
             "HTTP (POST /entries with a bearer token)"
         ) from exc
     load_project(store, settings)
+    attach(store, settings.search_index)  # writes below update the search index
     return store
 
 
@@ -779,79 +801,127 @@ def template_cmd(kind: str, lang: str) -> None:
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--add",
+    "add_",
+    is_flag=True,
+    help="Write every conforming entry (the others are reported); without it nothing is "
+    "written: a dry run.",
+)
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Also import cgg:reference/<id> graphs (places, programmes: reference data).",
+)
 @click.option(
     "--kind",
     type=click.Choice(["offer", "organisation", "partnership"]),
     default=None,
-    help="Kind of rows (default: guessed from the headers).",
+    help="Spreadsheets: kind of rows (default: guessed from the headers).",
 )
 @click.option(
     "--lang",
     type=click.Choice(["fr", "en"]),
     default=None,
-    help="Language of the report and of the texts (default: the headers').",
-)
-@click.option(
-    "--add",
-    "add_",
-    is_flag=True,
-    help="Add every conforming row as an entry (the others are reported).",
+    help="Spreadsheets: language of the report and of the texts (default: the headers').",
 )
 @click.option(
     "--annotate",
     default=None,
     metavar="OUT.csv",
     type=click.Path(dir_okay=False),
-    help="Write a copy of the sheet with an errors column.",
+    help="Spreadsheets: write a copy of the sheet with an errors column.",
 )
 @click.option(
     "--agent",
     default=None,
     metavar="NAME",
-    help="Who adds the rows, recorded as prov:wasAttributedTo (default: your login).",
+    help="Who imports, recorded as prov:wasAttributedTo (default: your login).",
+)
+@click.option(
+    "--batch",
+    "batch_quads",
+    default=50_000,
+    show_default=True,
+    help="Quads read before a batch is validated and committed.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The per-entry report: text for people, json for tools.",
 )
 @store_option
 @update_url_option
 @config_option
 @reports_errors
 def import_cmd(
-    file: str,
+    files: tuple[str, ...],
+    add_: bool,
+    reference: bool,
     kind: str | None,
     lang: str | None,
-    add_: bool,
     annotate: str | None,
     agent: str | None,
+    batch_quads: int,
+    fmt: str,
     store: str | None,
     update_url: str | None,
     config: str | None,
 ) -> None:
-    """Import a filled spreadsheet template (CSV): each row becomes RDF, is validated and
-    reported by row and column.
+    """Import datasets: N-Quads / TriG files of many entry graphs, Turtle / JSON-LD /
+    N-Triples / RDF/XML files of one entry each, filled spreadsheet templates (CSV).
 
-    Exit 0 when every row conforms, 1 when one does not (with --add the conforming rows
-    are added anyway), 2 when the file cannot be read (not UTF-8, no header, unknown kind).
+    Each entry is validated against the shapes with the store as context and, with
+    --add, written whole with its provenance; inferences are rebuilt once at the end.
+    A progress bar (rate, ETA) goes to stderr, then a report line per entry: added,
+    replaced, unchanged (skipped: same content as the current version), rejected (rule
+    IDs). Re-running on the same files writes only what changed.
+
+    Exit 0 when every entry conforms, 1 when one does not (with --add the conforming
+    ones are written anyway), 2 when a file cannot be read, 3 unsupported format.
     """
-    from coopgraph.errors import ParseError
-    from coopgraph.tabular import add_rows, import_sheet, read_sheet
+    from coopgraph.bulk import ImportOptions, run_import, source_for
+    from coopgraph.bulk.progress import ProgressBar
     from coopgraph.validate import Validator
 
-    try:
-        data = Path(file).read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}", source=file) from None
-    sheet = read_sheet(data, source=file, kind=kind)
+    sources = [source_for(f) for f in files]
     settings = settings_from(config, store=store, update_url=update_url)
     st = _open_for_writing(settings) if add_ else open_loaded_store(settings, quiet=True)
+    options = ImportOptions(
+        agent=agent or _default_agent(), write=add_, reference=reference,
+        batch_quads=batch_quads, kind=kind, lang=lang,
+    )
+    bar = ProgressBar(sum(s.size for s in sources))
     try:
-        validator = Validator(st)
-        report = import_sheet(st, sheet, lang=lang, validator=validator)
-        if add_:
-            add_rows(st, report, agent=agent or _default_agent(), validator=validator)
+        report = run_import(st, sources, validator=Validator(st), options=options, progress=bar)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(
+            "coopgraph: interrupted; the entries committed so far are whole, the others "
+            "were not written; inferences are rebuilt when the store is next opened. Run "
+            "the same command again to finish (unchanged entries are skipped).",
+            err=True,
+        )
+        sys.exit(130)
     finally:
         st.close()
-    shown = lang or sheet.lang
-    if annotate:
-        Path(annotate).write_bytes(report.annotated(shown))
-    click.echo(report.to_text(shown))
-    sys.exit(0 if report.conforms else 1)
+    bar.close()
+    for sheet in options.sheets:
+        shown = lang or sheet.sheet.lang
+        if annotate:
+            Path(annotate).write_bytes(sheet.annotated(shown))
+        if fmt == "text":
+            click.echo(sheet.to_text(shown))
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        rdf = [o for o in report.outcomes if " row " not in o.origin]
+        if rdf or report.errors:
+            click.echo(report.to_text())
+        else:
+            click.echo(report.summary(), err=True)
+    sys.exit(report.exit_code)

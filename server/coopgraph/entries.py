@@ -50,6 +50,8 @@ from coopgraph.vocab import (
 
 __all__ = [
     "EntryResult",
+    "Write",
+    "commit",
     "add_entry",
     "entry_graph",
     "entry_id",
@@ -72,6 +74,7 @@ _RESERVED = {
     PROVENANCE_GRAPH: "it is the activity log and is written by the code only",
 }
 _ASK_GRAPH = "ASK { GRAPH ?g { ?s ?p ?o } }"
+_HAS_QUADS = "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } }"
 
 # Serialises "does the graph exist?" + the write within one process, so two concurrent
 # adds of the same id cannot both pass the check. (The embedded store is opened by one
@@ -319,6 +322,137 @@ def _current_generation(store: Store, graph: str) -> list[ox.Quad]:
     return [ox.Quad(node, p, o, prov) for _, p, o in result.rows]  # type: ignore[arg-type]
 
 
+@dataclass
+class Write:
+    """One entry write of a commit: what :func:`commit` needs to know about it."""
+
+    #: the entry graph IRI (or a reference graph, for the bulk import's ``--reference``)
+    graph: str
+    #: its new quads (empty for a removal)
+    quads: list[ox.Quad]
+    #: provenance.ADDED, REPLACED or REMOVED (empty: as the store says); ``source``: where
+    #: the content comes from (file name, ``HTTP POST /entries``)
+    kind: str
+    source: str
+    #: sha256 of the source bytes; :func:`coopgraph.provenance.content_digest` of ``quads``
+    digest: str = ""
+    content: str = ""
+    #: Warning/Info findings (dicts); ``new``: must not exist (True), must (False), either
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    new: bool | None = None
+
+
+def _existing(store: Store, graphs: Sequence[str]) -> set[str]:
+    """Which of ``graphs`` hold at least one quad (one query for a whole batch)."""
+    if len(graphs) == 1:
+        return set(graphs) if _exists(store, graphs[0]) else set()
+    values = " ".join(f"<{g}>" for g in graphs)
+    result = store.query(f"SELECT ?g {{ VALUES ?g {{ {values} }} {_HAS_QUADS} }}")
+    assert isinstance(result, Solutions)
+    return {row[0].value for row in result.rows}  # type: ignore[union-attr]
+
+
+def commit(
+    store: Store, writes: Sequence[Write], *, agent: str, inferences: str = "refresh"
+) -> list[EntryResult]:
+    """Write entries in **one** transaction: drop old versions, provenance, insert, inferences.
+
+    (``inferences="fast"``, for new entries only: :func:`coopgraph.pending.bulk_insert`.)
+
+    The one write path: the single-entry operations below and :mod:`coopgraph.bulk`.
+
+    :param writes: the entries, each already parsed and validated.
+    :param agent: who writes (prov:wasAttributedTo).
+    :param inferences: ``"refresh"`` updates ``cgg:inferred`` for the nodes the change
+        touches in the same transaction (:meth:`Reasoner.refresh_changes`); ``"pending"``
+        records the :mod:`coopgraph.pending` marker instead and the caller
+        rematerialises (the bulk import: one materialisation per run).
+    :raises Conflict: a ``new`` entry exists already (nothing written).
+    :raises NotFound: an entry that must exist does not (nothing written).
+    """
+    from coopgraph import pending
+
+    if not writes:
+        return []
+    with _WRITE_LOCK:
+        exists = _existing(store, [w.graph for w in writes])
+        for w in writes:
+            if w.new is True and w.graph in exists:
+                raise Conflict(
+                    f"entry {_short(w.graph)} already exists: replace it (coopgraph replace, "
+                    "HTTP PUT) or choose another id"
+                )
+            if w.new is False and w.graph not in exists:
+                raise NotFound(f"no entry {_short(w.graph)} in the store")
+        refresh = inferences == "refresh"
+        if inferences == "fast" and exists:  # replacements need the transaction
+            inferences = "pending"
+        previous: dict[str, list[ox.Quad]] = {
+            w.graph: list(store.quads(w.graph)) if refresh and w.graph in exists else []
+            for w in writes
+        }
+        replaced, added = provenance.REPLACED, provenance.ADDED
+        kinds = {w.graph: w.kind or (replaced if w.graph in exists else added) for w in writes}
+        activities = {
+            w.graph: provenance.activity(
+                kinds[w.graph], w.graph, agent=agent, used=w.source, source_digest=w.digest or None,
+                content_digest=w.content or None,
+            )
+            for w in writes
+        }
+        inserted = [q for w in writes for q in (*w.quads, *activities[w.graph])]
+        then: list[str] = []
+        affected: set[str] = set()
+        if refresh:
+            reasoner = Reasoner(store)
+            # The activity quads count too: they add nodes (the agent, the activity) and
+            # the provenance triples of the graph IRI, which have inferences of their own;
+            # so do the "current version" triples the `before` operation deletes.
+            removed = [
+                q
+                for w in writes
+                if w.graph in exists
+                for q in (*previous[w.graph], *_current_generation(store, w.graph))
+            ]
+            affected = reasoner.affected_nodes([*removed, *inserted])
+            then = reasoner.refresh_changes(inserted, removed, affected)  # type: ignore[arg-type]
+        else:
+            inserted.append(pending.MARKER)
+        dropped = [w.graph for w in writes if w.graph in exists]
+        if inferences == "fast" and not dropped:
+            prov = [q for w in writes for q in activities[w.graph]]
+            pending.bulk_insert(store, list(kinds), [q for w in writes for q in w.quads], prov)
+        else:
+            store.apply(
+                Changes(
+                    drop_graphs=dropped,
+                    before=[provenance.current_generation_quads(g) for g in dropped],
+                    insert=inserted,
+                    then=then,
+                )
+            )
+        events.publish(
+            store,
+            events.Commit(
+                graphs=tuple(w.graph for w in writes),
+                removed=[q for w in writes for q in previous[w.graph]],
+                inserted=[q for w in writes for q in w.quads],
+                everything=not refresh,
+            ),
+        )
+    actions = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}
+    return [
+        EntryResult(
+            graph=w.graph, action=actions.get(kinds[w.graph], "removed"),
+            triples=len(w.quads) if w.quads else len(previous[w.graph]),
+            previous=len(previous[w.graph]),
+            activity=str(activities[w.graph][0].subject).strip("<>"), digest=w.digest,
+            affected=len(affected), warnings=w.warnings,
+        )
+        for w in writes
+    ]
+
+
 def _write(
     store: Store,
     kind: str,
@@ -331,46 +465,13 @@ def _write(
     warnings: list[dict[str, Any]],
     must_exist: bool | None,
 ) -> EntryResult:
-    """The transaction: drop old version, provenance, insert, refresh inferences."""
-    with _WRITE_LOCK:
-        exists = _exists(store, graph)
-        if must_exist is False and exists:
-            raise Conflict(
-                f"entry {_short(graph)} already exists: replace it (coopgraph replace, "
-                "HTTP PUT) or choose another id"
-            )
-        if must_exist is True and not exists:
-            raise NotFound(f"no entry {_short(graph)} in the store")
-        previous = list(store.quads(graph)) if exists else []
-        activity = provenance.activity(
-            kind, graph, agent=agent, used=source, source_digest=digest or None
-        )
-        reasoner = Reasoner(store)
-        # The activity quads count too: they add nodes (the agent, the activity) and
-        # the provenance triples of the graph IRI, which have inferences of their own;
-        # so do the "current version" triples the `before` operation deletes.
-        removed = [*previous, *_current_generation(store, graph)]
-        affected = reasoner.affected_nodes([*removed, *quads, *activity])
-        store.apply(
-            Changes(
-                drop_graphs=[graph] if exists else [],
-                before=[provenance.current_generation_quads(graph)],
-                insert=[*quads, *activity],
-                then=reasoner.refresh_changes([*quads, *activity], removed, affected),
-            )
-        )
-        events.publish(store, events.Commit(graphs=(graph,), removed=previous, inserted=quads))
-    action = {provenance.ADDED: "added", provenance.REPLACED: "replaced"}.get(kind, "removed")
-    return EntryResult(
-        graph=graph,
-        action=action,
-        triples=len(quads) if quads else len(previous),
-        previous=len(previous),
-        activity=str(activity[0].subject).strip("<>"),
-        digest=digest,
-        affected=len(affected),
-        warnings=warnings,
+    """One entry through :func:`commit`."""
+    write = Write(
+        graph, quads, kind, source, digest,
+        provenance.content_digest(quads) if quads else "", warnings,
+        None if must_exist is None else not must_exist,
     )
+    return commit(store, [write], agent=agent)[0]
 
 
 def add_entry(

@@ -110,6 +110,13 @@ def load_project(
     :raises ParseError: a project file is invalid (nothing is written).
     """
     summary = LoadSummary()
+    from coopgraph import pending
+
+    if pending.is_pending(store) and not (reason and force):
+        # a batched write (the bulk import) was interrupted before its materialisation
+        if progress:
+            progress("inferences left pending by an interrupted import: rebuilding them")
+        pending.repair(store)
     previous = {} if force else loaded_digests(store)
     drop: set[str] = set()
     insert: list[ox.Quad] = []
@@ -157,4 +164,6 @@ def load_project(
         if progress:
             progress("inferences (OWL 2 RL rules) into cgg:inferred")
         summary.inferred = Reasoner(store).materialise().inferred
+        if pending.is_pending(store):
+            pending.clear(store)
     return summary

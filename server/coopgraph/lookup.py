@@ -1,59 +1,28 @@
 """Find an actor by any label or identifier, so staff reuse IRIs instead of minting duplicates.
 
-Matching ignores case and accents ("metropole" finds "Métropole Européenne de Lille") and
-ranks exact matches first, then prefixes, then substrings. Identifiers match on their
-literal (INSEE, NUTS, country codes) or on the last segment of a linked IRI (``Q648``).
+Matching ignores case and accents ("metropole" finds "Métropole Européenne de Lille"),
+each word typed may be the beginning of a word of the name ("euromet lil"), and ranks
+whole-name matches first, then names that begin with the text, then the others, shorter
+names first. Identifiers match whole (INSEE, NUTS, country codes) or on the last segment
+of a linked IRI (``Q648``). The answers come from :mod:`coopgraph.search`, the text index
+kept in step with every write; the entity types are read from the store.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 
 from coopgraph.errors import BadRequest
-from coopgraph.settings import PROJECT_ROOT
+from coopgraph.search import fold, index_for
 from coopgraph.store.base import Solutions, Store
 from coopgraph.validate import compact
 
-LOOKUP_QUERY = PROJECT_ROOT / "queries" / "lookup.rq"
+__all__ = ["Match", "fold", "lookup", "suggest"]
 
-_VARIANTS = {
-    "a": "aàâäáãå",
-    "e": "eéèêë",
-    "i": "iîïíì",
-    "o": "oôöóòõ",
-    "u": "uûüùú",
-    "c": "cç",
-    "n": "nñ",
-    "y": "yÿý",
-}
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: ``"Métropole"`` → ``"metropole"``.
-
-    >>> fold("Eurométropole Lille-Kortrijk-Tournai")
-    'eurometropole lille-kortrijk-tournai'
-    """
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-def accent_insensitive_pattern(needle: str) -> str:
-    """A regular expression matching ``needle`` whatever the accents (for SPARQL REGEX).
-
-    >>> accent_insensitive_pattern("oujda")
-    '[oôöóòõ][uûüùú]jd[aàâäáãå]'
-    """
-    out = []
-    for char in fold(needle):
-        variants = _VARIANTS.get(char)
-        out.append(f"[{variants}]" if variants else re.escape(char))
-    return "".join(out)
+_TYPES = "SELECT ?entity ?type WHERE { VALUES ?entity { %s } ?entity a ?type }"
 
 
 @dataclass
@@ -69,30 +38,44 @@ class Match:
         return asdict(self)
 
 
+def _check(text: str) -> str:
+    needle = text.strip()
+    if not needle or len(needle) > 200:
+        raise BadRequest("lookup needs a text of 1 to 200 characters")
+    return needle
+
+
+def _matches(store: Store, hits: list[Any]) -> list[Match]:
+    """Hits with their types (one query, asserted and inferred types)."""
+    if not hits:
+        return []
+    values = " ".join(str(ox.NamedNode(h.entity)) for h in hits)
+    result = store.query(_TYPES % values)
+    assert isinstance(result, Solutions)
+    types: dict[str, set[str]] = {}
+    for entity, type_ in result.rows:
+        if entity is not None and type_ is not None:
+            types.setdefault(entity.value, set()).add(compact(type_.value))
+    return [
+        Match(h.entity, compact(h.entity), h.matched, compact(h.via),
+              sorted(types.get(h.entity, ())), h.score)
+        for h in hits
+    ]
+
+
 def lookup(store: Store, text: str, *, limit: int = 20) -> list[Match]:
     """Actors whose label or identifier matches ``text``, best first.
 
     :raises BadRequest: ``text`` is empty or longer than 200 characters.
     """
-    needle = text.strip()
-    if not needle or len(needle) > 200:
-        raise BadRequest("lookup needs a text of 1 to 200 characters")
-    result = store.query(
-        LOOKUP_QUERY.read_text("utf-8"),
-        bindings={"pattern": ox.Literal(accent_insensitive_pattern(needle))},
-    )
-    assert isinstance(result, Solutions)
-    wanted = fold(needle)
-    best: dict[str, Match] = {}
-    for row in result.dicts():
-        entity, matched, via = row["entity"].value, row["matched"].value, row["via"].value
-        candidate = fold(
-            matched.rstrip("/").rsplit("/", 1)[-1] if via.endswith("sameAs") else matched
-        )
-        score = 3 if candidate == wanted else 2 if candidate.startswith(wanted) else 1
-        types = sorted(compact(t) for t in row["types"].value.split()) if "types" in row else []
-        match = Match(entity, compact(entity), matched, compact(via), types, score)
-        if entity not in best or score > best[entity].score:
-            best[entity] = match
-    ranked = sorted(best.values(), key=lambda m: (-m.score, len(m.matched), m.iri))
-    return ranked[:limit]
+    return _matches(store, index_for(store).search(_check(text), limit=limit))
+
+
+def suggest(store: Store, text: str, *, limit: int = 5, cutoff: float = 0.75) -> list[Match]:
+    """Actors whose name is spelt nearly like ``text`` ("did you mean"), closest first.
+
+    :param cutoff: the least :class:`difflib.SequenceMatcher` ratio kept (0 to 1).
+    :raises BadRequest: ``text`` is empty or longer than 200 characters.
+    """
+    hits = index_for(store).suggest(_check(text), limit=limit, cutoff=cutoff)
+    return _matches(store, hits)

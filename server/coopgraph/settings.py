@@ -46,6 +46,10 @@ class Settings:
     lang: str = "fr"
     #: Folder holding ontology/, shapes/, data/ and queries/.
     home: Path = PROJECT_ROOT
+    #: The search index file (SQLite); default: ``search-index.sqlite3`` inside an
+    #: on-disk store, in memory for ``:memory:``, ``.coopgraph/search-<hash>.sqlite3``
+    #: for a remote store; ``:memory:`` keeps it in memory (rebuilt at each start).
+    search_index: str | None = None
 
     @property
     def ontology_dir(self) -> Path:
@@ -78,6 +82,7 @@ _ENV_FIELDS: dict[str, type] = {
     "max_body_bytes": int,
     "threads": int,
     "lang": str,
+    "search_index": str,
 }
 
 

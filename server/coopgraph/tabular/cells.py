@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from coopgraph.entries import expand_iri
 from coopgraph.errors import BadRequest
-from coopgraph.lookup import fold, lookup
+from coopgraph.lookup import fold, lookup, suggest
 from coopgraph.store.base import Boolean, Solutions, Store
 from coopgraph.validate import compact
 from coopgraph.vocab import CG, ID, ORG, RDFS, SCHEMA, SKOS, XSD
@@ -398,10 +398,6 @@ _CLASSES = (
     "FILTER(isIRI(?c)) }"
 )
 _ASK = "ASK { ?s ?p ?o }"
-_LABELS = (
-    f"SELECT ?e ?l ?type WHERE {{ ?e a ?type . {{ ?e <{RDFS.label}> ?l }} "
-    f"UNION {{ ?e <{SKOS.altLabel}> ?l }} }}"
-)
 
 
 class Resolver:
@@ -411,7 +407,6 @@ class Resolver:
         self.store = store
         self._names: dict[tuple[str, str], str] = {}
         self._indexes: dict[str, _Index] = {}
-        self._labels: dict[str, dict[str, str]] = {}
 
     # entities (lookup) ------------------------------------------------------------------
 
@@ -480,18 +475,15 @@ class Resolver:
         )
 
     def _close(self, text: str, kind: str) -> list[str]:
-        """Labels of the right kind spelt nearly like ``text`` ("Mairie de Lilles")."""
-        if kind not in self._labels:
-            found: dict[str, str] = {}
-            for type_ in TYPES[kind]:
-                result = self.store.query(_LABELS, bindings={"type": ox.NamedNode(type_)})
-                assert isinstance(result, Solutions)
-                for row in result.rows:
-                    if isinstance(row[1], ox.Literal):
-                        found.setdefault(fold(row[1].value), row[1].value)
-            self._labels[kind] = found
-        labels = self._labels[kind]
-        return [labels[c] for c in difflib.get_close_matches(fold(text), labels, n=3, cutoff=0.8)]
+        """Names of the right kind spelt nearly like ``text`` ("Mairie de Lilles"), from
+        the search index (:func:`coopgraph.lookup.suggest`)."""
+        allowed = set(TYPES[kind])
+        try:
+            near = suggest(self.store, text, limit=10, cutoff=0.8)
+        except BadRequest:
+            return []
+        fitting = [m.matched for m in near if {expand_iri(t) for t in m.types} & allowed]
+        return list(dict.fromkeys(fitting))[:3]
 
     def _as_iri(self, text: str) -> str | None:
         if text.startswith(("http://", "https://", "<")) or re.fullmatch(

@@ -6,13 +6,14 @@ Modules: ``report`` (findings and reports for people), ``validator`` (the API),
 (sh:ValidationReport graphs), ``whole`` (the whole-store data graph).
 """
 
-from coopgraph.validate.context import Candidate
+from coopgraph.validate.context import Candidate, Overlay
 from coopgraph.validate.report import Finding, Report, compact, expand_paths
 from coopgraph.validate.validator import Validator
 
 __all__ = [
     "Candidate",
     "Finding",
+    "Overlay",
     "Report",
     "Validator",
     "compact",

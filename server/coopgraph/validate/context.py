@@ -18,8 +18,9 @@ each entry's own context is then cut from it in memory (its graphs excluded).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -28,6 +29,7 @@ from coopgraph.validate.report import SKOLEM
 from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
 
 SUPER = "urn:coopgraph:validate:superclass"
+Overlay = Callable[[set[str]], list[ox.Triple]]
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
 
 
@@ -39,6 +41,9 @@ class Candidate:
     name: str
     text: str | None = None
     exclude_graphs: Iterable[str] = ()
+    #: IRIs → what entries not committed yet say about them (the other entries of a bulk
+    #: import), added to the context like the store's statements
+    overlay: Overlay | None = None
     #: filled by :func:`needs`
     named: set[str] = field(default_factory=set)
     subjects: set[str] = field(default_factory=set)
@@ -78,36 +83,50 @@ class Fetched:
     by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]]]
     supers: dict[str, set[str]]
     follow: frozenset[str] | None  # None: every property (the full second hop)
+    #: fetches the store's statements about more IRIs into ``by_subject`` (overlay only)
+    more: Callable[[set[str]], None] | None = None
 
     def triples_for(self, candidate: Candidate) -> list[Triple]:
-        """``candidate``'s own context (module doc) as (subject, predicate, object)."""
+        """``candidate``'s own context (module doc) as (subject, predicate, object),
+        without the superclass types (see :func:`close_types`)."""
         excluded = candidate.excluded
         out: list[Triple] = []
         seen = set(candidate.named)
         hop2: set[str] = set()
+        extra: set[str] = set()  # second-hop IRIs only the overlay points at
         rdf_type, follow = RDF.type, self.follow
+
+        def followed(iri: str, p: ox.NamedNode, o: object) -> bool:
+            return (
+                isinstance(o, ox.NamedNode)
+                and p.value != rdf_type
+                and (follow is None or iri in candidate.subjects or p.value in follow)
+                and o.value not in seen
+            )
+
         for iri in candidate.named:
-            every = iri in candidate.subjects
             for s, p, o, g in self.by_subject.get(iri, ()):
                 if g in excluded:
                     continue
                 out.append((s, p, o))
-                if (
-                    isinstance(o, ox.NamedNode)
-                    and p.value != rdf_type
-                    and (follow is None or every or p.value in follow)
-                    and o.value not in seen
+                if followed(iri, p, o):
+                    hop2.add(o.value)  # type: ignore[attr-defined]
+        if candidate.overlay is not None:
+            for t in candidate.overlay(set(candidate.named)):
+                out.append((t.subject, t.predicate, t.object))
+                if isinstance(t.subject, ox.NamedNode) and followed(
+                    t.subject.value, t.predicate, t.object
                 ):
-                    hop2.add(o.value)
-        for iri in hop2:
+                    if t.object.value not in hop2:  # type: ignore[union-attr]
+                        extra.add(t.object.value)  # type: ignore[union-attr]
+        if extra and self.more is not None:
+            self.more(extra)  # the store's statements about them, fetched now
+        for iri in hop2 | extra:
             for s, p, o, g in self.by_subject.get(iri, ()):
                 if g not in excluded:
                     out.append((s, p, o))
-        type_node = ox.NamedNode(rdf_type)
-        for q in candidate.quads:
-            if q.predicate.value == rdf_type:
-                for sup in self.supers.get(q.object.value, ()):
-                    out.append((q.subject, type_node, ox.NamedNode(sup)))
+        if candidate.overlay is not None and (hop2 | extra):
+            out += [(t.subject, t.predicate, t.object) for t in candidate.overlay(hop2 | extra)]
         return out
 
 
@@ -135,7 +154,10 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
     supers: dict[str, set[str]] = {}
     follow = None if follow is None else frozenset(follow) - {RDF.type}
     if not named and not classes:
-        return Fetched(by_subject, supers, follow)
+        return Fetched(
+            by_subject, supers, follow, lambda iris: _describe_into(store, iris, by_subject)
+        )
+
     iris = " ".join(f"<{iri}>" for iri in sorted(named))
     kinds = " ".join(f"<{iri}>" for iri in sorted(classes))
     inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
@@ -181,4 +203,36 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
         if found not in seen:
             seen.add(found)
             by_subject.setdefault(found[0].value, []).append(found)
-    return Fetched(by_subject, supers, follow)
+    return Fetched(by_subject, supers, follow, lambda iris: _describe_into(store, iris, by_subject))
+
+
+def _describe_into(
+    store: Store, iris: set[str], by_subject: dict[str, list[tuple[Any, ...]]]
+) -> None:
+    """The store's statements about ``iris`` (asserted, plus inferred types)."""
+    fresh = sorted(iri for iri in iris if iri not in by_subject)
+    if not fresh:
+        return
+    values = " ".join(f"<{iri}>" for iri in fresh)
+    inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
+    result = store.query(
+        f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER(?g != {inferred} || ?p = {rdf_type}) }}"
+    )
+    assert isinstance(result, Solutions)
+    for s, p, o, g in result.rows:
+        if isinstance(s, ox.NamedNode) and g is not None:
+            by_subject.setdefault(s.value, []).append((s, p, o, g.value))
+
+
+def close_types(
+    triples: list[Triple], supers: Callable[[set[str]], dict[str, set[str]]]
+) -> list[Triple]:
+    """Every rdf:type found (entry, store, overlay) closed through the ontology's class
+    hierarchy, so the context does not depend on ``cgg:inferred`` being up to date (a
+    batched import rebuilds it at the end)."""
+    rdf_type = RDF.type
+    typed = [(s, o) for s, p, o in triples if p.value == rdf_type and isinstance(o, ox.NamedNode)]
+    found = supers({o.value for _, o in typed})  # type: ignore[union-attr]
+    type_node = ox.NamedNode(rdf_type)
+    return [(s, type_node, ox.NamedNode(sup)) for s, o in typed for sup in found.get(o.value, ())]  # type: ignore[union-attr]

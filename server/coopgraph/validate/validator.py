@@ -22,8 +22,8 @@ import rdflib
 
 from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
-from coopgraph.store.base import Store
-from coopgraph.validate.context import Candidate, Triple, fetch
+from coopgraph.store.base import Solutions, Store
+from coopgraph.validate.context import Candidate, Overlay, Triple, close_types, fetch
 from coopgraph.validate.engine import Data, Evaluation, Result
 from coopgraph.validate.reference import Reference, shape_targets
 from coopgraph.validate.report import (
@@ -107,6 +107,27 @@ class Validator:
         self.targets = shape_targets(self.shapes)
         self.reference = Reference(self.shapes)
         self.terms = Terms().seed(self._constants())
+        self._super_cache: dict[str, set[str]] = {}
+
+    def _supers(self, classes: set[str]) -> dict[str, set[str]]:
+        """Each class's superclasses in the store's ontology (read once per class)."""
+        cache = self._super_cache
+        missing = sorted(c for c in classes if c not in cache)
+        if missing:
+            values = " ".join(f"<{iri}>" for iri in missing)
+            result = self.store.query(
+                f"SELECT DISTINCT ?c ?super WHERE {{ VALUES ?c {{ {values} }} "
+                # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a
+                # transitive path whose start is bound only by VALUES.
+                f"?c <{RDFS.subClassOf}> ?x . ?x <{RDFS.subClassOf}>* ?super "
+                f"FILTER(isIRI(?super)) }}"
+            )
+            assert isinstance(result, Solutions)
+            for c in missing:
+                cache[c] = set()
+            for c, sup in result.rows:
+                cache[c.value].add(sup.value)  # type: ignore[union-attr]
+        return {c: cache[c] for c in classes}
 
     def _constants(self) -> list[Node]:
         from coopgraph.validate import engine
@@ -157,6 +178,7 @@ class Validator:
         entry: str,
         text: str | None = None,
         exclude_graphs: Iterable[str] = (),
+        overlay: Overlay | None = None,
     ) -> Report:
         """Validate one entry.
 
@@ -165,8 +187,11 @@ class Validator:
         :param text: the entry's source text, used to point findings at a line.
         :param exclude_graphs: more graphs to leave out of the context (the graph an entry
             replaces).
+        :param overlay: IRIs → triples about them from entries not in the store yet (the
+            other entries of a bulk import), added to the context.
         """
-        return self.validate_many([Candidate(quads, entry, text, tuple(exclude_graphs))])[0]
+        candidate = Candidate(quads, entry, text, tuple(exclude_graphs), overlay)
+        return self.validate_many([candidate])[0]
 
     def validate_many(
         self, candidates: Sequence[Candidate], *, reference: bool = False
@@ -182,15 +207,23 @@ class Validator:
             tests; slow).
         """
         skolemised = [
-            Candidate([skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs))
+            Candidate(
+                [skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs), c.overlay
+            )
             for c in candidates
         ]
         fetched = fetch(self.store, skolemised, None if reference else self.compiled.nested_paths)
+        for cls, found in fetched.supers.items():
+            self._super_cache.setdefault(cls, set()).update(found)
+        for c in skolemised:
+            for cls in c.classes:
+                self._super_cache.setdefault(cls, set())
         return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
 
     def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
         triples: list[Triple] = [(q.subject, q.predicate, q.object) for q in candidate.quads]
         triples += context
+        triples += close_types(triples, self._supers)
         data = self.terms.index(triples)
         runner = SparqlRunner(data, lambda: as_quads(triples))
         results: list[Result] = []

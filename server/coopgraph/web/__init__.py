@@ -174,7 +174,15 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     :raises StartupError: the store cannot be opened.
     :raises ParseError: a query of the catalog has a malformed header.
     """
-    from coopgraph.web import entities, pages, reference, researchers, sparql, writes
+    from coopgraph.web import (
+        entities,
+        imports,
+        pages,
+        reference,
+        researchers,
+        sparql,
+        writes,
+    )
 
     if store is None:
         from coopgraph.store import open_store
@@ -188,7 +196,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     )
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings
-    for blueprint in (sparql.bp, entities.bp, pages.bp, writes.bp, researchers.bp, reference.bp):
+    for blueprint in (
+        sparql.bp, entities.bp, pages.bp, writes.bp, imports.bp, researchers.bp, reference.bp
+    ):
         app.register_blueprint(blueprint)
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)
     app.register_error_handler(HTTPException, _handle_http_error)

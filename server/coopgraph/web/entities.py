@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from coopgraph import results
-from coopgraph.errors import CoopgraphError, NotFound, QuerySyntaxError
+from coopgraph.errors import BadRequest, CoopgraphError, NotFound, QuerySyntaxError
 from coopgraph.formats import HTML, RDF_FORMATS, Format
 from coopgraph.store.base import Solutions, Term
 from coopgraph.vocab import (
@@ -329,6 +329,20 @@ def network_metrics(iri: str) -> dict[str, Any]:
     return metrics_for(state().store, iri)
 
 
+def did_you_mean(path: str) -> str:
+    """"; did you mean cgid:org/ville-de-lille (Ville de Lille)?" for a mistyped IRI: the
+    known names closest to its last segment, from the search index ("" when none)."""
+    from coopgraph.lookup import suggest
+
+    text = path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+    try:
+        near = suggest(state().store, text, limit=3)
+    except BadRequest:  # an empty or overlong segment: no suggestion, still a 404
+        return ""
+    shown = ", ".join(f"{m.curie} ({m.matched})" for m in near)
+    return f"; did you mean {shown}?" if near else ""
+
+
 @bp.route("/id/<path:path>")
 def entity(path: str) -> Response:
     """A minted resource: HTML page or RDF; 404 when the store says nothing about it."""
@@ -342,7 +356,7 @@ def entity(path: str) -> Response:
     path, suffix = _suffix_format(path, lookup)
     resource = lookup(path)
     if resource is None:
-        raise NotFound(f"no statement about <{ID[path]}> in this dataset")
+        raise NotFound(f"no statement about <{ID[path]}> in this dataset" + did_you_mean(path))
     fmt = _negotiated(suffix)
     if fmt is not HTML:
         return rdf_response(resource.quads, fmt)

@@ -9,6 +9,7 @@ from coopgraph.errors import BadRequest
 from coopgraph.formats import HTML
 from coopgraph.lookup import lookup as find
 from coopgraph.rules import SEVERITY_WORDS, Rule, rules_from_quads
+from coopgraph.search import index_for
 from coopgraph.vocab import SHAPES_GRAPH
 from coopgraph.web import _JSON, current_lang, state
 from coopgraph.web.negotiate import choose
@@ -18,7 +19,11 @@ bp = Blueprint("reference", __name__)
 
 @bp.route("/lookup")
 def lookup() -> Response:
-    """``/lookup?q=Oujda[&limit=20]`` → JSON list of matches, best first.
+    """``/lookup?q=Oujda[&limit=20]`` → JSON matches, best first; also what the query
+    page's completion asks as the visitor types (every word may be cut short).
+
+    ``index`` is ``ready``, or ``building`` while the search index is rebuilt in the
+    background (the matches then come from the previous index and may be incomplete).
 
     :raises BadRequest: ``q`` missing, empty or too long; ``limit`` not an integer.
     """
@@ -29,8 +34,15 @@ def lookup() -> Response:
         limit = max(1, min(int(request.args.get("limit", "20")), 100))
     except ValueError:
         raise BadRequest("limit must be an integer") from None
-    matches = find(state().store, text, limit=limit)
-    return jsonify({"query": text, "matches": [m.to_dict() for m in matches]})
+    store = state().store
+    matches = find(store, text, limit=limit)
+    return jsonify(
+        {
+            "query": text,
+            "index": index_for(store).state,
+            "matches": [m.to_dict() for m in matches],
+        }
+    )
 
 
 def _rules() -> list[Rule]:
