@@ -158,6 +158,8 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
             by_subject, supers, follow, lambda iris: _describe_into(store, iris, by_subject)
         )
 
+    if not lateral(store):
+        return _fetch_plain(store, named, subjects, follow)
     iris = " ".join(f"<{iri}>" for iri in sorted(named))
     kinds = " ".join(f"<{iri}>" for iri in sorted(classes))
     inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
@@ -214,15 +216,22 @@ def _describe_into(
     if not fresh:
         return
     values = " ".join(f"<{iri}>" for iri in fresh)
-    inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
-    result = store.query(
-        f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-        f"FILTER(?g != {inferred} || ?p = {rdf_type}) }}"
+    asserted = store.query(
+        f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} "
+        f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN (<{INFERRED_GRAPH}>)) }}"
     )
-    assert isinstance(result, Solutions)
-    for s, p, o, g in result.rows:
+    types = store.query(
+        f"SELECT ?s ?o WHERE {{ VALUES ?s {{ {values} }} "
+        f"GRAPH <{INFERRED_GRAPH}> {{ ?s <{RDF.type}> ?o }} }}"
+    )
+    assert isinstance(asserted, Solutions) and isinstance(types, Solutions)
+    for s, p, o, g in asserted.rows:
         if isinstance(s, ox.NamedNode) and g is not None:
             by_subject.setdefault(s.value, []).append((s, p, o, g.value))
+    type_node, inferred = ox.NamedNode(RDF.type), INFERRED_GRAPH
+    for s, o in types.rows:
+        if isinstance(s, ox.NamedNode) and o is not None:
+            by_subject.setdefault(s.value, []).append((s, type_node, o, inferred))
 
 
 def close_types(
@@ -236,3 +245,25 @@ def close_types(
     found = supers({o.value for _, o in typed})  # type: ignore[union-attr]
     type_node = ox.NamedNode(rdf_type)
     return [(s, type_node, ox.NamedNode(sup)) for s, o in typed for sup in found.get(o.value, ())]  # type: ignore[union-attr]
+
+
+def _fetch_plain(
+    store: Store, named: set[str], subjects: set[str], follow: frozenset[str] | None
+) -> Fetched:
+    """The same context with plain SPARQL 1.1 queries a remote server accepts (Virtuoso
+    refuses the combined form with an internal error): the first hop, then the second
+    hop's IRIs; superclasses come from :meth:`Validator._supers`."""
+    by_subject: dict[str, list[tuple[Any, ...]]] = {}
+    _describe_into(store, named, by_subject)
+    hop2: set[str] = set()
+    for iri in named:
+        for _s, p, o, _g in by_subject.get(iri, ()):
+            if (
+                isinstance(o, ox.NamedNode)
+                and p.value != RDF.type
+                and (follow is None or iri in subjects or p.value in follow)
+                and o.value not in named
+            ):
+                hop2.add(o.value)
+    _describe_into(store, hop2, by_subject)
+    return Fetched(by_subject, {}, follow, lambda iris: _describe_into(store, iris, by_subject))
