@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -180,31 +181,153 @@ def test_map_page_draws_markers_lines_and_offers(browser, live_url, project_stor
     assert js_errors(browser) == []
 
 
-def test_query_page_runs_a_gallery_example(browser, live_url) -> None:
-    """The query page loads a gallery example with a known answer into the editor, runs
-    it, and shows as many rows as the example's expected table."""
+def wait_ready(driver: Any) -> None:
+    """Wait until the query page has built YASGUI."""
+    wait_for_attribute(driver, "query-page", "data-ready")
+
+
+def editor_value(driver: Any) -> str:
+    return driver.execute_script("return coopgraphYasgui.getTab().getYasqe().getValue()")
+
+
+def result_rows(driver: Any) -> list[Any]:
+    """The table rows of the current tab (other tabs keep their own tables)."""
+    return driver.execute_script(
+        "return Array.from(coopgraphYasgui.getTab().getYasr().resultsEl"
+        ".querySelectorAll('table.dataTable tbody tr'))"
+    )
+
+
+def wait_rows(driver: Any) -> list[Any]:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, WAIT).until(lambda d: result_rows(d))
+    return result_rows(driver)
+
+
+def test_query_typed_with_completion_runs_with_ctrl_enter(
+    browser, live_url, project_store, tmp_path
+) -> None:
+    """Typing ``cg:Asso`` declares ``cg:``, Ctrl+Space offers ``cg:Association`` with its
+    label, Ctrl+Enter runs the query; the table shows labels with the IRI on hover."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_page(browser, live_url + "/?lang=en")
+    wait_ready(browser)
+    browser.execute_script("coopgraphYasgui.getTab().getYasqe().setValue('')")
+    browser.find_element(By.CSS_SELECTOR, ".CodeMirror").click()
+    ActionChains(browser).send_keys("SELECT ?o WHERE { ?o a cg:Asso").perform()
+    assert "PREFIX cg: <https://w3id.org/coopgraph/ontology#>" in editor_value(browser)
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys(" ").key_up(Keys.CONTROL).perform()
+    WebDriverWait(browser, WAIT).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")
+    )
+    hints = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints li")]
+    assert hints == ["cg:Association — association / NGO"]
+    ActionChains(browser).send_keys(Keys.ENTER, " }").perform()
+    assert editor_value(browser).endswith("SELECT ?o WHERE { ?o a cg:Association }")
+    ActionChains(browser).key_down(Keys.CONTROL).send_keys(Keys.ENTER).key_up(Keys.CONTROL).perform()
+    rows = wait_rows(browser)
+    expected = project_store.query(
+        "SELECT DISTINCT ?o WHERE { ?o a <https://w3id.org/coopgraph/ontology#Association> }"
+    )
+    assert len(rows) == len(expected.dicts()) > 0
+    links = browser.execute_script(
+        "return Array.from(coopgraphYasgui.getTab().getYasr().resultsEl"
+        ".querySelectorAll('a.iri'))"
+    )
+    iris = {a.get_attribute("title") for a in links}
+    assert iris == {row["o"].value for row in expected.dicts()}
+    afccre = next(a for a in links if a.get_attribute("title").endswith("/org/afccre"))
+    assert "AFCCRE" in afccre.text  # the label, not the IRI
+    assert afccre.get_attribute("href") == live_url + "/id/org/afccre"
+    browser.save_screenshot(str(tmp_path / "query.png"))
+    assert js_errors(browser) == []
+
+
+def test_query_syntax_errors_marked_inline_and_explained(browser, live_url, tmp_path) -> None:
+    """A broken query is flagged in the gutter as it is typed; the endpoint's answer names
+    the line, the column and the undeclared prefix, and the spot is marked."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    open_page(browser, live_url + "/")
-    examples = [
-        li for li in browser.find_elements(By.CSS_SELECTOR, "#gallery li.cg-example")
-        if li.find_elements(By.CSS_SELECTOR, "details.cg-expected")
-    ]
-    assert examples, "the gallery has examples with an expected answer"
-    example = examples[0]
-    expected_rows = len(example.find_elements(By.CSS_SELECTOR, "details.cg-expected tbody tr"))
-    example.find_element(By.CSS_SELECTOR, "button.cg-load-example").click()
-    editor = browser.find_element(By.ID, "query")
-    query = example.find_element(By.CSS_SELECTOR, "button.cg-load-example").get_attribute(
-        "data-query"
+    open_page(browser, live_url + "/?lang=fr&query=" + quote("SELECT * WHERE { ?s foo:x ?o }"))
+    wait_ready(browser)
+    box = browser.find_element(By.ID, "syntax-error")
+    WebDriverWait(browser, WAIT).until(lambda _: box.is_displayed())
+    assert "Ligne 1, colonne 21" in box.text
+    assert "le préfixe « foo: » n'est pas déclaré" in box.text
+    assert browser.find_elements(By.CSS_SELECTOR, ".CodeMirror .cg-error-mark")
+    browser.execute_script(
+        "coopgraphYasgui.getTab().getYasqe().setValue('SELECT ?s WHERE { ?s ?p ?o . ) }')"
     )
-    assert editor.get_property("value") == query
-    browser.find_element(By.ID, "run").click()
     WebDriverWait(browser, WAIT).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#results table")
-        or "error" in (d.find_element(By.ID, "status").text or "").lower()
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".CodeMirror .parseErrorIcon")
     )
-    rows = browser.find_elements(By.CSS_SELECTOR, "#results table tbody tr")
-    assert len(rows) == expected_rows > 0
+    browser.save_screenshot(str(tmp_path / "query-error.png"))
+    unexpected = [e for e in js_errors(browser) if "400 (BAD REQUEST)" not in e]
+    assert unexpected == []
+
+
+def test_shared_link_is_short_and_runs(browser, live_url, settings) -> None:
+    """A gallery example's shared link is a few dozen characters and runs when opened."""
+    from coopgraph.queries import load_catalog
+
+    example = next(
+        q for q in load_catalog(settings.queries_dir)
+        if q.expected() is not None and 0 < len(q.expected().rows) <= 50
+    )
+    open_page(browser, live_url + f"/?lang=en&example={example.name}")
+    wait_ready(browser)
+    rows = wait_rows(browser)
+    assert len(rows) == len(example.expected().rows) > 0
+    assert editor_value(browser) == example.text
+    from selenium.webdriver.common.by import By
+
+    link = browser.find_element(By.ID, "share").get_attribute("href")
+    assert link == f"{live_url}/?example={quote(example.name, safe='')}&lang=en"
+    assert len(link) < 120 < len(example.text)
     assert js_errors(browser) == []
+
+
+def test_pasted_query_gets_known_prefixes_and_pages(browser, live_url, tmp_path) -> None:
+    """A query without its PREFIX lines is completed visibly and runs; 120 rows are shown
+    50 at a time, and the next page holds the next rows."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    query = "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s ?label LIMIT 120"
+    open_page(browser, live_url + "/?lang=en&query=" + quote(query))
+    wait_ready(browser)
+    rows = wait_rows(browser)
+    notice = browser.find_element(By.ID, "added-prefixes")
+    assert notice.is_displayed() and "PREFIX rdfs:" in notice.text
+    assert editor_value(browser).startswith("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>")
+    assert len(rows) == 50
+    first_page = rows[0].text
+    browser.execute_script(
+        "coopgraphYasgui.getTab().getYasr().rootEl.querySelector('.dt-paging-button.next').click()"
+    )
+    WebDriverWait(browser, WAIT).until(lambda d: result_rows(d)[0].text != first_page)
+    assert result_rows(browser)[0].text.startswith("51")
+    browser.save_screenshot(str(tmp_path / "query-pages.png"))
+    assert js_errors(browser) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/network", "/map", "/id/org/ville-de-lille"])
+def test_pages_load_nothing_from_outside(browser, live_url, path) -> None:
+    """Every resource a page loads (scripts, styles, data, fonts) comes from the server."""
+    open_page(browser, live_url + path)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, WAIT).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert resources, "the page loads its scripts and styles"
+    assert [r for r in resources if not r.startswith(live_url + "/")] == []
