@@ -37,6 +37,7 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--window-size=1280,900",
+    "--enable-unsafe-swiftshader",  # software WebGL for sigma.js in headless mode
 )
 WAIT = 30  # seconds before a page counts as not drawn (an upper bound, not a timing test)
 
@@ -105,55 +106,130 @@ def js_errors(driver: Any) -> list[str]:
     ]
 
 
-def test_network_page_draws_every_node(browser, live_url, project_store) -> None:
-    from selenium.webdriver.common.by import By
+def network_ready(driver: Any) -> Any:
+    return wait_for_attribute(driver, "network", "data-drawn-nodes")
 
+
+def test_network_page_draws_every_node(browser, live_url, project_store, tmp_path) -> None:
     graph = network.build_graph(project_store)
-    open_page(browser, live_url + "/network")
-    svg = wait_for_attribute(browser, "network", "data-drawn-nodes")
-    circles = browser.find_elements(By.CSS_SELECTOR, "#network circle.node")
-    assert len(circles) == int(svg.get_attribute("data-drawn-nodes")) == graph.number_of_nodes()
-    assert int(svg.get_attribute("data-drawn-ties")) == graph.number_of_edges()
-    drawn = {c.get_attribute("data-iri") for c in circles}
-    assert drawn == set(graph.nodes)
+    open_page(browser, live_url + "/network?lang=en")
+    box = network_ready(browser)
+    assert int(box.get_attribute("data-drawn-nodes")) == graph.number_of_nodes()
+    assert int(box.get_attribute("data-drawn-ties")) == graph.number_of_edges()
+    drawn = browser.execute_script("return coopgraphNetwork.graph.nodes()")
+    assert set(drawn) == set(graph.nodes)
+    browser.save_screenshot(str(tmp_path / "network.png"))
     assert js_errors(browser) == []
 
 
-def test_network_filter_hides_a_tie_type(browser, live_url, project_store) -> None:
+def test_network_filter_hides_a_tie_type_and_keeps_it_in_the_url(
+    browser, live_url, project_store
+) -> None:
     from selenium.webdriver.common.by import By
 
+    graph = network.build_graph(project_store)
+    funding = sum(1 for *_, d in graph.edges(data=True) if d["type"] == "funding")
+    assert funding, "the project has funding ties"
     open_page(browser, live_url + "/network")
-    svg = wait_for_attribute(browser, "network", "data-drawn-nodes")
-    before = int(svg.get_attribute("data-visible-links"))
-    lines = browser.find_elements(By.CSS_SELECTOR, "#network line.link[data-type=funding]")
-    assert lines, "the project has funding ties"
+    box = network_ready(browser)
+    before = int(box.get_attribute("data-visible-links"))
     browser.find_element(By.CSS_SELECTOR, "#network-filter input[value=funding]").click()
-    assert int(svg.get_attribute("data-visible-links")) == before - len(lines)
-    hidden = browser.find_elements(By.CSS_SELECTOR, "#network line.link.hidden")
-    assert {h.get_attribute("data-type") for h in hidden} == {"funding"}
+    assert int(box.get_attribute("data-visible-links")) == before - funding
+    assert "hide=funding" in browser.current_url
+    browser.refresh()  # the filter survives a reload (it is in the URL)
+    box = network_ready(browser)
+    assert int(box.get_attribute("data-visible-links")) == before - funding
+    checkbox = browser.find_element(By.CSS_SELECTOR, "#network-filter input[value=funding]")
+    assert not checkbox.is_selected()
 
 
-def test_network_click_opens_the_entity_page(browser, live_url) -> None:
+def node_on_screen(driver: Any, iri: str) -> tuple[float, float]:
+    """Where sigma drew a node, in CSS pixels from the container's top-left corner."""
+    point = driver.execute_script(
+        "var r = coopgraphNetwork.renderer;"
+        "var p = r.graphToViewport(coopgraphNetwork.graph.getNodeAttributes(arguments[0]));"
+        "return [p.x, p.y];",
+        iri,
+    )
+    return point[0], point[1]
+
+
+def move_to_node(driver: Any, iri: str) -> Any:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    box = driver.find_element(By.ID, "network")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+    x, y = node_on_screen(driver, iri)
+    size = box.size
+    dx, dy = int(x - size["width"] / 2), int(y - size["height"] / 2)
+    actions = ActionChains(driver)
+    actions.move_to_element_with_offset(box, dx - 2, dy - 2).move_by_offset(2, 2).perform()
+    return actions
+
+
+def test_network_hover_shows_a_tooltip_and_click_opens_the_page(browser, live_url) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    open_page(browser, live_url + "/network")
-    wait_for_attribute(browser, "network", "data-drawn-nodes")
-    lille = browser.find_element(
-        By.CSS_SELECTOR, '#network circle.node[data-iri$="/org/ville-de-lille"]'
-    )
-    lille.click()
+    lille = "https://w3id.org/coopgraph/id/org/ville-de-lille"
+    open_page(browser, live_url + "/network?lang=en")
+    box = network_ready(browser)
+    actions = move_to_node(browser, lille)
+    WebDriverWait(browser, WAIT).until(lambda _: box.get_attribute("data-hovered") == lille)
+    tooltip = browser.find_element(By.ID, "network-tooltip")
+    assert tooltip.is_displayed()
+    assert "Lille" in tooltip.text and "ties" in tooltip.text
+    actions.click().perform()
     WebDriverWait(browser, WAIT).until(lambda d: "/id/" in d.current_url)
-    assert browser.current_url == live_url + "/id/org/ville-de-lille"
+    assert browser.current_url == live_url + "/id/org/ville-de-lille?lang=en"
+
+
+def test_network_search_focuses_on_an_actor(browser, live_url, project_store, tmp_path) -> None:
+    """Searching an actor keeps ?focus= in the URL and draws its neighbourhood only."""
+    import networkx as nx
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    graph = network.build_graph(project_store)
+    brulocalis = "https://w3id.org/coopgraph/id/org/brulocalis"
+    open_page(browser, live_url + "/network?lang=en")
+    box = network_ready(browser)
+    search = browser.find_element(By.ID, "network-search")
+    search.send_keys("Brulocalis", Keys.ENTER)
+    WebDriverWait(browser, WAIT).until(lambda _: box.get_attribute("data-focus") == brulocalis)
+    neighbourhood = nx.ego_graph(graph, brulocalis, radius=1)
+    assert int(box.get_attribute("data-drawn-nodes")) == neighbourhood.number_of_nodes()
+    assert "focus=" + quote(brulocalis, safe="") in browser.current_url
+    assert "Brulocalis" in browser.find_element(By.ID, "network-status").text
+    browser.save_screenshot(str(tmp_path / "network-focus.png"))
+    # the link opens the same focus, and depth 2 reaches further
+    open_page(browser, live_url + f"/network?focus={quote(brulocalis, safe='')}&depth=2")
+    box = network_ready(browser)
+    wider = nx.ego_graph(graph, brulocalis, radius=2)
+    assert int(box.get_attribute("data-drawn-nodes")) == wider.number_of_nodes()
+    assert js_errors(browser) == []
+
+
+def test_network_top_n_mode(browser, live_url, project_store) -> None:
+    graph = network.build_graph(project_store)
+    open_page(browser, live_url + "/network?limit=10")
+    box = network_ready(browser)
+    assert int(box.get_attribute("data-drawn-nodes")) == 10 < graph.number_of_nodes()
+    from selenium.webdriver.common.by import By
+
+    assert f"of {graph.number_of_nodes()}" in browser.find_element(By.ID, "network-status").text \
+        or f"sur {graph.number_of_nodes()}" in browser.find_element(By.ID, "network-status").text
 
 
 def test_network_as_of_draws_fewer_ties(browser, live_url, project_store) -> None:
     from datetime import date
 
     old = network.build_graph(project_store, as_of=date(2006, 1, 1))
-    open_page(browser, live_url + "/network?asOf=2006-01-01")
-    svg = wait_for_attribute(browser, "network", "data-drawn-nodes")
-    assert int(svg.get_attribute("data-drawn-ties")) == old.number_of_edges()
+    open_page(browser, live_url + "/network?asOf=2006-01-01&limit=0")
+    box = network_ready(browser)
+    assert int(box.get_attribute("data-drawn-ties")) == old.number_of_edges()
 
 
 def located_places(graph) -> set[str]:

@@ -144,6 +144,5 @@ def explained(exc: QuerySyntaxError, query: str, lang: str) -> QuerySyntaxError:
     """``exc`` again, its message in plain ``lang`` words and its details filled in."""
     info = explain(query, exc.message, lang)
     detail = info.pop("detail")
-    out = QuerySyntaxError(detail, details={**exc.details, **info})
-    out.title = "Erreur de syntaxe SPARQL" if lang == "fr" else exc.title
-    return out
+    # ``error`` stays the stable English title clients match on; ``detail`` is in ``lang``.
+    return QuerySyntaxError(detail, details={**exc.details, **info})

@@ -62,6 +62,7 @@ TEXT: dict[str, dict[str, str]] = {
         "network": "Réseau",
         "endpoint": "Point d'accès SPARQL",
         "added_prefixes": "Préfixes connus ajoutés à la requête :",
+        "syntax_error": "Erreur de syntaxe SPARQL.",
         "line": "ligne",
         "editor_help": "Ctrl+Entrée exécute la requête ; Ctrl+Espace complète les préfixes, "
                        "classes et propriétés ; les onglets sont gardés dans ce navigateur.",
@@ -101,6 +102,7 @@ TEXT: dict[str, dict[str, str]] = {
         "network": "Network",
         "endpoint": "SPARQL endpoint",
         "added_prefixes": "Known prefixes added to the query:",
+        "syntax_error": "SPARQL syntax error.",
         "line": "line",
         "editor_help": "Ctrl+Enter runs the query; Ctrl+Space completes prefixes, classes "
                        "and properties; tabs are kept in this browser.",

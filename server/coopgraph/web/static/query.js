@@ -124,7 +124,7 @@
   function showError(yasqe, body) {
     clearError();
     var title = document.createElement("strong");
-    title.textContent = body.error + " ";
+    title.textContent = data.textSyntaxError + " ";
     var detail = document.createElement("span");
     detail.className = "cg-error-detail";
     detail.textContent = body.detail;

@@ -7,7 +7,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd); export HERE
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-PACKAGES="@zazuko/yasgui@4.6.2 sigma@4.0.4 graphology@0.26.0 graphology-layout-forceatlas2@0.10.1 leaflet@1.9.4 leaflet.markercluster@1.5.3 world-atlas@2.0.2 topojson-client@3.1.0 esbuild@0.28.2"
+PACKAGES="@zazuko/yasgui@4.6.2 sigma@3.0.3 graphology@0.26.0 graphology-layout-forceatlas2@0.10.1 leaflet@1.9.4 leaflet.markercluster@1.5.3 world-atlas@2.0.2 topojson-client@3.1.0 esbuild@0.28.2"
 cd "$WORK"
 npm init -y >/dev/null
 # shellcheck disable=SC2086
