@@ -232,29 +232,91 @@ def test_network_as_of_draws_fewer_ties(browser, live_url, project_store) -> Non
     assert int(box.get_attribute("data-drawn-ties")) == old.number_of_edges()
 
 
-def located_places(graph) -> set[str]:
-    return {d["location"] for _, d in graph.nodes(data=True) if "location" in d}
+PLACES_WITH_COORDINATES = """
+SELECT DISTINCT ?p WHERE {
+  ?p <http://www.w3.org/2003/01/geo/wgs84_pos#lat> ?lat ;
+     <http://www.w3.org/2003/01/geo/wgs84_pos#long> ?long }"""
 
 
-def test_map_page_draws_markers_lines_and_offers(browser, live_url, project_store) -> None:
+def visible_markers(driver: Any, css: str) -> set[str]:
     from selenium.webdriver.common.by import By
 
-    graph = network.build_graph(project_store)
-    open_page(browser, live_url + "/map")
-    svg = wait_for_attribute(browser, "map", "data-markers")
-    markers = browser.find_elements(By.CSS_SELECTOR, "#map circle.marker")
-    assert len(markers) == int(svg.get_attribute("data-markers"))
-    assert {m.get_attribute("data-iri") for m in markers} == located_places(graph)
-    located_offers = [
-        d for _, b, d in graph.edges(data=True)
-        if d["type"] == "employment" and "location" in graph.nodes[d["target"]]
-    ]
-    offers = browser.find_elements(By.CSS_SELECTOR, "#map path.offer")
-    assert len(offers) == int(svg.get_attribute("data-offers")) == len(located_offers)
-    # Lille–Oujda: the cooperation agreement is a line between the two cities
-    lines = browser.find_elements(By.CSS_SELECTOR, "#map line.map-line")
-    assert len(lines) == int(svg.get_attribute("data-lines")) >= 1
+    return {m.get_attribute("data-iri") for m in driver.find_elements(By.CSS_SELECTOR, css)}
+
+
+def test_map_draws_the_base_map_every_place_and_zooms(
+    browser, live_url, project_store, tmp_path
+) -> None:
+    """The Natural Earth countries are drawn; zooming in on Lille splits the cluster into
+    Lille, Hellemmes and Lomme; every place with coordinates has a marker."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    places = {r["p"].value for r in project_store.query(PLACES_WITH_COORDINATES).dicts()}
+    open_page(browser, live_url + "/map?lang=en")
+    box = wait_for_attribute(browser, "map", "data-places")
+    countries = browser.find_elements(By.CSS_SELECTOR, "#map path.cg-land")
+    assert len(countries) == int(box.get_attribute("data-countries")) > 200
+    assert int(box.get_attribute("data-places")) == len(places)
+    assert browser.find_elements(By.CSS_SELECTOR, "#map .marker-cluster"), "Lille's places crowd"
+    assert int(box.get_attribute("data-lines")) >= 1  # Lille–Oujda
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#map path.cg-partnership")) >= 1
+    zoom = browser.execute_script("return coopgraphMap.getZoom()")
+    browser.find_element(By.CSS_SELECTOR, "#map .leaflet-control-zoom-in").click()
+    WebDriverWait(browser, WAIT).until(
+        lambda d: d.execute_script("return coopgraphMap.getZoom()") > zoom
+    )
+    WebDriverWait(browser, WAIT).until(
+        lambda d: not d.execute_script("return coopgraphMap._animatingZoom")
+    )
+    browser.execute_script("coopgraphMap.setView([50.635, 3.06], 12, {animate: false})")
+    WebDriverWait(browser, WAIT).until(
+        lambda d: d.execute_script("return coopgraphMap.getZoom()") == 12
+    )
+    lille = {p for p in places if p.rsplit("/", 1)[-1] in ("lille", "hellemmes", "lomme")}
+    assert len(lille) == 3
+    WebDriverWait(browser, WAIT).until(
+        lambda d: len(lille & visible_markers(d, "#map .cg-place-marker")) >= 2
+    )
+    # Lille and its offer share one spot: at the deepest zoom a click spreads them out
+    browser.find_element(By.CSS_SELECTOR, "#map .marker-cluster").click()
+    WebDriverWait(browser, WAIT).until(
+        lambda d: lille <= visible_markers(d, "#map .cg-place-marker")
+    )
+    browser.save_screenshot(str(tmp_path / "map-lille.png"))
+    # every place, clustered or not, is in the marker layer
+    in_layer = browser.execute_script(
+        "return coopgraphCluster.getLayers().map(m => m.options.title)"
+    )
+    assert len(in_layer) >= len(places)
     assert js_errors(browser) == []
+
+
+def test_map_as_of_counts_only_offers_valid_then(browser, live_url) -> None:
+    """On 2000-01-01 no offer of 2021–2023 is valid: those without a posting date are
+    shown as undated, and hidden with the undated ones."""
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, live_url + "/map?lang=en&asOf=2000-01-01")
+    box = wait_for_attribute(browser, "map", "data-places")
+    browser.execute_script("coopgraphMap.setZoom(12, {animate: false})")
+    statuses = browser.execute_script(
+        "return coopgraphCluster.getLayers().map(m => m.options.icon.options.html)"
+    )
+    assert not any("status-valid" in html for html in statuses)
+    undated = int(box.get_attribute("data-undated"))
+    assert undated >= 1
+    assert int(box.get_attribute("data-offers")) == undated
+    open_page(browser, live_url + "/map?lang=en&asOf=2000-01-01&undated=0")
+    box = wait_for_attribute(browser, "map", "data-places")
+    assert int(box.get_attribute("data-offers")) == 0
+    assert not browser.find_elements(By.CSS_SELECTOR, "#map .cg-offer-marker")
+    open_page(browser, live_url + "/map?lang=en&asOf=2022-11-20")
+    box = wait_for_attribute(browser, "map", "data-places")
+    statuses = browser.execute_script(
+        "return coopgraphCluster.getLayers().map(m => m.options.icon.options.html)"
+    )
+    assert any("status-valid" in html for html in statuses)  # Lille, posted 2022-11-03
 
 
 def wait_ready(driver: Any) -> None:

@@ -4,8 +4,8 @@ Routes (all read-only, all take ``?asOf=YYYY-MM-DD`` or ``?between=START/END``):
 
 * ``/network`` — interactive network (``static/network.js``: sigma.js + graphology +
   ForceAtlas2, vendored): search, hover, focus (``?focus=&depth=``) and top-N (``?limit=``);
-* ``/map`` — places, partnership lines and offers on an equirectangular SVG map
-  (``static/map.js``; no tiles, nothing fetched from outside);
+* ``/map`` — places, partnership lines and offers on a Leaflet map over a Natural Earth
+  base map (``static/map.js``, data from ``/api/map.json``; nothing fetched from outside);
 * ``/ranking`` (HTML) and ``/ranking.json`` — actors ranked by ``?by=degree``,
   ``weighted_degree`` or ``betweenness``;
 * ``/api/network.json`` — the network the two pictures draw (nodes, links, tie types);
@@ -182,6 +182,7 @@ def map_page() -> Response:
         "map.html",
         lang=_lang(),
         data_url=data_url,
+        map_url=url_for("geo.api_map", **_page_args()),
         as_of=request.args.get("asOf", ""),
         exports=_exports_links(),
     )
