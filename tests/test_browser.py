@@ -469,3 +469,29 @@ def test_pages_load_nothing_from_outside(browser, live_url, path) -> None:
     )
     assert resources, "the page loads its scripts and styles"
     assert [r for r in resources if not r.startswith(live_url + "/")] == []
+
+
+def test_language_is_kept_across_navigations(browser, live_url, tmp_path) -> None:
+    """Chosen once, English stays across three navigations by the menu, the switch keeps
+    the page's other parameters, and the 404 page is in the chosen language."""
+    from selenium.webdriver.common.by import By
+
+    def page_lang() -> str:
+        return browser.find_element(By.TAG_NAME, "html").get_attribute("lang")
+
+    open_page(browser, live_url + "/map?asOf=2022-11-20")
+    browser.find_element(By.ID, "lang-en").click()
+    assert page_lang() == "en"
+    assert "asOf=2022-11-20" in browser.current_url  # the switch kept the date
+    for link in ("/network", "/stats", "/"):
+        browser.find_element(By.CSS_SELECTOR, f'.cg-header nav a[href="{link}"]').click()
+        assert page_lang() == "en", link
+    browser.get(live_url + "/no/such/page")
+    assert page_lang() == "en"
+    assert "Page not found" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.ID, "lang-fr").click()
+    assert page_lang() == "fr"
+    assert "Page introuvable" in browser.find_element(By.TAG_NAME, "h1").text
+    browser.save_screenshot(str(tmp_path / "not-found-fr.png"))
+    browser.find_element(By.CSS_SELECTOR, '.cg-header nav a[href="/stats"]').click()
+    assert page_lang() == "fr"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
@@ -63,6 +64,17 @@ TEXT: dict[str, dict[str, str]] = {
         "endpoint": "Point d'accès SPARQL",
         "added_prefixes": "Préfixes connus ajoutés à la requête :",
         "syntax_error": "Erreur de syntaxe SPARQL.",
+        "status_400": "Requête incorrecte",
+        "status_403": "Interdit",
+        "status_404": "Page introuvable",
+        "status_405": "Méthode non permise",
+        "status_406": "Format non disponible",
+        "status_413": "Requête trop volumineuse",
+        "status_415": "Type de contenu non accepté",
+        "status_500": "Erreur interne",
+        "status_503": "Délai dépassé",
+        "not_found_detail": "Cette adresse ne correspond à aucune page de coopgraph.",
+        "home": "Retour à l'accueil",
         "line": "ligne",
         "editor_help": "Ctrl+Entrée exécute la requête ; Ctrl+Espace complète les préfixes, "
                        "classes et propriétés ; les onglets sont gardés dans ce navigateur.",
@@ -103,6 +115,17 @@ TEXT: dict[str, dict[str, str]] = {
         "endpoint": "SPARQL endpoint",
         "added_prefixes": "Known prefixes added to the query:",
         "syntax_error": "SPARQL syntax error.",
+        "status_400": "Bad request",
+        "status_403": "Forbidden",
+        "status_404": "Page not found",
+        "status_405": "Method not allowed",
+        "status_406": "Format not available",
+        "status_413": "Request too large",
+        "status_415": "Content type not accepted",
+        "status_500": "Internal error",
+        "status_503": "Timed out",
+        "not_found_detail": "This address is no page of coopgraph.",
+        "home": "Back to the home page",
         "line": "line",
         "editor_help": "Ctrl+Enter runs the query; Ctrl+Space completes prefixes, classes "
                        "and properties; tabs are kept in this browser.",
@@ -125,7 +148,12 @@ def _ui_text() -> dict[str, Any]:
         one = n in (0, 1) if lang == "fr" else n == 1
         return (text["row_one"] if one else text["row_many"]).format(n=n)
 
-    return {"t": text, "ui_lang": lang, "rows_count": rows_count}
+    def lang_url(code: str) -> str:
+        """This page in another language, its other parameters kept."""
+        args = {**request.args.to_dict(), "lang": code}
+        return request.path + "?" + urlencode(args)
+
+    return {"t": text, "ui_lang": lang, "rows_count": rows_count, "lang_url": lang_url}
 
 
 def _default_query(catalog: list[CatalogQuery]) -> str:
