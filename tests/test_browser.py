@@ -261,6 +261,7 @@ def test_map_draws_the_base_map_every_place_and_zooms(
     assert browser.find_elements(By.CSS_SELECTOR, "#map .marker-cluster"), "Lille's places crowd"
     assert int(box.get_attribute("data-lines")) >= 1  # Lille–Oujda
     assert len(browser.find_elements(By.CSS_SELECTOR, "#map path.cg-partnership")) >= 1
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
     zoom = browser.execute_script("return coopgraphMap.getZoom()")
     browser.find_element(By.CSS_SELECTOR, "#map .leaflet-control-zoom-in").click()
     WebDriverWait(browser, WAIT).until(
@@ -279,7 +280,12 @@ def test_map_draws_the_base_map_every_place_and_zooms(
         lambda d: len(lille & visible_markers(d, "#map .cg-place-marker")) >= 2
     )
     # Lille and its offer share one spot: at the deepest zoom a click spreads them out
-    browser.find_element(By.CSS_SELECTOR, "#map .marker-cluster").click()
+    cluster = browser.execute_script(
+        "const lille = coopgraphCluster.getLayers().find(m => m.options.title === 'Lille');"
+        "return coopgraphCluster.getVisibleParent(lille).getElement();"
+    )
+    assert "marker-cluster" in cluster.get_attribute("class")
+    cluster.click()
     WebDriverWait(browser, WAIT).until(
         lambda d: lille <= visible_markers(d, "#map .cg-place-marker")
     )
