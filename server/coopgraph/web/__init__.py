@@ -6,7 +6,9 @@ Blueprints: :mod:`~coopgraph.web.sparql` (``/sparql``), :mod:`~coopgraph.web.ent
 ``/stats``, ``/healthz``), :mod:`~coopgraph.web.writes`,
 :mod:`~coopgraph.web.researchers` and :mod:`~coopgraph.web.reference` (``/lookup``,
 ``/rules``), :mod:`~coopgraph.web.completion` (``/prefixes.json``,
-``/completions.json``, ``/labels.json``), :mod:`~coopgraph.web.geo` (``/api/map.json``).
+``/completions.json``, ``/labels.json``), :mod:`~coopgraph.web.geo` (``/api/map.json``),
+:mod:`~coopgraph.web.upload`
+(``/import``).
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
         reference,
         researchers,
         sparql,
+        upload,
         writes,
     )
 
@@ -215,7 +218,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app.extensions["coopgraph.settings"] = settings
     for blueprint in (
         sparql.bp, entities.bp, pages.bp, writes.bp, imports.bp, researchers.bp, reference.bp,
-        completion.bp, geo.bp,
+        completion.bp, geo.bp, upload.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)
