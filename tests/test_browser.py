@@ -279,13 +279,11 @@ def test_map_draws_the_base_map_every_place_and_zooms(
     WebDriverWait(browser, WAIT).until(
         lambda d: len(lille & visible_markers(d, "#map .cg-place-marker")) >= 2
     )
-    # Lille and its offer share one spot: at the deepest zoom a click spreads them out
-    cluster = browser.execute_script(
+    # Lille and its offer share one spot: the cluster spreads them out (spiderfy)
+    browser.execute_script(
         "const lille = coopgraphCluster.getLayers().find(m => m.options.title === 'Lille');"
-        "return coopgraphCluster.getVisibleParent(lille).getElement();"
+        "coopgraphCluster.zoomToShowLayer(lille, () => {});"
     )
-    assert "marker-cluster" in cluster.get_attribute("class")
-    cluster.click()
     WebDriverWait(browser, WAIT).until(
         lambda d: lille <= visible_markers(d, "#map .cg-place-marker")
     )
@@ -501,3 +499,58 @@ def test_language_is_kept_across_navigations(browser, live_url, tmp_path) -> Non
     browser.save_screenshot(str(tmp_path / "not-found-fr.png"))
     browser.find_element(By.CSS_SELECTOR, '.cg-header nav a[href="/stats"]').click()
     assert page_lang() == "fr"
+
+
+@pytest.fixture
+def write_url(web_settings: Any, fresh_store: Store) -> Iterator[str]:
+    """The app on a private store (the upload writes), on 127.0.0.1 and a free port."""
+    from waitress.server import create_server
+
+    from coopgraph.web import create_app
+
+    server = create_server(create_app(web_settings, store=fresh_store), host="127.0.0.1",
+                           port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+
+
+def test_spreadsheet_upload_fix_and_upload_again(
+    browser, write_url, fresh_store, tmp_path
+) -> None:
+    """Upload a sheet with a wrong row, download the annotated sheet, fix the cell and
+    upload again: the first row is updated, not duplicated, and the fixed one is added."""
+    from selenium.webdriver.common.by import By
+
+    from test_upload import BAD, GOOD, sheet, titles
+
+    def upload(path: Path) -> Any:
+        open_page(browser, write_url + "/import?lang=en")
+        browser.find_element(By.ID, "sheet").send_keys(str(path))
+        browser.find_element(By.ID, "token").send_keys("alice-secret-token")
+        browser.find_element(By.ID, "upload").click()
+        return wait_for_attribute(browser, "report", "data-added")
+
+    first = tmp_path / "offers.csv"
+    first.write_bytes(sheet(GOOD, BAD))
+    report = upload(first)
+    assert report.get_attribute("data-added") == "1"
+    assert report.get_attribute("data-conforms") == "false"
+    annotated = browser.execute_script(
+        "return fetch(document.getElementById('annotated').href).then(r => r.text())"
+    )
+    assert "end of April" in annotated and "Deadline" in annotated
+    browser.save_screenshot(str(tmp_path / "upload-errors.png"))
+    fixed = tmp_path / "offers-fixed.csv"
+    fixed.write_bytes(sheet({**GOOD, "Job title": "Cooperation officer (corrected)"},
+                            {**BAD, "Deadline": "2024-04-30"}))
+    report = upload(fixed)
+    assert report.get_attribute("data-added") == "2"
+    assert report.get_attribute("data-conforms") == "true"
+    assert "row 3: updated" in report.text and "row 4: added" in report.text
+    assert titles(fresh_store, "upload-test-a") == ["Cooperation officer (corrected)"]
+    browser.save_screenshot(str(tmp_path / "upload-fixed.png"))
+    assert js_errors(browser) == []
