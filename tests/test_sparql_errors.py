@@ -48,3 +48,4 @@ def test_declared_prefixes_and_strings_are_not_undeclared() -> None:
         " ?o schema:x 1 }"
     )
     assert [p for p, _ in undeclared_prefixes(query)] == ["schema"]
+

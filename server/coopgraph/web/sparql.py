@@ -32,6 +32,7 @@ from coopgraph.errors import (
     UnsupportedFormat,
 )
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
+from coopgraph.projection import explicit_projection
 from coopgraph.sparql_errors import explained
 from coopgraph.store.base import Dataset, QueryResult, SerializedResult, Triples, serializing
 from coopgraph.vocab import DCTERMS, RDF, SD, VOID, XSD
@@ -197,6 +198,7 @@ def run_query(text: str, params: Params) -> Response:
     app_state = state()
     settings = app_state.settings
     checked = sparql_guard.check(text, allowed_service_hosts=settings.allowed_service_hosts)
+    text = explicit_projection(text)  # SELECT * keeps the query's variable order
     fmt = _choose(params, results.formats_for(checked.form)) if checked.form else None
     dataset = protocol_dataset(params) or checked.dataset
     limit, timeout = settings.result_limit, settings.query_timeout
