@@ -554,3 +554,30 @@ def test_spreadsheet_upload_fix_and_upload_again(
     assert titles(fresh_store, "upload-test-a") == ["Cooperation officer (corrected)"]
     browser.save_screenshot(str(tmp_path / "upload-fixed.png"))
     assert js_errors(browser) == []
+
+
+def test_results_as_a_chart(browser, live_url, tmp_path) -> None:
+    """A count per class can be seen as a bar chart, one bar per row."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    query = "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class LIMIT 12"
+    open_page(browser, live_url + "/?lang=en&query=" + quote(query))
+    wait_ready(browser)
+    rows = wait_rows(browser)
+    buttons = browser.execute_script(
+        "return Array.from(coopgraphYasgui.getTab().getYasr().rootEl"
+        ".querySelectorAll('.yasr_btn')).filter(b => b.textContent.includes('Chart'))"
+    )
+    assert buttons, "the chart view is offered"
+    buttons[0].click()
+    bars = WebDriverWait(browser, WAIT).until(
+        lambda d: d.execute_script(
+            "return Array.from(coopgraphYasgui.getTab().getYasr().resultsEl"
+            ".querySelectorAll('svg.cg-chart rect'))"
+        )
+    )
+    assert len(bars) == len(rows) == 12
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.cg-chart text")
+    browser.save_screenshot(str(tmp_path / "query-chart.png"))
+    assert js_errors(browser) == []

@@ -218,6 +218,67 @@
     return tab;
   }
 
+  /* A YASR view: a bar chart of the first numeric column against the first other one
+   * (e.g. ?class and COUNT), up to 50 bars, drawn in SVG with textContent only. */
+  var SVG = "http://www.w3.org/2000/svg";
+  function ChartPlugin(yasr) { this.yasr = yasr; this.priority = 5; this.label = "Chart"; }
+  function numericColumn(yasr) {
+    var vars = yasr.results.getVariables ? yasr.results.getVariables() : [];
+    var rows = yasr.results.getBindings ? yasr.results.getBindings() : [];
+    if (!rows || !rows.length) { return null; }
+    var number = vars.find(function (v) {
+      return rows.every(function (r) { return r[v] && r[v].type !== "uri" && r[v].value !== "" && !isNaN(Number(r[v].value)); });
+    });
+    if (!number) { return null; }
+    return { number: number, label: vars.find(function (v) { return v !== number; }) || number, rows: rows };
+  }
+  ChartPlugin.prototype.canHandleResults = function () {
+    return !!(this.yasr.results && numericColumn(this.yasr));
+  };
+  ChartPlugin.prototype.getIcon = function () {
+    var icon = document.createElement("span");
+    icon.className = "cg-chart-icon";
+    icon.textContent = "▇";
+    return icon;
+  };
+  ChartPlugin.prototype.draw = function () {
+    var found = numericColumn(this.yasr);
+    var rows = found.rows.slice(0, 50);
+    var max = Math.max.apply(null, rows.map(function (r) { return Number(r[found.number].value); }).concat([0])) || 1;
+    var height = 22 * rows.length + 10;
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "cg-chart");
+    svg.setAttribute("viewBox", "0 0 900 " + height);
+    svg.setAttribute("role", "img");
+    rows.forEach(function (r, i) {
+      var term = r[found.label];
+      var name = term ? (labelsByIri[term.value] || compactName(term)) : "";
+      var value = Number(r[found.number].value);
+      var text = document.createElementNS(SVG, "text");
+      text.setAttribute("x", "0"); text.setAttribute("y", String(22 * i + 16));
+      text.textContent = name.length > 38 ? name.slice(0, 37) + "…" : name;
+      var bar = document.createElementNS(SVG, "rect");
+      bar.setAttribute("x", "300"); bar.setAttribute("y", String(22 * i + 4));
+      bar.setAttribute("height", "16"); bar.setAttribute("width", String(Math.max(1, 520 * value / max)));
+      var title = document.createElementNS(SVG, "title");
+      title.textContent = (term ? term.value : "") + " — " + value;
+      bar.appendChild(title);
+      var figure = document.createElementNS(SVG, "text");
+      figure.setAttribute("x", String(306 + 520 * value / max)); figure.setAttribute("y", String(22 * i + 16));
+      figure.textContent = String(value);
+      svg.append(text, bar, figure);
+    });
+    this.yasr.resultsEl.appendChild(svg);
+  };
+  function compactName(term) {
+    if (term.type !== "uri") { return term.value; }
+    var best = "";
+    Object.keys(prefixes).forEach(function (p) {
+      if (term.value.indexOf(prefixes[p]) === 0 && prefixes[p].length > (prefixes[best] || "").length) { best = p; }
+    });
+    return best ? best + ":" + term.value.slice(prefixes[best].length) : term.value;
+  }
+
   function start(known) {
     prefixes = known;
     // YASQE rethrows a failed request after drawing it: the error is shown, not uncaught.
@@ -227,6 +288,7 @@
       if (running && running.catch) { running.catch(function () { return null; }); }
       return running;
     };
+    window.Yasgui.Yasr.registerPlugin("chart", ChartPlugin);
     Yasqe.registerAutocompleter(storeCompleter("class", "class"), false);
     Yasqe.registerAutocompleter(storeCompleter("property", "property"), false);
     window.Yasgui.Tab.prototype.getShareableLink = function () { return shortLink(this.getQuery()); };
@@ -252,7 +314,7 @@
       },
       yasr: {
         prefixes: known,
-        pluginOrder: ["table", "response"],
+        pluginOrder: ["table", "chart", "response"],
         defaultPlugin: "table",
         plugins: { table: { dynamicConfig: { pageSize: 50, compact: true } } }
       }
