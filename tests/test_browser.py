@@ -528,7 +528,7 @@ def test_spreadsheet_upload_fix_and_upload_again(
     from test_upload import BAD, GOOD, sheet, titles
 
     def upload(path: Path) -> Any:
-        open_page(browser, write_url + "/import?lang=en")
+        open_page(browser, write_url + "/upload?lang=en")
         browser.find_element(By.ID, "sheet").send_keys(str(path))
         browser.find_element(By.ID, "token").send_keys("alice-secret-token")
         browser.find_element(By.ID, "upload").click()

@@ -486,9 +486,9 @@ def public_urls(app: Flask, store: Store) -> list[str]:
             urls += [f"/export/network.{f.extension}" for f in EXPORT_FORMATS]
         elif rule.rule == "/changes.<ext>":
             urls += [f"/changes.{f.extension}" for f in FEED_FORMATS]
-        elif rule.rule == "/import/template/<kind>.csv":
-            urls += [f"/import/template/{kind}.csv" for kind in KINDS]
-        elif rule.rule == "/import/annotated/<key>.csv":
+        elif rule.rule == "/upload/template/<kind>.csv":
+            urls += [f"/upload/template/{kind}.csv" for kind in KINDS]
+        elif rule.rule == "/upload/annotated/<key>.csv":
             continue  # only an uploader's own sheet, under a random key
         else:
             pytest.fail(f"the crawl does not know how to fill {rule.rule}: teach it")

@@ -219,7 +219,7 @@ def test_cli_import_add_english_sheet(tmp_path: Path) -> None:
          "--agent", "tester"],
     )
     assert again.exit_code == 0, again.output
-    assert "row 3: updated (" in again.output
+    assert "0 added" in again.output and "0 rejected" in again.output
     st = open_store(str(store_dir))
     try:
         graphs = st.query(

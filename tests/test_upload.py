@@ -53,7 +53,7 @@ def titles(store, slug: str) -> list[str]:  # type: ignore[no-untyped-def]
 
 def test_upload_needs_a_token(write_client) -> None:  # type: ignore[no-untyped-def]
     client, store = write_client
-    response = client.post("/import", data=sheet(GOOD), content_type="text/csv")
+    response = client.post("/upload", data=sheet(GOOD), content_type="text/csv")
     assert response.status_code == 401
     assert titles(store, "upload-test-a") == []
 
@@ -61,7 +61,7 @@ def test_upload_needs_a_token(write_client) -> None:  # type: ignore[no-untyped-
 def test_upload_fix_and_upload_again_updates(write_client) -> None:  # type: ignore[no-untyped-def]
     client, store = write_client
     first = client.post(
-        "/import?lang=en",
+        "/upload?lang=en",
         data={"sheet": (io.BytesIO(sheet(GOOD, BAD)), "offers.csv"),
               "token": "alice-secret-token"},
         content_type="multipart/form-data", headers=HTML,
@@ -76,7 +76,7 @@ def test_upload_fix_and_upload_again_updates(write_client) -> None:  # type: ign
     assert titles(store, "upload-test-a") == ["Cooperation officer Lille-Oujda (test)"]
     # fix the wrong cell, change a title, send the same sheet again
     fixed = client.post(
-        "/import?lang=en",
+        "/upload?lang=en",
         data=sheet({**GOOD, "Job title": "Cooperation officer Lille-Oujda (corrected)"},
                    {**BAD, "Deadline": "2024-04-30"}),
         content_type="text/csv", headers={**TOKEN, "Accept": "application/json"},
@@ -96,9 +96,9 @@ def test_upload_fix_and_upload_again_updates(write_client) -> None:  # type: ign
 
 
 def test_upload_page_and_templates(client) -> None:  # type: ignore[no-untyped-def]
-    page = client.get("/import?lang=fr", headers=HTML).data.decode()
+    page = client.get("/upload?lang=fr", headers=HTML).data.decode()
     assert 'enctype="multipart/form-data"' in page and 'name="token"' in page
-    blank = client.get("/import/template/offer.csv?lang=fr")
+    blank = client.get("/upload/template/offer.csv?lang=fr")
     assert blank.status_code == 200 and blank.mimetype == "text/csv"
     assert blank.data == template("offer", "fr")
-    assert client.get("/import/template/nothing.csv").status_code == 404
+    assert client.get("/upload/template/nothing.csv").status_code == 404

@@ -1,15 +1,16 @@
-"""Blueprint: staff import a filled spreadsheet while the site runs, ``/import``.
+"""Blueprint: staff upload a filled spreadsheet while the site runs, ``/upload`` (the page
+and its form; ``POST /import`` is the bulk import of datasets, :mod:`coopgraph.web.imports`).
 
-* ``GET /import``: the upload page (the token is asked in the form) and the blank
-  templates, ``/import/template/<kind>.csv``;
-* ``POST /import``: a ``multipart/form-data`` upload (field ``sheet``, token in the field
+* ``GET /upload``: the upload page (the token is asked in the form) and the blank
+  templates, ``/upload/template/<kind>.csv``;
+* ``POST /upload``: a ``multipart/form-data`` upload (field ``sheet``, token in the field
   ``token`` or an ``Authorization: Bearer`` header), or the sheet itself as the body
   (``text/csv``) with the header. The conforming rows are added, each as its own entry;
   a row imported before (same identifier) replaces the entry it made, so a correction is
   "fix the cell, upload again". The answer: an HTML page with the report and, when rows
   are wrong, a link to the annotated sheet; JSON (the report) or the annotated sheet as
   CSV when ``Accept`` asks for them;
-* ``GET /import/annotated/<key>.csv``: that annotated sheet (kept in memory for an hour,
+* ``GET /upload/annotated/<key>.csv``: that annotated sheet (kept in memory for an hour,
   under a random key only the uploader gets).
 """
 
@@ -71,14 +72,14 @@ def _uploaded() -> tuple[bytes, str, str | None]:
     return data, "upload.csv", None
 
 
-@bp.get("/import")
+@bp.get("/upload")
 def import_page() -> Response:
     """The upload form."""
     html = render_template("upload.html", lang=current_lang(), kinds=list(KINDS), report=None)
     return Response(html, mimetype=HTML.media_type)
 
 
-@bp.get("/import/template/<kind>.csv")
+@bp.get("/upload/template/<kind>.csv")
 def import_template(kind: str) -> Response:
     """A blank template of ``kind`` (``offer``, ``organisation``, ``partnership``).
 
@@ -91,7 +92,7 @@ def import_template(kind: str) -> Response:
     return response
 
 
-@bp.post("/import")
+@bp.post("/upload")
 def import_upload() -> Response:
     """Check the uploaded sheet and add (or update) its conforming rows.
 
@@ -126,7 +127,7 @@ def import_upload() -> Response:
     return Response(html, status=200, mimetype=HTML.media_type)
 
 
-@bp.get("/import/annotated/<key>.csv")
+@bp.get("/upload/annotated/<key>.csv")
 def annotated(key: str) -> Response:
     """An annotated sheet from an upload of the last hour.
 
