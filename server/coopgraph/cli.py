@@ -121,8 +121,8 @@ def serve(
     that changed, then serves until interrupted; the URL is printed on stderr.
     """
     from coopgraph.load import load_project
-    from coopgraph.search import attach
     from coopgraph.reason import Reasoner
+    from coopgraph.search import attach
     from coopgraph.store import open_store
     from coopgraph.web.serve import run_server
 
