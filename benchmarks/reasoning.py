@@ -3,7 +3,7 @@
 Runs on the seed data (``load_project``) and on synthetic graphs of roughly the sizes
 asked for (``--sizes``), then prints one line per measure. Not part of the test suite.
 
-    /tmp/venv/bin/python benchmarks/reasoning.py --sizes 100000 1000000 --paths delta updates
+    /tmp/venv/bin/python benchmarks/reasoning.py --sizes 100000 1000000
 
 The synthetic generator builds, with the real ontology, N places in a 4-level hierarchy
 (country → region → department → commune, ``cg:within``) in one reference graph, and
@@ -29,7 +29,7 @@ from coopgraph.load import load_project
 from coopgraph.parse import parse_file
 from coopgraph.reason import Reasoner
 from coopgraph.settings import PROJECT_ROOT, Settings
-from coopgraph.store.base import Changes, Store
+from coopgraph.store.base import Store
 from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.vocab import CG, GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, ORG, RDF, RDFS, SCHEMA
 
@@ -120,36 +120,25 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-def refresh(
-    reasoner: Reasoner, path: str, added: list[ox.Quad], removed: list[ox.Quad]
-) -> tuple[list[str], int]:
-    """The inference update of one write, by ``path``: ``delta`` (Python delta, what
-    entries.py uses) or ``updates`` (the SPARQL rule updates); and the affected nodes."""
-    nodes = reasoner.affected_nodes([*removed, *added])
-    if path == "updates":
-        return reasoner.refresh_updates(nodes), len(nodes)
-    return reasoner.refresh_changes(added, removed, nodes), len(nodes)
-
-
-def bench_incremental(store: Store, rounds: int, path: str = "delta") -> dict[str, float]:
+def bench_incremental(store: Store, rounds: int) -> dict[str, float]:
     reasoner = Reasoner(store)
-    _ = reasoner.tbox  # the TBox is computed once per process (cached by content)
+    reasoner.warm()  # the TBox is computed once per process (cached by content)
     add_times, remove_times, sizes = [], [], []
     for n in range(rounds):
         graph, entry = one_entry(n, store)
 
         def add(entry: list[ox.Quad] = entry) -> int:
-            then, size = refresh(reasoner, path, entry, [])
-            store.apply(Changes(insert=entry, then=then))
-            return size
+            changes, delta = reasoner.changes(insert=entry)
+            store.apply(changes)
+            return delta.affected
 
         seconds, size = timed(add)
         add_times.append(seconds)
         sizes.append(size)
 
         def remove(graph: str = graph, entry: list[ox.Quad] = entry) -> None:
-            then, _ = refresh(reasoner, path, [], entry)
-            store.apply(Changes(drop_graphs=[graph], then=then))
+            changes, _ = reasoner.changes(drop_graphs=[graph], removed=entry)
+            store.apply(changes)
 
         seconds, _ = timed(remove)
         remove_times.append(seconds)
@@ -161,19 +150,19 @@ def bench_incremental(store: Store, rounds: int, path: str = "delta") -> dict[st
     }
 
 
-def report(label: str, store: Store, rounds: int, path: str = "delta") -> None:
+def report(label: str, store: Store, rounds: int) -> None:
     asserted = sum(n for g, n in store.graph_sizes().items() if g != INFERRED_GRAPH)
     cpu = time.process_time()
     stats = Reasoner(store).materialise()
     cpu = time.process_time() - cpu
-    inc = bench_incremental(store, rounds, path)
+    inc = bench_incremental(store, rounds)
     # the incremental writes must leave the same inferred graph as a full rebuild
     before = {q for q in store.quads(INFERRED_GRAPH)}
     again = Reasoner(store).materialise()
     same = before == {q for q in store.quads(INFERRED_GRAPH)}
     print(
-        f"{label} [{path}]: asserted={asserted:,} inferred={stats.inferred:,} "
-        f"materialise={stats.seconds:.2f}s (cpu {cpu:.2f}s) passes={stats.passes} "
+        f"{label}: asserted={asserted:,} inferred={stats.inferred:,} "
+        f"materialise={stats.seconds:.2f}s (cpu {cpu:.2f}s) "
         f"(again {again.seconds:.2f}s) | one entry: add median {inc['add_median_ms']:.1f} ms "
         f"(max {inc['add_max_ms']:.1f}), remove median {inc['remove_median_ms']:.1f} ms, "
         f"affected nodes {inc['affected_nodes']:.0f} | incremental == rebuild: {same}",
@@ -186,25 +175,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--store", type=Path, help="on-disk store directory (default: memory)")
-    parser.add_argument("--paths", nargs="*", choices=["delta", "updates"], default=["delta"],
-                        help="incremental paths to time: delta (Python, what entries.py "
-                        "uses) and/or updates (SPARQL rule updates)")
     args = parser.parse_args(argv)
     print(f"python {platform.python_version()}, {platform.processor() or platform.machine()}",
           file=sys.stderr)
 
     store = EmbeddedStore(None)
     load_project(store, Settings(store=":memory:"), reason=False)
-    for path in args.paths:
-        report("seed data", store, args.rounds, path)
+    report("seed data", store, args.rounds)
 
     for size in args.sizes:
         store = EmbeddedStore(args.store / str(size) if args.store else None)
         seconds, _ = timed(lambda store=store, size=size: store.bulk_load(
             ontology_quads() + synthetic(size)))
         print(f"synthetic {size:,}: generated and loaded in {seconds:.1f}s", file=sys.stderr)
-        for path in args.paths:
-            report(f"synthetic {size:,}", store, args.rounds, path)
+        report(f"synthetic {size:,}", store, args.rounds)
         store.close()
     return 0
 

@@ -74,14 +74,14 @@ def test_the_checks_see_a_partial_entry(tmp_path: Path) -> None:
     unknown, or missing, is reported."""
     import pyoxigraph as ox
 
-    from coopgraph.parse import parse_bytes
+    from coopgraph.parse import parse_bytes, skolemise
     from coopgraph.store.embedded import EmbeddedStore
 
     bodies = {f"check-{n}": crash.entry_body(n, "check") for n in range(3)}
     store = EmbeddedStore(tmp_path / "store")
     for n, (entry_id, body) in enumerate(bodies.items()):
         graph = crash.ENTRY_PREFIX + entry_id
-        quads = parse_bytes(body, "turtle", default_graph=graph)
+        quads = skolemise(parse_bytes(body, "turtle", default_graph=graph), graph)
         store.bulk_load(quads[1:] if n == 0 else quads)
         if n != 1:
             store.bulk_load([ox.Quad(ox.NamedNode(graph), ox.NamedNode("http://example.org/by"),

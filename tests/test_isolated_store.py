@@ -170,3 +170,32 @@ def test_serializing_is_decided_by_the_class(store) -> None:  # type: ignore[no-
     assert serializing(Forwarding(store)) is None  # type: ignore[arg-type]
     out = store.query_serialized(SELECT_SOME, result_format("json"))
     assert isinstance(out, SerializedResult) and out.media_type == "application/sparql-results+json"
+
+
+def test_match_is_one_batch_of_bound_reads_with_the_same_answers_as_sparql(store) -> None:  # type: ignore[no-untyped-def]
+    """store.base.match: the child answers with index lookups; the SPARQL form (what a
+    remote store gets) finds the same quads, per pattern, with and without a limit."""
+    from coopgraph.store.base import match, match_by_query
+
+    p = ox.NamedNode("http://example.org/p")
+    s7 = ox.NamedNode("http://example.org/s7")
+    patterns = [
+        (s7, None, None, None),
+        (None, p, ox.Literal("8"), G.value),
+        (None, p, None, None),
+        (s7, p, ox.Literal("9"), None),
+        (None, None, None, "http://example.org/no-such-graph"),
+    ]
+    native = match(store, patterns, limit=5)
+    assert [len(found) for found in native] == [1, 1, 5, 0, 0]
+    assert native[0][0] == ox.Quad(s7, p, ox.Literal("7"), G)
+
+    def as_sets(found: list[list[ox.Quad]]) -> list[set[ox.Quad]]:
+        return [set(quads) for quads in found]
+
+    unlimited = [pat for pat in patterns if pat != (None, p, None, None)]
+    assert as_sets(match(store, unlimited)) == as_sets(match_by_query(store, unlimited))
+    by_query = match_by_query(store, patterns, limit=5)
+    assert [len(found) for found in by_query] == [1, 1, 5, 0, 0]
+    with pytest.raises(ValueError):
+        match_by_query(store, [(ox.BlankNode(), None, None, None)])

@@ -87,17 +87,17 @@ def test_fixture_node_attributes(fixture_graph) -> None:
 def test_fixture_tie_attributes(fixture_graph) -> None:
     ab = {d["type"]: d for d in fixture_graph.get_edge_data(fx("a"), fx("b")).values()}
     assert set(ab) == {"partnership", "membership"}
-    assert (ab["partnership"]["start"], ab["partnership"]["end"]) == ("2010-01-01", "2015-12-31")
+    assert (ab["partnership"]["start"], ab["partnership"]["end"]) == ("2010", "2015")
     assert ab["partnership"]["via"] == ID["partnership/fixture-p1"]
     # stated in both graphs: one tie, two sources, no period
     assert [s.rsplit("/", 1)[1] for s in ab["membership"]["sources"]] == ["one", "two"]
     assert "start" not in ab["membership"] and "end" not in ab["membership"]
     assert (ab["membership"]["source"], ab["membership"]["target"]) == (fx("a"), fx("b"))
     (bc,) = fixture_graph.get_edge_data(fx("b"), fx("c")).values()
-    assert (bc["start"], bc.get("end")) == ("2018-01-01", None)  # signing year
+    assert (bc["start"], bc.get("end")) == ("2018", None)  # signing year, kept a year
     (dg,) = fixture_graph.get_edge_data(fx("d"), fx("g")).values()
     assert (dg["type"], dg["source"], dg["start"], dg["end"]) == (
-        "funding", fx("d"), "2020-01-01", "2022-12-31",
+        "funding", fx("d"), "2020", "2022",  # years stay years
     )
     (ap,) = fixture_graph.get_edge_data(fx("a"), fx("p")).values()
     assert (ap["type"], ap["start"], ap["end"]) == ("employment", "2022-11-03", "2022-12-03")
@@ -293,7 +293,7 @@ def test_project_ties_keep_their_sources(project_graph) -> None:
 def test_lille_oujda_cooperation_agreement(project_graph) -> None:
     ties = project_graph.get_edge_data(ID["org/ville-de-lille"], ID["org/commune-oujda"])
     (agreement,) = [d for d in ties.values() if d["type"] == "partnership"]
-    assert agreement["start"] == "2005-01-01"  # signed in 2005
+    assert agreement["start"] == "2005"  # signed in 2005: a year stays a year
     assert agreement["via"] == ID["partnership/lille-oujda"]
     assert agreement["sources"] == ["https://w3id.org/coopgraph/graph/seed/000"]
     lille = project_graph.nodes[ID["org/ville-de-lille"]]

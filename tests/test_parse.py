@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from coopgraph.errors import ParseError, UnsupportedFormat
 from coopgraph.formats import RDF_FORMATS, rdf_format_for_path
-from coopgraph.parse import parse_bytes
+from coopgraph.parse import SKOLEM_PREFIX, parse_bytes, parse_file, skolemise
 
 TRIPLE = ox.Triple(
     ox.NamedNode("http://example.org/a"),
@@ -142,3 +143,64 @@ def test_deeply_nested_xml_is_refused_before_parsing():
     ).encode()
     with pytest.raises(ParseError, match="nested"):
         parse_bytes(data, "rdfxml")
+
+
+# --------------------------------------------------------------------------- skolemise
+
+OFFER = Path(__file__).parent / "data" / "valid" / "new-offer.ttl"
+ENTRY = "https://w3id.org/coopgraph/graph/entry/new-offer"
+
+
+def _skolemised(data: bytes, fmt: str) -> set[ox.Quad]:
+    return set(skolemise(parse_bytes(data, fmt), ENTRY))
+
+
+def test_skolemise_replaces_every_blank_node_by_a_well_known_iri():
+    raw = parse_file(OFFER)
+    assert any(isinstance(t, ox.BlankNode) for q in raw for t in (q.subject, q.object))
+    quads = skolemise(raw, ENTRY)
+    assert len(set(quads)) == len(set(raw))
+    assert not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
+    skolem = {t.value for q in quads for t in (q.subject, q.object)
+              if isinstance(t, ox.NamedNode) and "/.well-known/genid/" in t.value}
+    assert len(skolem) == len({t for q in raw for t in (q.subject, q.object)
+                               if isinstance(t, ox.BlankNode)})
+    assert all(iri.startswith(SKOLEM_PREFIX) for iri in skolem)
+    assert SKOLEM_PREFIX == "https://w3id.org/coopgraph/id/.well-known/genid/"
+
+
+def test_skolemise_is_deterministic_across_parses_syntaxes_and_order():
+    """The same document written twice, or in another syntax or triple order, gives the
+    same IRIs (the parser's blank-node labels differ on each parse)."""
+    data = OFFER.read_bytes()
+    first = _skolemised(data, "turtle")
+    assert first == _skolemised(data, "turtle")
+    nquads = ox.serialize(list(parse_bytes(data, "turtle")), format=ox.RdfFormat.N_QUADS)
+    shuffled = b"\n".join(reversed(nquads.strip().split(b"\n"))) + b"\n"
+    assert first == _skolemised(shuffled, "nquads")
+
+
+def test_skolemise_depends_on_the_graph_and_keeps_unchanged_nodes():
+    data = OFFER.read_bytes()
+    first = _skolemised(data, "turtle")
+    other = set(skolemise(parse_bytes(data, "turtle"), ENTRY + "-2"))
+    genid = "/.well-known/genid/"
+
+    def nodes(quads: set[ox.Quad]) -> set[str]:
+        return {q.subject.value for q in quads if genid in q.subject.value}
+
+    assert not nodes(first) & nodes(other)  # another entry: other IRIs
+    edited = data.replace(b'"EUR"', b'"MAD"')
+    changed = _skolemised(edited, "turtle")
+    assert nodes(first) != nodes(changed)
+    # the language requirement did not change: same IRI
+    assert len(nodes(first) & nodes(changed)) >= 2
+
+
+def test_skolemise_tells_apart_identical_blank_nodes_in_document_order():
+    doc = b"<https://x.org/a> <https://x.org/p> [ <https://x.org/v> 1 ] , [ <https://x.org/v> 1 ] ."
+    quads = skolemise(parse_bytes(doc, "turtle"), "https://x.org/g")
+    objects = sorted(q.object.value for q in quads if q.predicate.value == "https://x.org/p")
+    assert len(set(objects)) == 2
+    assert objects[0] + "-1" == objects[1]
+    assert set(quads) == set(skolemise(parse_bytes(doc, "turtle"), "https://x.org/g"))

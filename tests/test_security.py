@@ -36,6 +36,7 @@ from coopgraph.formats import EXPORT_FORMATS, FEED_FORMATS, RESULT_FORMATS
 from coopgraph.parse import parse_bytes
 from coopgraph.settings import PROJECT_ROOT, Settings
 from coopgraph.store import Store
+from coopgraph.tabular import KINDS
 from coopgraph.vocab import ENTRY_GRAPH_PREFIX, GRAPH, ID
 from coopgraph.web import create_app
 
@@ -458,9 +459,11 @@ def public_urls(app: Flask, store: Store) -> list[str]:
                   for row in subjects.rows  # type: ignore[union-attr]
                   if row[0].value.startswith(str(ID))})  # type: ignore[index]
     static = {
-        "static": sorted(p.name for p in (Path(app.static_folder or "")).iterdir()),
+        "static": sorted(p.name for p in (Path(app.static_folder or "")).iterdir()
+                         if p.is_file()),
         "researchers.static": sorted(
-            p.name for p in (PROJECT_ROOT / "server/coopgraph/web/static").iterdir()),
+            p.name for p in (PROJECT_ROOT / "server/coopgraph/web/static").iterdir()
+            if p.is_file()),
     }
     urls: list[str] = []
     for rule in app.url_map.iter_rules():
@@ -483,6 +486,10 @@ def public_urls(app: Flask, store: Store) -> list[str]:
             urls += [f"/export/network.{f.extension}" for f in EXPORT_FORMATS]
         elif rule.rule == "/changes.<ext>":
             urls += [f"/changes.{f.extension}" for f in FEED_FORMATS]
+        elif rule.rule == "/upload/template/<kind>.csv":
+            urls += [f"/upload/template/{kind}.csv" for kind in KINDS]
+        elif rule.rule == "/upload/annotated/<key>.csv":
+            continue  # only an uploader's own sheet, under a random key
         else:
             pytest.fail(f"the crawl does not know how to fill {rule.rule}: teach it")
     urls += ["/data?default"] + [f"/data?graph={quote(g, safe='')}" for g in sizes]

@@ -166,7 +166,7 @@ def test_construct_formats(endpoint: str, accept: str, fmt: ox.RdfFormat) -> Non
         ({"method": "POST", "data": {"update": "CLEAR ALL"}}, 403, "read-only"),
         ({"method": "POST", "data": "DROP ALL",
           "headers": {"Content-Type": "application/sparql-update"}}, 403, "read-only"),
-        ({"method": "GET", "params": {"query": "SELECT * WHERE {"}}, 400, "1:"),
+        ({"method": "GET", "params": {"query": "SELECT * WHERE {"}}, 400, "1, col"),
         ({"method": "GET", "params": {"query": "SELECT * { SERVICE <http://127.0.0.1:9/> {} }"}},
          400, "SERVICE"),
         ({"method": "GET", "params": {"query": "LOAD <http://127.0.0.1:9/x.ttl>"}}, 400, "LOAD"),

@@ -211,14 +211,25 @@ def test_cli_import_add_english_sheet(tmp_path: Path) -> None:
         ]
     finally:
         st.close()
+    # the same sheet again updates the entry the first import made (fix a cell, import
+    # again), instead of failing on the identifier it used
     again = runner.invoke(
-        main, ["import", str(CSV_DIR / "offer-en.csv"), "--store", str(store_dir)]
+        main,
+        ["import", str(CSV_DIR / "offer-en.csv"), "--store", str(store_dir), "--add",
+         "--agent", "tester"],
     )
-    assert again.exit_code == 1
-    assert (
-        "row 3, column “Identifier”: the identifier “tester-lille-oujda-2024-en” is already used"
-        in again.output
-    )
+    assert again.exit_code == 0, again.output
+    assert "0 added" in again.output and "0 rejected" in again.output
+    st = open_store(str(store_dir))
+    try:
+        graphs = st.query(
+            "SELECT DISTINCT ?g WHERE { GRAPH ?g { "
+            f"<{ID['offer/tester-lille-oujda-2024-en']}> a ?t }} "
+            "FILTER(STRSTARTS(STR(?g), 'https://w3id.org/coopgraph/graph/entry/')) }"
+        )
+        assert isinstance(graphs, Solutions) and len(graphs.rows) == 1
+    finally:
+        st.close()
 
 
 # -- errors by row and column ------------------------------------------------------------

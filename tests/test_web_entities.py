@@ -62,6 +62,10 @@ class Page(HTMLParser):
 def test_entity_page_in_the_visitors_language(client) -> None:  # type: ignore[no-untyped-def]
     en = Page(client.get("/id/org/ville-de-lille?lang=en", headers=BROWSER).data.decode())
     assert en.title.strip() == "City of Lille"
+    # the choice is kept in a cookie: the next page is in English whatever the browser says
+    kept = client.get("/id/org/ville-de-lille", headers={**BROWSER, "Accept-Language": "fr-FR"})
+    assert Page(kept.data.decode()).title.strip() == "City of Lille"
+    client.delete_cookie("coopgraph_lang")
     fr = client.get("/id/org/ville-de-lille", headers={**BROWSER, "Accept-Language": "fr-FR"})
     assert fr.status_code == 200
     assert Page(fr.data.decode()).title.strip() == "Ville de Lille"

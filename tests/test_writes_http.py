@@ -372,3 +372,33 @@ def test_every_write_route_needs_a_token(
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert response.get_json()["error"] == "Unauthorized"
     assert store_fingerprint(store) == before
+
+
+OFFER = (DATA / "valid" / "new-offer.ttl").read_bytes()
+
+
+def test_blank_nodes_are_stored_as_skolem_iris_the_same_on_every_write(
+    client: FlaskClient, store: Store
+) -> None:
+    """An offer's salary and language requirement (blank nodes in the Turtle) are stored
+    under .well-known/genid IRIs that dereference, with their inferences; writing the same
+    document again gives the same IRIs; each write says where its time went."""
+    created = client.put("/entries/skolem", data=OFFER, headers={**ALICE, **TURTLE})
+    assert created.status_code == 201
+    steps = dict(
+        part.strip().split(";dur=") for part in created.headers["Server-Timing"].split(",")
+    )
+    assert set(steps) == {"parse", "validate", "reason", "commit"}
+    assert all(float(ms) >= 0 for ms in steps.values())
+    graph = ENTRY_GRAPH_PREFIX + "skolem"
+    quads = list(store.quads(graph))
+    assert not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object))
+    skolem = sorted({q.subject.value for q in quads if "/.well-known/genid/" in q.subject.value})
+    assert len(skolem) == 4  # salary, its value, the language and experience requirements
+    page = client.get(skolem[0].removeprefix("https://w3id.org/coopgraph"),
+                      headers={"Accept": "text/turtle"})
+    assert page.status_code == 200 and count(page.data, "text/turtle") > 0
+    assert any(q.subject.value in skolem for q in store.quads(INFERRED_GRAPH))
+    again = client.put("/entries/skolem", data=OFFER, headers={**BOB, **TURTLE})
+    assert again.status_code == 200
+    assert set(store.quads(graph)) == set(quads)

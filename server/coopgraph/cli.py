@@ -121,6 +121,7 @@ def serve(
     that changed, then serves until interrupted; the URL is printed on stderr.
     """
     from coopgraph.load import load_project
+    from coopgraph.reason import Reasoner
     from coopgraph.search import attach
     from coopgraph.store import open_store
     from coopgraph.web.serve import run_server
@@ -133,6 +134,9 @@ def serve(
         index = attach(st, settings.search_index, background=True)
         if index.state == "building":
             click.echo("coopgraph: search index is being rebuilt in the background", err=True)
+        # the ontology's closure now, from the cache when it was computed before, so
+        # that the first write does not pay for owlrl
+        Reasoner(st, cache_dir=Path(settings.cache_dir)).warm()
         run_server(settings, st)
     finally:
         st.close()

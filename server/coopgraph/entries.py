@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,9 +34,9 @@ from coopgraph.errors import (
     ValidationFailed,
 )
 from coopgraph.formats import Format, rdf_format
-from coopgraph.parse import parse_bytes
+from coopgraph.parse import parse_bytes, skolemise
 from coopgraph.reason import Reasoner
-from coopgraph.store.base import Boolean, Changes, Solutions, Store
+from coopgraph.store.base import Boolean, Changes, Solutions, Store, match
 from coopgraph.vocab import (
     DCTERMS,
     ENTRY_GRAPH_PREFIX,
@@ -110,6 +111,7 @@ class EntryResult:
     affected: int = 0
     #: findings of severity Warning/Info from the validation report (dicts, ``lang``)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  #: seconds per step
 
     @property
     def id(self) -> str:
@@ -275,7 +277,8 @@ def _parse_entry(
             "name only the target graph"
         )
     node = ox.NamedNode(target)
-    return target, [ox.Quad(q.subject, q.predicate, q.object, node) for q in quads]
+    in_graph = [ox.Quad(q.subject, q.predicate, q.object, node) for q in quads]
+    return target, skolemise(in_graph, target)
 
 
 def _validate(
@@ -306,20 +309,18 @@ def _exists(store: Store, graph: str) -> bool:
 
 
 #: What provenance.current_generation_quads deletes: the "current version" triples.
-_CURRENT_GENERATION = (
-    f"SELECT ?graph ?p ?o WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{ ?graph ?p ?o }}\n"
-    f"VALUES ?p {{ <{PROV.wasGeneratedBy}> <{PROV.generatedAtTime}> "
-    f"<{PROV.wasAttributedTo}> <{DCTERMS.modified}> }} }}"
+_CURRENT_GENERATION = tuple(
+    ox.NamedNode(p)
+    for p in (PROV.wasGeneratedBy, PROV.generatedAtTime, PROV.wasAttributedTo, DCTERMS.modified)
 )
 
 
-def _current_generation(store: Store, graph: str) -> list[ox.Quad]:
-    """The provenance quads of ``graph`` the write's ``before`` operation deletes (the
-    reasoner needs every removed quad to compute the inference delta)."""
-    node, prov = ox.NamedNode(graph), ox.NamedNode(PROVENANCE_GRAPH)
-    result = store.query(_CURRENT_GENERATION, bindings={"graph": node})
-    assert isinstance(result, Solutions)
-    return [ox.Quad(node, p, o, prov) for _, p, o in result.rows]  # type: ignore[arg-type]
+def _current_state(store: Store, graphs: Sequence[str]) -> dict[str, list[list[ox.Quad]]]:
+    """Per graph: its quads, and its provenance quads the write's ``before`` operation
+    deletes (the reasoner needs every removed quad); one batch of reads for all."""
+    found = match(store, [pattern for g in graphs for pattern in (
+        (None, None, None, g), (ox.NamedNode(g), _CURRENT_GENERATION, None, PROVENANCE_GRAPH))])
+    return {g: found[2 * i : 2 * i + 2] for i, g in enumerate(graphs)}
 
 
 @dataclass
@@ -364,7 +365,7 @@ def commit(
     :param writes: the entries, each already parsed and validated.
     :param agent: who writes (prov:wasAttributedTo).
     :param inferences: ``"refresh"`` updates ``cgg:inferred`` for the nodes the change
-        touches in the same transaction (:meth:`Reasoner.refresh_changes`); ``"pending"``
+        touches in the same transaction (:meth:`Reasoner.changes`); ``"pending"``
         records the :mod:`coopgraph.pending` marker instead and the caller
         rematerialises (the bulk import: one materialisation per run).
     :raises Conflict: a ``new`` entry exists already (nothing written).
@@ -374,8 +375,12 @@ def commit(
 
     if not writes:
         return []
+    start = time.perf_counter()
+    refresh = inferences == "refresh"
     with _WRITE_LOCK:
-        exists = _existing(store, [w.graph for w in writes])
+        state = _current_state(store, [w.graph for w in writes]) if refresh else {}
+        exists = {g for g, (quads, _) in state.items() if quads} if refresh else _existing(
+            store, [w.graph for w in writes])
         for w in writes:
             if w.new is True and w.graph in exists:
                 raise Conflict(
@@ -384,13 +389,9 @@ def commit(
                 )
             if w.new is False and w.graph not in exists:
                 raise NotFound(f"no entry {_short(w.graph)} in the store")
-        refresh = inferences == "refresh"
         if inferences == "fast" and exists:  # replacements need the transaction
             inferences = "pending"
-        previous: dict[str, list[ox.Quad]] = {
-            w.graph: list(store.quads(w.graph)) if refresh and w.graph in exists else []
-            for w in writes
-        }
+        previous = {w.graph: state[w.graph][0] if refresh else [] for w in writes}
         replaced, added = provenance.REPLACED, provenance.ADDED
         kinds = {w.graph: w.kind or (replaced if w.graph in exists else added) for w in writes}
         activities = {
@@ -401,36 +402,27 @@ def commit(
             for w in writes
         }
         inserted = [q for w in writes for q in (*w.quads, *activities[w.graph])]
-        then: list[str] = []
-        affected: set[str] = set()
+        dropped = [w.graph for w in writes if w.graph in exists]
+        before = [provenance.current_generation_quads(g) for g in dropped]
+        affected = 0
         if refresh:
-            reasoner = Reasoner(store)
-            # The activity quads count too: they add nodes (the agent, the activity) and
-            # the provenance triples of the graph IRI, which have inferences of their own;
-            # so do the "current version" triples the `before` operation deletes.
-            removed = [
-                q
-                for w in writes
-                if w.graph in exists
-                for q in (*previous[w.graph], *_current_generation(store, w.graph))
-            ]
-            affected = reasoner.affected_nodes([*removed, *inserted])
-            then = reasoner.refresh_changes(inserted, removed, affected)  # type: ignore[arg-type]
+            # The activity quads count too (the agent, the activity, the graph IRI's
+            # provenance), and so do the "current version" triples `before` deletes.
+            removed = [q for g in dropped for q in (*previous[g], *state[g][1])]
+            changes, delta = Reasoner(store).changes(
+                drop_graphs=dropped, removed=removed, before=before, insert=inserted
+            )
+            affected = delta.affected
         else:
             inserted.append(pending.MARKER)
-        dropped = [w.graph for w in writes if w.graph in exists]
+            changes = Changes(drop_graphs=dropped, before=before, insert=inserted)
+        reasoned = time.perf_counter()
         if inferences == "fast" and not dropped:
             prov = [q for w in writes for q in activities[w.graph]]
             pending.bulk_insert(store, list(kinds), [q for w in writes for q in w.quads], prov)
         else:
-            store.apply(
-                Changes(
-                    drop_graphs=dropped,
-                    before=[provenance.current_generation_quads(g) for g in dropped],
-                    insert=inserted,
-                    then=then,
-                )
-            )
+            store.apply(changes)
+        timings = {"reason": reasoned - start, "commit": time.perf_counter() - reasoned}
         events.publish(
             store,
             events.Commit(
@@ -447,7 +439,7 @@ def commit(
             triples=len(w.quads) if w.quads else len(previous[w.graph]),
             previous=len(previous[w.graph]),
             activity=str(activities[w.graph][0].subject).strip("<>"), digest=w.digest,
-            affected=len(affected), warnings=w.warnings,
+            affected=affected, warnings=w.warnings, timings=dict(timings),
         )
         for w in writes
     ]
@@ -464,14 +456,29 @@ def _write(
     digest: str,
     warnings: list[dict[str, Any]],
     must_exist: bool | None,
+    timings: dict[str, float] | None = None,
 ) -> EntryResult:
-    """One entry through :func:`commit`."""
+    """One entry through :func:`commit` (``kind`` empty: added or replaced, as it finds)."""
     write = Write(
         graph, quads, kind, source, digest,
         provenance.content_digest(quads) if quads else "", warnings,
         None if must_exist is None else not must_exist,
     )
-    return commit(store, [write], agent=agent)[0]
+    result = commit(store, [write], agent=agent)[0]
+    result.timings = {**(timings or {}), **result.timings}
+    return result
+
+
+def _prepare(
+    validator: EntryValidator, data: bytes, fmt: Format | str, graph: str | None, source: str
+) -> tuple[str, list[ox.Quad], list[dict[str, Any]], dict[str, float]]:
+    """Parse and validate a document: (graph, quads, warnings, seconds per step)."""
+    start = time.perf_counter()
+    target, quads = _parse_entry(data, fmt, graph, source)
+    parsed = time.perf_counter()
+    warnings = _validate(validator, target, quads, _text(data), source)
+    timings = {"parse": parsed - start, "validate": time.perf_counter() - parsed}
+    return target, quads, warnings, timings
 
 
 def add_entry(
@@ -503,11 +510,10 @@ def add_entry(
     :raises Conflict: the entry already exists.
     """
     _check_agent(agent)
-    target, quads = _parse_entry(data, fmt, graph, source)
-    warnings = _validate(validator, target, quads, _text(data), source)
+    target, quads, warnings, timings = _prepare(validator, data, fmt, graph, source)
     return _write(
         store, provenance.ADDED, target, quads, agent=agent, source=source,
-        digest=provenance.digest(data), warnings=warnings, must_exist=False,
+        digest=provenance.digest(data), warnings=warnings, must_exist=False, timings=timings,
     )
 
 
@@ -531,17 +537,11 @@ def replace_entry(
     _check_agent(agent)
     if graph is None and not create:
         raise BadRequest("replace needs the entry to replace (--graph ID or IRI)")
-    target, quads = _parse_entry(data, fmt, graph, source)
-    warnings = _validate(validator, target, quads, _text(data), source)
-    kind = provenance.REPLACED
-    must_exist: bool | None = True
-    if create:
-        with _WRITE_LOCK:
-            exists = _exists(store, target)
-        kind, must_exist = (provenance.REPLACED, True) if exists else (provenance.ADDED, False)
+    target, quads, warnings, timings = _prepare(validator, data, fmt, graph, source)
     return _write(
-        store, kind, target, quads, agent=agent, source=source,
-        digest=provenance.digest(data), warnings=warnings, must_exist=must_exist,
+        store, "" if create else provenance.REPLACED, target, quads, agent=agent,
+        source=source, digest=provenance.digest(data), warnings=warnings,
+        must_exist=None if create else True, timings=timings,
     )
 
 

@@ -64,6 +64,11 @@ def _edge_attrs(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Lexical length → datatype of a date that is less precise than a day.
+_PRECISION = {4: "http://www.w3.org/2001/XMLSchema#gYear",
+              7: "http://www.w3.org/2001/XMLSchema#gYearMonth"}
+
+
 def flat_graph(graph: nx.MultiGraph, *, gexf: bool = False) -> nx.MultiGraph:
     """A copy whose attributes are scalars named as in the module doc (what the XML
     writers need); ``gexf`` adds ``viz`` positions from the coordinates."""
@@ -156,6 +161,10 @@ def to_jsonld_document(graph: nx.MultiGraph, *, context: str | None = CONTEXT_UR
         for field in ("start", "end", "via"):
             if data.get(field):
                 tie[field] = data[field]
+        for field in ("start", "end"):  # a year or a month keeps its precision
+            precision = _PRECISION.get(len(data.get(field) or ""))
+            if precision:
+                tie[field] = {"@value": data[field], "@type": precision}
         items.append(tie)
     ctx: Any = network_context()["@context"] if context is None else context
     return {"@context": ctx, "@graph": items}

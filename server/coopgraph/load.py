@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from coopgraph import events, provenance
 from coopgraph.errors import ParseError
 from coopgraph.formats import rdf_format_for_path
-from coopgraph.parse import parse_bytes
+from coopgraph.parse import parse_bytes, skolemise
 from coopgraph.settings import Settings
 from coopgraph.store.base import Changes, Solutions, Store
 from coopgraph.vocab import CG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, SHAPES_GRAPH
@@ -69,6 +69,10 @@ def project_sources(settings: Settings) -> list[SourceFile]:
 def parse_source(source: SourceFile, data: bytes) -> list[ox.Quad]:
     """Parse one project file; data files must put every triple in a named graph.
 
+    The blank nodes of data files become skolem IRIs, graph by graph
+    (:func:`coopgraph.parse.skolemise`), as an entry's do; the ontology and the shapes
+    keep theirs (OWL and SHACL structures that no ABox rule reads).
+
     :raises ParseError: invalid file, or a data file with default-graph triples.
     """
     quads = parse_bytes(
@@ -82,6 +86,10 @@ def parse_source(source: SourceFile, data: bytes) -> list[ox.Quad]:
                 f"{stray[0].predicate} …); a data file holds exactly one GRAPH block",
                 source=source.name,
             )
+        by_graph: dict[str, list[ox.Quad]] = {}
+        for q in quads:
+            by_graph.setdefault(q.graph_name.value, []).append(q)  # type: ignore[union-attr]
+        quads = [q for graph, part in by_graph.items() for q in skolemise(part, graph)]
     return quads
 
 
@@ -163,7 +171,8 @@ def load_project(
 
         if progress:
             progress("inferences (OWL 2 RL rules) into cgg:inferred")
-        summary.inferred = Reasoner(store).materialise().inferred
+        reasoner = Reasoner(store, cache_dir=Path(settings.cache_dir))
+        summary.inferred = reasoner.materialise().inferred
         if pending.is_pending(store):
             pending.clear(store)
     return summary

@@ -219,12 +219,13 @@ def graph_from_triples(triples: Iterable[ox.Triple]) -> nx.MultiGraph:
             continue
         data = {"iri": iri, "type": kind, "source": source, "target": target}
         data["sources"] = sorted(v.value for v in props.get(PROV.wasDerivedFrom, []))
-        starts = [parse_date(v.value) for v in props.get(SCHEMA.startDate, [])]
-        ends = [parse_date(v.value, end=True) for v in props.get(SCHEMA.endDate, [])]
+        # Dates keep their precision: a year stays "2005" (xsd:gYear), compared as a period.
+        starts = [v.value for v in props.get(SCHEMA.startDate, [])]
+        ends = [v.value for v in props.get(SCHEMA.endDate, [])]
         if starts:
-            data["start"] = min(starts).isoformat()
+            data["start"] = min(starts, key=parse_date)
         if ends:
-            data["end"] = max(ends).isoformat()
+            data["end"] = max(ends, key=lambda v: parse_date(v, end=True))
         via = first(props, CG.edgeVia)
         if via:
             data["via"] = via
@@ -269,9 +270,9 @@ def build_graph(
 def tie_valid(data: Mapping[str, Any], start: date, end: date) -> bool:
     """Does the tie's period overlap ``[start, end]``? Missing bounds are open."""
     tie_start, tie_end = data.get("start"), data.get("end")
-    if tie_start is not None and date.fromisoformat(tie_start) > end:
+    if tie_start is not None and parse_date(tie_start) > end:
         return False
-    return not (tie_end is not None and date.fromisoformat(tie_end) < start)
+    return not (tie_end is not None and parse_date(tie_end, end=True) < start)
 
 
 def filter_period(

@@ -7,9 +7,10 @@ context bundled with coopgraph (``contexts/``); any other URL is refused before 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ import pyoxigraph as ox
 
 from coopgraph.errors import ParseError, UnsupportedFormat
 from coopgraph.formats import Format, rdf_format, rdf_format_for_path
+from coopgraph.vocab import ID
+
+#: Where skolem IRIs live (RDF 1.1 §3.5 "Replacing Blank Nodes with IRIs"), under our id space
+#: so that they dereference like every other minted IRI (``/id/.well-known/genid/…``).
+SKOLEM_PREFIX = ID[".well-known/genid/"]
 
 _POSITION = re.compile(r"line (\d+) column (\d+)")
 
@@ -203,3 +209,74 @@ def parse_files(paths: Iterable[str | Path]) -> list[ox.Quad]:
     for path in paths:
         quads.extend(parse_file(path))
     return quads
+
+
+def skolemise(quads: Sequence[ox.Quad], graph: str) -> list[ox.Quad]:
+    """Replace the blank nodes of one graph's quads by skolem IRIs (RDF 1.1 §3.5).
+
+    Why: a blank node cannot be named in a query or an update, so every part of coopgraph
+    that reads or writes by node (the reasoner's bound reads, ``DELETE DATA``, the remote
+    store, links to an entry's salary or language requirement) would need a special case.
+    Skolemised when parsed, they are plain IRIs everywhere.
+
+    The IRI is derived from the graph and the node's place in the graph, never from the
+    parser's labels: each blank node is hashed with what surrounds it (its triples, the
+    hashes of its blank neighbours, refined until the partition stops splitting, as in
+    colour refinement). So the same document written twice, in any syntax or triple order,
+    gives the same IRIs (the bulk import skips unchanged entries by comparing quads), and
+    an edit elsewhere in the entry keeps a node's IRI when its own content is unchanged.
+    Nodes no refinement can tell apart (identical content) are numbered in the order they
+    first appear.
+
+    >>> doc = b'<https://x.org/a> <https://x.org/p> [ <https://x.org/v> 1 ] .'
+    >>> first = skolemise(parse_bytes(doc, "turtle"), "https://x.org/g")
+    >>> first == skolemise(parse_bytes(doc, "turtle"), "https://x.org/g")
+    True
+    >>> sorted(str(q.subject) for q in first)[0]
+    '<https://w3id.org/coopgraph/id/.well-known/genid/e3f3f38aa822e1b906d11be64094f68e>'
+
+    :param quads: the quads (their graph names are kept).
+    :param graph: the graph IRI the blank nodes are scoped to (an entry, a seed file).
+    :returns: the quads, blank subjects and objects replaced; the input when it has none.
+    """
+    where: dict[str, list[int]] = {}
+    for i, q in enumerate(quads):
+        for term in (q.subject, q.object):
+            if isinstance(term, ox.BlankNode):
+                where.setdefault(term.value, []).append(i)
+    if not where:
+        return list(quads)
+    start = hashlib.sha256(graph.encode()).hexdigest()
+    colour = dict.fromkeys(where, start)
+
+    def name(term: object) -> str:
+        return colour[term.value] if isinstance(term, ox.BlankNode) else str(term)
+
+    classes = 1
+    for _ in range(len(where)):
+        new = {}
+        for node, indexes in where.items():
+            signature = [colour[node]]
+            for i in indexes:
+                q = quads[i]
+                signature.append(f"{name(q.subject)} {q.predicate} {name(q.object)}")
+            new[node] = hashlib.sha256("\n".join(sorted(signature)).encode()).hexdigest()
+        colour = new
+        count = len(set(colour.values()))
+        if count in (classes, len(where)):
+            break  # stable (refinement only splits), or every node told apart
+        classes = count
+    seen: dict[str, int] = {}
+    iris: dict[str, ox.NamedNode] = {}
+    for node in where:  # dict order: first appearance in the document
+        n = seen[colour[node]] = seen.get(colour[node], -1) + 1
+        suffix = f"-{n}" if n else ""
+        iris[node] = ox.NamedNode(f"{SKOLEM_PREFIX}{colour[node][:32]}{suffix}")
+
+    def term(t: object) -> object:
+        return iris[t.value] if isinstance(t, ox.BlankNode) else t
+
+    return [
+        ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name)  # type: ignore[arg-type]
+        for q in quads
+    ]

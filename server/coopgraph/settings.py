@@ -50,6 +50,9 @@ class Settings:
     #: on-disk store, in memory for ``:memory:``, ``.coopgraph/search-<hash>.sqlite3``
     #: for a remote store; ``:memory:`` keeps it in memory (rebuilt at each start).
     search_index: str | None = None
+    #: Folder for caches worth keeping between starts (the ontology's owlrl closure);
+    #: safe to delete.
+    cache_dir: str = ".coopgraph/cache"
 
     @property
     def ontology_dir(self) -> Path:
@@ -83,6 +86,7 @@ _ENV_FIELDS: dict[str, type] = {
     "threads": int,
     "lang": str,
     "search_index": str,
+    "cache_dir": str,
 }
 
 

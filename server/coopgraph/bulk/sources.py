@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from coopgraph.entries import SLUG, entry_graph
 from coopgraph.errors import CoopgraphError, ParseError, UnsupportedFormat
 from coopgraph.formats import Format, rdf_format, rdf_format_for_path
-from coopgraph.parse import parse_bytes
+from coopgraph.parse import parse_bytes, skolemise
 from coopgraph.vocab import ENTRY_GRAPH_PREFIX, GRAPH
 
 __all__ = ["Candidate", "Source", "candidates", "source_for"]
@@ -55,6 +55,11 @@ class Candidate:
     new_only: bool = False
     #: the spreadsheet row it comes from, with its sheet report (:mod:`coopgraph.tabular`)
     row: Any = None
+
+    def __post_init__(self) -> None:
+        # as the entries pipeline stores them: blank nodes as skolem IRIs, the same ones
+        # for the same content (re-runs compare equal, later writes can name every node)
+        self.quads = skolemise(self.quads, self.graph)
 
 
 @dataclass

@@ -10,6 +10,7 @@ Terms are pyoxigraph terms everywhere (``NamedNode``, ``BlankNode``, ``Literal``
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -206,6 +207,110 @@ def serializing(store: Store) -> SerializingStore | None:
     if callable(getattr(type(store), "query_serialized", None)):
         return store  # type: ignore[return-value]
     return None
+
+
+#: A quad pattern: (subject, predicate, object, graph IRI); ``None`` matches anything (the
+#: graph: any named graph); a tuple of terms matches any of them (one pattern for all the
+#: (subject, object) pairs of two node sets, say).
+Pattern = tuple[
+    Term | tuple[Term, ...] | None,
+    ox.NamedNode | tuple[ox.NamedNode, ...] | None,
+    Term | tuple[Term, ...] | None,
+    str | None,
+]
+
+
+def expand(pattern: Pattern) -> Iterator[tuple[Term | None, ox.NamedNode | None, Term | None]]:
+    """The single-term patterns (s, p, o) a pattern with choices stands for."""
+    s, p, o, _ = pattern
+    choices = [t if isinstance(t, tuple) else (t,) for t in (s, p, o)]
+    yield from itertools.product(*choices)  # type: ignore[misc]
+
+
+def match(
+    store: Store, patterns: Sequence[Pattern], *, limit: int | None = None
+) -> list[list[ox.Quad]]:
+    """Many bound reads in one call: for each pattern, the quads that match it.
+
+    Stores whose class has a ``match`` method answer with index lookups (the embedded
+    store; the isolated one in its child process: one round trip for the whole batch);
+    any other store gets one SPARQL query (:func:`match_by_query`).
+
+    >>> from coopgraph.store.embedded import EmbeddedStore
+    >>> st = EmbeddedStore(None)
+    >>> a, p, g = ox.NamedNode("http://x.org/a"), ox.NamedNode("http://x.org/p"), "http://x.org/g"
+    >>> st.apply(Changes(insert=[ox.Quad(a, p, ox.Literal("1"), ox.NamedNode(g))]))
+    >>> [len(found) for found in match(st, [(a, None, None, None), (None, None, a, g)])]
+    [1, 0]
+    >>> match_by_query(st, [(a, None, None, None), (None, None, a, g)]) == match(
+    ...     st, [(a, None, None, None), (None, None, a, g)])
+    True
+
+    :param patterns: the patterns; a term must be nameable (no blank node: ``ValueError``).
+    :param limit: at most this many quads per pattern (``None``: all); patterns with
+        choices take no limit (``ValueError``).
+    :returns: one list of quads per pattern, in the patterns' order.
+    """
+    native = getattr(type(store), "match", None)
+    if callable(native):
+        return native(store, patterns, limit=limit)  # type: ignore[no-any-return]
+    return match_by_query(store, patterns, limit=limit)
+
+
+def _sparql_term(term: object) -> str:
+    if isinstance(term, ox.BlankNode):
+        raise ValueError(f"a blank node cannot be named in a query: {term}")
+    return str(term)
+
+
+def match_by_query(
+    store: Store, patterns: Sequence[Pattern], *, limit: int | None = None
+) -> list[list[ox.Quad]]:
+    """:func:`match` as one SPARQL query: patterns of the same shape share a ``VALUES``
+    table; with a ``limit``, each pattern is a ``LIMIT``-ed sub-query."""
+    found: list[list[ox.Quad]] = [[] for _ in patterns]
+    if not patterns:
+        return found
+    names = ("s", "p", "o", "g")
+    branches: list[str] = []
+    shapes: dict[tuple[bool, ...], list[tuple[int, dict[str, str]]]] = {}
+    for i, pattern in enumerate(patterns):
+        if limit is not None and any(isinstance(t, tuple) for t in pattern):
+            raise ValueError("a pattern with choices takes no limit")
+        graph = pattern[3]
+        for single in expand(pattern):
+            terms = dict(zip(names, (*single, graph), strict=True))
+            rendered = {
+                n: f"<{t}>" if n == "g" else _sparql_term(t)
+                for n, t in terms.items()
+                if t is not None
+            }
+            shape = tuple(terms[n] is not None for n in names)
+            shapes.setdefault(shape, []).append((i, rendered))
+    for shape, rows in shapes.items():
+        bound = [n for n, b in zip(names, shape, strict=True) if b]
+        if limit is None:
+            table = " ".join(
+                "(" + " ".join([str(i), *(rendered[n] for n in bound)]) + ")"
+                for i, rendered in rows
+            )
+            variables = " ".join(f"?{n}" for n in ["i", *bound])
+            branches.append(f"{{ VALUES ({variables}) {{ {table} }}\nGRAPH ?g {{ ?s ?p ?o }} }}")
+            continue
+        for i, rendered in rows:
+            term = {n: rendered.get(n, f"?{n}") for n in names}
+            binds = " ".join(f"BIND({rendered[n]} AS ?{n})" for n in bound)
+            branches.append(
+                f"{{ SELECT * WHERE {{ GRAPH {term['g']} {{ {term['s']} {term['p']} {term['o']} }}"
+                f" BIND({i} AS ?i) {binds} }} LIMIT {limit} }}"
+            )
+    if not branches:
+        return found
+    result = store.query("SELECT ?i ?s ?p ?o ?g WHERE {\n" + "\nUNION ".join(branches) + "\n}")
+    assert isinstance(result, Solutions)
+    for i, s, p, o, g in result.rows:
+        found[int(i.value)].append(ox.Quad(s, p, o, g))  # type: ignore[arg-type, union-attr]
+    return found
 
 
 def quad_data(quads: Iterable[ox.Quad]) -> str:

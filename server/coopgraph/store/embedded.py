@@ -7,7 +7,8 @@ threads use both cores. It cannot stop a running query: the server wraps this st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +20,18 @@ from coopgraph.store.base import (
     Boolean,
     Changes,
     Dataset,
+    Pattern,
     QueryResult,
     SerializedResult,
     Solutions,
     Term,
     Triples,
     changes_as_update,
+    expand,
 )
+
+#: Quads of one subject read in a scan before it counts as a hub (EmbeddedStore.match).
+_SCAN = 256
 
 if TYPE_CHECKING:
     from coopgraph.formats import Format
@@ -172,6 +178,51 @@ class EmbeddedStore:
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         g = ox.NamedNode(graph) if graph else None
         return iter(self._store.quads_for_pattern(None, None, None, g))
+
+    def match(
+        self, patterns: Sequence[Pattern], *, limit: int | None = None
+    ) -> list[list[ox.Quad]]:
+        """:func:`coopgraph.store.base.match` with index lookups, no query to parse.
+
+        A pattern whose subject and object are both choices (every pair of two node
+        sets) reads each subject's quads when it has few (one scan instead of one
+        lookup per pair), and looks its pairs up one by one when it is a hub.
+        """
+        found = []
+        try:
+            for pattern in patterns:
+                s, p, o, g = pattern
+                graph = ox.NamedNode(g) if g is not None else None
+                if limit is not None and any(isinstance(t, tuple) for t in pattern):
+                    raise ValueError("a pattern with choices takes no limit")
+                if isinstance(s, tuple) and isinstance(o, tuple) and not isinstance(p, tuple):
+                    found.append(self._pairs(s, p, o, graph))
+                    continue
+                quads: list[ox.Quad] = []
+                for single in expand(pattern):
+                    hits = self._store.quads_for_pattern(*single, graph)
+                    quads += itertools.islice(hits, limit)
+                found.append(quads)
+        except OSError as exc:
+            raise StoreError(f"store read failed: {exc}") from exc
+        return found
+
+    def _pairs(
+        self, subjects: tuple[Term, ...], p: ox.NamedNode | None, objects: tuple[Term, ...],
+        graph: ox.NamedNode | None,
+    ) -> list[ox.Quad]:
+        wanted = set(objects)
+        quads: list[ox.Quad] = []
+        for s in subjects:
+            scan = list(itertools.islice(
+                self._store.quads_for_pattern(s, p, None, graph), _SCAN + 1
+            ))
+            if len(scan) <= _SCAN:
+                quads += [q for q in scan if q.object in wanted]
+                continue
+            for o in objects:  # a hub: one lookup per pair
+                quads += self._store.quads_for_pattern(s, p, o, graph)
+        return quads
 
     def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
         try:

@@ -26,7 +26,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -44,11 +44,18 @@ from coopgraph.errors import (
     StoreError,
 )
 from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS, Format
-from coopgraph.store.base import Changes, Dataset, QueryResult, SerializedResult, Term
+from coopgraph.store.base import (
+    Changes,
+    Dataset,
+    Pattern,
+    QueryResult,
+    SerializedResult,
+    Term,
+)
 
 log = logging.getLogger(__name__)
 
-_READ_METHODS = {"query", "query_serialized", "graph_sizes", "quads", "count"}
+_READ_METHODS = {"query", "query_serialized", "graph_sizes", "quads", "count", "match"}
 
 #: Formats cross the pipe by name (pyoxigraph's format objects do not pickle); the names
 #: of the two tables do not overlap.
@@ -311,6 +318,13 @@ class IsolatedStore:
             limit=limit,
             timeout=timeout,
         )
+
+    def match(
+        self, patterns: Sequence[Pattern], *, limit: int | None = None
+    ) -> list[list[ox.Quad]]:
+        """:func:`coopgraph.store.base.match` answered by the child with index lookups:
+        one round trip for the whole batch."""
+        return self._call("match", list(patterns), limit=limit)  # type: ignore[no-any-return]
 
     def apply(self, changes: Changes) -> None:
         with self._write_lock:

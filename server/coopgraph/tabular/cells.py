@@ -506,6 +506,13 @@ class Resolver:
         assert isinstance(result, Boolean)
         return bool(result)
 
+    def defined_in(self, iri: str, graph: str) -> bool:
+        """Does named graph ``graph`` hold statements about ``iri``?"""
+        ask = f"ASK {{ GRAPH {ox.NamedNode(graph)} {{ {ox.NamedNode(iri)} ?p ?o }} }}"
+        result = self.store.query(ask)
+        assert isinstance(result, Boolean)
+        return bool(result)
+
     # concepts and classes ---------------------------------------------------------------
 
     def concept(self, text: str, scheme: str | tuple[str, ...], what: tuple[str, str]) -> str:

@@ -28,6 +28,7 @@ _WORDS = {
         "Info": "conseil",
         "ok": "ligne {} : conforme",
         "added": "ligne {} : ajoutée ({})",
+        "updated": "ligne {} : mise à jour ({})",
         "example": "ligne {} : exemple du modèle, ignorée",
         "summary": "{ok} ligne(s) conforme(s) sur {n}, {bad} à corriger{added}",
         "added_n": ", {} ajoutée(s)",
@@ -41,6 +42,7 @@ _WORDS = {
         "Info": "advice",
         "ok": "row {}: conforms",
         "added": "row {}: added ({})",
+        "updated": "row {}: updated ({})",
         "example": "row {}: the template's example, skipped",
         "summary": "{ok} of {n} row(s) conform, {bad} to fix{added}",
         "added_n": ", {} added",
@@ -91,15 +93,16 @@ class ImportReport:
         words = _WORDS[lang]
         lines = [words["example"].format(n) for n in self.skipped]
         for row in self.rows:
+            done = words["updated" if row.update else "added"]
             if not row.issues:
                 if row.number in self.added:
-                    lines.append(words["added"].format(row.number, self.added[row.number]))
+                    lines.append(done.format(row.number, self.added[row.number]))
                 else:
                     lines.append(words["ok"].format(row.number))
             for issue in row.issues:
                 lines.append(self.line(issue, lang))
             if row.issues and row.number in self.added:
-                lines.append(words["added"].format(row.number, self.added[row.number]))
+                lines.append(done.format(row.number, self.added[row.number]))
         if not self.rows:
             lines.append(words["empty"])
         ok = sum(1 for r in self.rows if r.conforms)
@@ -122,6 +125,7 @@ class ImportReport:
                     "iri": r.iri,
                     "conforms": r.conforms,
                     "added": self.added.get(r.number),
+                    "updated": r.update and r.number in self.added,
                     "issues": [
                         {
                             "column": i.column.header[self.sheet.lang] if i.column else None,
@@ -235,7 +239,8 @@ def add_rows(
     store: Store, report: ImportReport, *, agent: str, validator: Validator | None = None
 ) -> ImportReport:
     """Add every conforming row as an entry ``cgg:entry/<kind>-<id>`` (one transaction per
-    row, with its provenance); rows that do not conform are left out.
+    row, with its provenance); rows that do not conform are left out. A row whose entry
+    an earlier import made (same identifier) replaces it: fix the cell, import again.
 
     A row refused by the write itself (added meanwhile by someone else: Conflict) gets an
     issue and the next rows are still added.
@@ -250,8 +255,9 @@ def add_rows(
             continue
         data = ox.serialize(row.quads, format=ox.RdfFormat.N_QUADS)
         assert isinstance(data, bytes)
+        write = entries.replace_entry if row.update else entries.add_entry
         try:
-            result = entries.add_entry(
+            result = write(
                 store,
                 data,
                 "nquads",

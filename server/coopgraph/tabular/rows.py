@@ -66,6 +66,8 @@ class Row:
     quads: list[ox.Quad] = field(default_factory=list)
     roles: dict[str, str] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
+    #: the row's entry exists from an earlier import of the sheet: adding it replaces it
+    update: bool = False
 
     @property
     def conforms(self) -> bool:
@@ -199,7 +201,10 @@ def build_row(
         )
         return row
     iri = ID[_MINT[kind] + slug]
-    if slug in taken or resolver.exists(iri):
+    graph = entry_graph(f"{kind}-{slug}"[:100].strip("-"))
+    # A row imported before is in its own entry graph: importing it again updates it.
+    row.update = slug not in taken and resolver.defined_in(iri, graph)
+    if slug in taken or (resolver.exists(iri) and not row.update):
         where_fr, where_en = (
             ("plus haut dans la feuille", "higher in the sheet")
             if slug in taken
@@ -216,7 +221,7 @@ def build_row(
         return row
     taken.add(slug)
     row.iri = iri
-    row.graph = entry_graph(f"{kind}-{slug}"[:100].strip("-"))
+    row.graph = graph
     b.graph = ox.NamedNode(row.graph)
     {"offer": _offer, "organisation": _organisation, "partnership": _partnership}[kind](b, iri)
     return row

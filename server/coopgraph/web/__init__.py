@@ -5,7 +5,10 @@ Blueprints: :mod:`~coopgraph.web.sparql` (``/sparql``), :mod:`~coopgraph.web.ent
 (``/id/…``, ``/graph/…``, ``/.well-known/void``), :mod:`~coopgraph.web.pages` (``/``,
 ``/stats``, ``/healthz``), :mod:`~coopgraph.web.writes`,
 :mod:`~coopgraph.web.researchers` and :mod:`~coopgraph.web.reference` (``/lookup``,
-``/rules``).
+``/rules``), :mod:`~coopgraph.web.completion` (``/prefixes.json``,
+``/completions.json``, ``/labels.json``), :mod:`~coopgraph.web.geo` (``/api/map.json``),
+:mod:`~coopgraph.web.upload`
+(``/import``).
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from coopgraph.store.base import Store
 
 log = logging.getLogger("coopgraph.web")
 
-#: Served with every HTML page: our own static JS and CSS only, no inline script.
+#: Served with every HTML page: our own static JS and CSS only, no inline script. Inline
+#: styles are allowed: the vendored YASGUI and DataTables set style attributes.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
@@ -105,12 +110,21 @@ def error_response(exc: CoopgraphError) -> Response:
     return response
 
 
+#: The cookie that keeps the visitor's language choice across pages and forms.
+LANG_COOKIE = "coopgraph_lang"
+SUPPORTED_LANGS = ("fr", "en")
+
+
 def current_lang() -> str:
-    """The visitor's language, ``fr`` or ``en``: ``?lang=``, then Accept-Language."""
-    supported = ("fr", "en")
+    """The visitor's language, ``fr`` or ``en``: ``?lang=``, then the language cookie,
+    then Accept-Language, then the configured default."""
+    supported = SUPPORTED_LANGS
     asked = request.args.get("lang", "").lower()
     if asked in supported:
         return asked
+    kept = request.cookies.get(LANG_COOKIE, "").lower()
+    if kept in supported:
+        return kept
     best = request.accept_languages.best_match(supported)
     if best:
         return best
@@ -147,6 +161,9 @@ def _handle_unexpected(exc: Exception) -> Response:
 
 def _headers(response: Response) -> Response:
     headers = response.headers
+    asked = request.args.get("lang", "").lower()
+    if asked in SUPPORTED_LANGS and request.cookies.get(LANG_COOKIE) != asked:
+        response.set_cookie(LANG_COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -175,12 +192,15 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     :raises ParseError: a query of the catalog has a malformed header.
     """
     from coopgraph.web import (
+        completion,
         entities,
+        geo,
         imports,
         pages,
         reference,
         researchers,
         sparql,
+        upload,
         writes,
     )
 
@@ -197,7 +217,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings
     for blueprint in (
-        sparql.bp, entities.bp, pages.bp, writes.bp, imports.bp, researchers.bp, reference.bp
+        sparql.bp, entities.bp, pages.bp, writes.bp, imports.bp, researchers.bp, reference.bp,
+        completion.bp, geo.bp, upload.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)

@@ -38,6 +38,7 @@ from coopgraph.vocab import (
     XSD,
 )
 from coopgraph.web import current_lang, state
+from coopgraph.web.entity_summary import parts_of, summarise
 from coopgraph.web.negotiate import choose
 
 bp = Blueprint("entities", __name__)
@@ -372,11 +373,20 @@ def entity(path: str) -> Response:
             iris |= {premise.triple.subject.value, premise.triple.predicate.value}
             if isinstance(premise.triple.object, ox.NamedNode):
                 iris.add(premise.triple.object.value)
+    part_resources = [r for r in (describe(i) for i in parts_of(resource)) if r is not None]
+    for part in part_resources:
+        for s in part.outgoing:
+            iris.add(s.predicate.value)
+            if isinstance(s.value, ox.NamedNode):
+                iris.add(s.value.value)
     labels = labels_for(iris, lang)
+    store = state().store
     page = render_template(
         "entity.html",
         lang=lang,
         resource=resource,
+        summary=summarise(store, resource, labels, lang, local_href),
+        parts=[(part, summarise(store, part, labels, lang, local_href)) for part in part_resources],
         explanations=explanations,
         metrics=network_metrics(resource.iri),
         labels=labels,

@@ -1,7 +1,8 @@
 """Blueprint: the query page (``/``), ``/queries.json``, ``/stats`` and ``/healthz``.
 
-The query page is an editor (our own ``static/query.js``: highlighting, running through
-``/sparql``, results table, downloads, shareable link), and the example gallery from
+The query page is YASGUI (vendored under ``static/vendor/yasgui``, wired by
+``static/query.js``: completion from :mod:`~coopgraph.web.completion`, tabs, paginated
+tables, downloads, short shared links that run), and beside it the example gallery from
 ``queries/**/*.rq`` in the visitor's language, each with its expected answer when the
 query's header has one.
 """
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from coopgraph import results
-from coopgraph.errors import CoopgraphError
+from coopgraph.errors import CoopgraphError, NotFound
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.queries import CatalogQuery
 from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
@@ -60,6 +62,24 @@ TEXT: dict[str, dict[str, str]] = {
         "timeouts": "Délais dépassés",
         "network": "Réseau",
         "endpoint": "Point d'accès SPARQL",
+        "added_prefixes": "Préfixes connus ajoutés à la requête :",
+        "syntax_error": "Erreur de syntaxe SPARQL.",
+        "status_400": "Requête incorrecte",
+        "status_403": "Interdit",
+        "status_404": "Page introuvable",
+        "status_405": "Méthode non permise",
+        "status_406": "Format non disponible",
+        "status_413": "Requête trop volumineuse",
+        "status_415": "Type de contenu non accepté",
+        "status_500": "Erreur interne",
+        "status_503": "Délai dépassé",
+        "not_found_detail": "Cette adresse ne correspond à aucune page de coopgraph.",
+        "home": "Retour à l'accueil",
+        "line": "ligne",
+        "editor_help": "Ctrl+Entrée exécute la requête ; Ctrl+Espace complète les préfixes, "
+                       "classes et propriétés ; les onglets sont gardés dans ce navigateur.",
+        "row_one": "{n} ligne",
+        "row_many": "{n} lignes",
     },
     "en": {
         "query": "Query",
@@ -93,6 +113,24 @@ TEXT: dict[str, dict[str, str]] = {
         "timeouts": "Timeouts",
         "network": "Network",
         "endpoint": "SPARQL endpoint",
+        "added_prefixes": "Known prefixes added to the query:",
+        "syntax_error": "SPARQL syntax error.",
+        "status_400": "Bad request",
+        "status_403": "Forbidden",
+        "status_404": "Page not found",
+        "status_405": "Method not allowed",
+        "status_406": "Format not available",
+        "status_413": "Request too large",
+        "status_415": "Content type not accepted",
+        "status_500": "Internal error",
+        "status_503": "Timed out",
+        "not_found_detail": "This address is no page of coopgraph.",
+        "home": "Back to the home page",
+        "line": "line",
+        "editor_help": "Ctrl+Enter runs the query; Ctrl+Space completes prefixes, classes "
+                       "and properties; tabs are kept in this browser.",
+        "row_one": "{n} row",
+        "row_many": "{n} rows",
     },
 }
 
@@ -103,7 +141,19 @@ def _ui_text() -> dict[str, Any]:
         lang = current_lang()
     except (RuntimeError, KeyError):
         lang = "fr"
-    return {"t": TEXT.get(lang, TEXT["fr"]), "ui_lang": lang}
+    text = TEXT.get(lang, TEXT["fr"])
+
+    def rows_count(n: int) -> str:
+        # French counts 0 and 1 as singular, English only 1.
+        one = n in (0, 1) if lang == "fr" else n == 1
+        return (text["row_one"] if one else text["row_many"]).format(n=n)
+
+    def lang_url(code: str) -> str:
+        """This page in another language, its other parameters kept."""
+        args = {**request.args.to_dict(), "lang": code}
+        return request.path + "?" + urlencode(args)
+
+    return {"t": text, "ui_lang": lang, "rows_count": rows_count, "lang_url": lang_url}
 
 
 def _default_query(catalog: list[CatalogQuery]) -> str:
@@ -127,11 +177,27 @@ def _expected_table(query: CatalogQuery) -> dict[str, Any] | None:
     return {"variables": expected.variables, "rows": expected.rows}
 
 
+def _shared(catalog: list[CatalogQuery], lang: str) -> tuple[str | None, str | None]:
+    """The query (and tab name) of a shared link: ``?example=NAME`` or ``?query=TEXT``."""
+    name = request.args.get("example")
+    if name:
+        for q in catalog:
+            if q.name == name:
+                return q.text, q.title(lang)
+        raise NotFound(f"no example query named {name!r}")
+    return request.args.get("query") or None, None
+
+
 @bp.route("/")
 def index() -> Response:
-    """The query page; ``?query=`` pre-fills the editor (the shareable link)."""
+    """The query page (YASGUI). A shared link, ``?example=NAME`` or ``?query=TEXT``, opens
+    the query in a new tab and runs it.
+
+    :raises NotFound: ``?example=`` names no query of the gallery.
+    """
     lang = current_lang()
     catalog = state().catalog
+    shared_query, shared_name = _shared(catalog, lang)
     gallery = [
         {"query": q, "title": q.title(lang), "description": q.description(lang),
          "expected": _expected_table(q)}
@@ -140,7 +206,9 @@ def index() -> Response:
     page = render_template(
         "query.html",
         lang=lang,
-        query=request.args.get("query") or _default_query(catalog),
+        default_query=_default_query(catalog),
+        shared_query=shared_query,
+        shared_name=shared_name,
         gallery=gallery,
         result_formats=RESULT_FORMATS,
         rdf_formats=RDF_FORMATS,

@@ -2,9 +2,10 @@
 
 Routes (all read-only, all take ``?asOf=YYYY-MM-DD`` or ``?between=START/END``):
 
-* ``/network`` — interactive network (``static/network.js``: own SVG force layout);
-* ``/map`` — places, partnership lines and offers on an equirectangular SVG map
-  (``static/map.js``; no tiles, nothing fetched from outside);
+* ``/network`` — interactive network (``static/network.js``: sigma.js + graphology +
+  ForceAtlas2, vendored): search, hover, focus (``?focus=&depth=``) and top-N (``?limit=``);
+* ``/map`` — places, partnership lines and offers on a Leaflet map over a Natural Earth
+  base map (``static/map.js``, data from ``/api/map.json``; nothing fetched from outside);
 * ``/ranking`` (HTML) and ``/ranking.json`` — actors ranked by ``?by=degree``,
   ``weighted_degree`` or ``betweenness``;
 * ``/api/network.json`` — the network the two pictures draw (nodes, links, tie types);
@@ -138,13 +139,35 @@ def api_network() -> Response:
     return jsonify(network_json(current_graph()))
 
 
+#: Actors the network page shows at first (the best connected); ``?limit=0``: all.
+NETWORK_PAGE_LIMIT = 200
+
+
+def _int_arg(name: str, default: int) -> int:
+    """:raises BadRequest: not a whole number."""
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise BadRequest(f"{name}: expected a whole number, got {value!r}")
+    return int(value)
+
+
 @bp.get("/network")
 def network_page() -> Response:
+    """The network (``static/network.js``, sigma.js): ``?focus=IRI&depth=N`` shows one
+    actor's neighbourhood, ``?limit=N`` the N best connected, ``?hide=a,b`` hides tie types.
+
+    :raises BadRequest: a depth or limit that is not a whole number, or a bad period.
+    """
     data_url = url_for("researchers.api_network", **_page_args())
     html = render_template(
         "network.html",
         lang=_lang(),
         data_url=data_url,
+        focus=request.args.get("focus", ""),
+        depth=_int_arg("depth", 1),
+        limit=_int_arg("limit", NETWORK_PAGE_LIMIT),
         as_of=request.args.get("asOf", ""),
         types=[{"name": t, **network.TIE_LABELS[t]} for t in network.TIE_TYPES],
         exports=_exports_links(),
@@ -159,6 +182,7 @@ def map_page() -> Response:
         "map.html",
         lang=_lang(),
         data_url=data_url,
+        map_url=url_for("geo.api_map", **_page_args()),
         as_of=request.args.get("asOf", ""),
         exports=_exports_links(),
     )

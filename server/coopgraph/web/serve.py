@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from typing import Any
 
+from flask import Flask
 from waitress.server import create_server
 
 from coopgraph.settings import Settings
@@ -19,7 +22,11 @@ def make_server(settings: Settings, store: Store) -> tuple[Any, str]:
     :returns: the server (``.run()``, ``.close()``) and its base URL.
     :raises OSError: the address is in use or cannot be bound.
     """
-    app = create_app(settings, store)
+    return serve_app(create_app(settings, store), settings)
+
+
+def serve_app(app: Flask, settings: Settings) -> tuple[Any, str]:
+    """A waitress server for ``app`` (see :func:`make_server`)."""
     server = create_server(
         app,
         host=settings.host,
@@ -39,7 +46,11 @@ def run_server(settings: Settings, store: Store) -> None:
 
     :raises OSError: the address cannot be bound.
     """
-    server, url = make_server(settings, store)
+    from coopgraph.web.writes import warm_up
+
+    app = create_app(settings, store)
+    server, url = serve_app(app, settings)
+    threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
     print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
     try:
         server.run()
@@ -47,3 +58,11 @@ def run_server(settings: Settings, store: Store) -> None:
         pass
     finally:
         server.close()
+
+
+def _warm(warm_up: Any, app: Any) -> None:
+    """Prepare what the first write needs; a failure only costs that write the time."""
+    try:
+        warm_up(app)
+    except Exception:  # noqa: BLE001 - the server serves on; the write will report it
+        logging.getLogger("coopgraph.web").exception("warm-up failed")

@@ -6,8 +6,9 @@
   or a media type) win over ``Accept``;
 * ``GET /sparql`` without a query: the SPARQL 1.1 Service Description.
 
-Statuses: 400 missing/repeated ``query``, ``query`` with ``update``, syntax error (with the
-parser's line and column), refused query (SERVICE, LOAD, too deep…); 403 any update (the
+Statuses: 400 missing/repeated ``query``, ``query`` with ``update``, syntax error (line, column,
+what was expected and the PREFIX to declare, in plain French or English:
+:mod:`coopgraph.sparql_errors`), refused query (SERVICE, LOAD, too deep…); 403 any update (the
 endpoint is read-only); 406 no acceptable format; 413 body too large; 415 unknown POST
 ``Content-Type`` or charset; 503 query timeout.
 """
@@ -26,10 +27,13 @@ from coopgraph.errors import (
     BadRequest,
     Forbidden,
     NotAcceptable,
+    QuerySyntaxError,
     QueryTimeout,
     UnsupportedFormat,
 )
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
+from coopgraph.projection import explicit_projection
+from coopgraph.sparql_errors import explained
 from coopgraph.store.base import Dataset, QueryResult, SerializedResult, Triples, serializing
 from coopgraph.vocab import DCTERMS, RDF, SD, VOID, XSD
 from coopgraph.web import current_lang, state
@@ -194,6 +198,7 @@ def run_query(text: str, params: Params) -> Response:
     app_state = state()
     settings = app_state.settings
     checked = sparql_guard.check(text, allowed_service_hosts=settings.allowed_service_hosts)
+    text = explicit_projection(text)  # SELECT * keeps the query's variable order
     fmt = _choose(params, results.formats_for(checked.form)) if checked.form else None
     dataset = protocol_dataset(params) or checked.dataset
     limit, timeout = settings.result_limit, settings.query_timeout
@@ -235,7 +240,10 @@ def endpoint() -> Response:
         raise BadRequest("missing query parameter")
     if len(queries) > 1:
         raise BadRequest(f"the query parameter is given {len(queries)} times; give it once")
-    return run_query(queries[0], params)
+    try:
+        return run_query(queries[0], params)
+    except QuerySyntaxError as exc:
+        raise explained(exc, queries[0], current_lang()) from None
 
 
 def _sd_triples() -> list[ox.Triple]:

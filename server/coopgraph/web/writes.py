@@ -27,7 +27,7 @@ import threading
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 
 from coopgraph import entries
 from coopgraph.auth import CHALLENGE, authenticate
@@ -42,8 +42,8 @@ from coopgraph.errors import (
 )
 from coopgraph.formats import RDF_FORMATS, Format
 from coopgraph.settings import Settings
-from coopgraph.store.base import Store
-from coopgraph.vocab import PREFIXES
+from coopgraph.store.base import Solutions, Store
+from coopgraph.vocab import ENTRY_GRAPH_PREFIX, PREFIXES
 from coopgraph.web.negotiate import by_name, negotiate
 
 bp = Blueprint("writes", __name__)
@@ -125,6 +125,26 @@ class _Validation:
     ) -> Any:
         with self.lock:
             return self.validator.validate_quads(quads, entry=entry, text=text, **options)
+
+
+_WARM_SAMPLE = (
+    "SELECT ?g WHERE { GRAPH ?g { ?offer a <http://schema.org/JobPosting> } "
+    f'FILTER(STRSTARTS(STR(?g), "{ENTRY_GRAPH_PREFIX}")) }} LIMIT 1'
+)
+
+
+def warm_up(app: Flask) -> None:
+    """Build the store's validator and validate one stored entry (reads only), so that
+    the first write after a start does not pay for preparing the shapes and pyshacl's
+    first run; ``coopgraph serve`` runs it in the background once it listens (a write
+    that comes first waits for it on the validation lock)."""
+    with app.app_context():
+        store = get_store()
+        validation = get_validator(store)
+        result = store.query(_WARM_SAMPLE)
+        if isinstance(result, Solutions) and result.rows and result.rows[0][0] is not None:
+            graph = result.rows[0][0].value
+            validation.validate_quads(list(store.quads(graph)), entry=f"warm-up ({graph})")
 
 
 def get_validator(store: Store) -> _Validation:
@@ -252,6 +272,15 @@ def _written(result: entries.EntryResult, location: str, *, created: bool) -> Re
     response.status_code = 201 if created else 200
     if created:
         response.headers["Location"] = location
+    return _server_timing(response, result)
+
+
+def _server_timing(response: Response, result: entries.EntryResult) -> Response:
+    """Where the write's time went (W3C Server-Timing: parse, validate, reason, commit)."""
+    if result.timings:
+        response.headers["Server-Timing"] = ", ".join(
+            f"{step};dur={seconds * 1000:.1f}" for step, seconds in result.timings.items()
+        )
     return response
 
 
@@ -315,7 +344,7 @@ def delete(entry_id: str) -> Response:
     """Remove the entry and its inferences (200, what was removed)."""
     agent = writer()
     result = entries.remove_entry(get_store(), entry_id, agent=agent, source=_source())
-    return jsonify(result.to_dict())
+    return _server_timing(jsonify(result.to_dict()), result)
 
 
 # ---------------------------------------------------------------------------------------

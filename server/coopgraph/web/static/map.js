@@ -1,145 +1,187 @@
-/* coopgraph: the cooperation map, our own equirectangular SVG projection (no tiles,
- * nothing fetched but /api/network.json).
+/* coopgraph: the cooperation map with Leaflet over an offline Natural Earth base map
+ * (world-atlas countries, public domain), all vendored under static/vendor.
  *
- * Markers: one circle per located place (a duty station, or the seat/territory of
- * actors), sized by the actors there; lines: partnership ties between actors in different
- * places; diamonds: offers (employment ties) at their duty station. Sets data-markers,
- * data-lines and data-offers on the SVG once drawn (tests read them).
+ * Draws every place with coordinates (/api/map.json), clustered where they crowd; each
+ * offer at its duty station (or the place it lies in, or its country's centre on the base
+ * map); partnership ties (/api/network.json) as lines between the actors' places; popups
+ * with links. With ?asOf=, offers not valid on that date are left out and offers whose
+ * dates are missing are shown as "undated". data-places / data-offers / data-lines /
+ * data-countries are set on the container once drawn (tests read them).
+ * Written for coopgraph (Apache-2.0); server data is only set as textContent.
  */
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
-  var svg = document.getElementById("map");
-  if (!svg) { return; }
+  var box = document.getElementById("map");
+  if (!box || !window.L || !window.topojson) { return; }
+  var L = window.L;
+  var data = box.dataset;
+  var lang = data.lang === "fr" ? "fr" : "en";
   var status = document.getElementById("map-status");
   var unlocated = document.getElementById("map-unlocated");
-  var lang = svg.getAttribute("data-lang") || "fr";
-  var W = 1000, H = 700, M = 40;
+  var TEXT = {
+    fr: { summary: "{p} lieux, {o} offres, {l} partenariats", asOf: " (offres valides le {d} ; {u} non datées)",
+          offer: "Offre", employer: "Employeur", posted: "publiée le", deadline: "date limite",
+          undated: "non datée", actors: "Acteurs", unlocated: "Offre sans lieu sur la carte : ",
+          error: "La carte n'a pas pu être chargée : " },
+    en: { summary: "{p} places, {o} offers, {l} partnerships", asOf: " (offers valid on {d}; {u} undated)",
+          offer: "Offer", employer: "Employer", posted: "posted", deadline: "deadline",
+          undated: "undated", actors: "Actors", unlocated: "Offer with no place on the map: ",
+          error: "The map could not be loaded: " }
+  }[lang];
 
-  function el(name, attrs, parent) {
-    var node = document.createElementNS(NS, name);
+  function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
+  function label(d) { return d["label_" + lang] || d.label || d.id; }
+  function el(tag, text, attrs) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (parent) { parent.appendChild(node); }
     return node;
   }
-  function label(d) { return d["label_" + lang] || d.label || d.id; }
-  function slug(iri) { var s = iri.split("/").pop(); return s.charAt(0).toUpperCase() + s.slice(1); }
-  function say(fr, en) { if (status) { status.textContent = lang === "fr" ? fr : en; } }
-  function go(href) { if (href) { window.location.assign(href); } }
-
-  function draw(data) {
-    var byId = {}, places = {};
-    data.nodes.forEach(function (d) { byId[d.id] = d; });
-    data.nodes.forEach(function (d) {
-      if (d.lat === undefined || d.long === undefined || !d.location) { return; }
-      var p = places[d.location];
-      if (!p) {
-        var own = byId[d.location];
-        p = places[d.location] = { id: d.location, lat: d.lat, long: d.long, actors: [],
-          name: own ? label(own) : slug(d.location), href: d.location_href || (own && own.href) };
-      }
-      if (d.id !== d.location) { p.actors.push(d); }
+  function link(text, href) {
+    return href ? el("a", text, { href: href + (href.indexOf("?") < 0 ? "?lang=" + lang : "") }) : el("span", text);
+  }
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error(url + " → HTTP " + r.status); }
+      return r.json();
     });
-    var list = Object.keys(places).map(function (k) { return places[k]; });
-    if (!list.length) { say("Aucun lieu localisé.", "No located place."); return; }
-
-    // equirectangular projection fitted to the located places, x scaled by cos(mid-latitude)
-    var lat0 = Math.min.apply(null, list.map(function (p) { return p.lat; })) - 1.5;
-    var lat1 = Math.max.apply(null, list.map(function (p) { return p.lat; })) + 1.5;
-    var lon0 = Math.min.apply(null, list.map(function (p) { return p.long; })) - 2;
-    var lon1 = Math.max.apply(null, list.map(function (p) { return p.long; })) + 2;
-    var c = Math.cos((lat0 + lat1) / 2 * Math.PI / 180);
-    var s = Math.min((W - 2 * M) / ((lon1 - lon0) * c), (H - 2 * M) / (lat1 - lat0));
-    var ox = (W - (lon1 - lon0) * c * s) / 2, oy = (H - (lat1 - lat0) * s) / 2;
-    function x(lon) { return ox + (lon - lon0) * c * s; }
-    function y(lat) { return oy + (lat1 - lat) * s; }
-
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
-    var grid = el("g", { "class": "graticule-layer" }, svg);
-    var span = Math.max(lat1 - lat0, lon1 - lon0), step = span > 40 ? 10 : span > 16 ? 5 : span > 6 ? 2 : 1;
-    for (var lo = Math.ceil(lon0 / step) * step; lo <= lon1; lo += step) {
-      el("line", { "class": "graticule", x1: x(lo), y1: y(lat1), x2: x(lo), y2: y(lat0) }, grid);
-      el("text", { "class": "graticule-label", x: x(lo) + 2, y: H - 6 }, grid).textContent = lo + "°";
-    }
-    for (var la = Math.ceil(lat0 / step) * step; la <= lat1; la += step) {
-      el("line", { "class": "graticule", x1: x(lon0), y1: y(la), x2: x(lon1), y2: y(la) }, grid);
-      el("text", { "class": "graticule-label", x: 4, y: y(la) - 2 }, grid).textContent = la + "°";
-    }
-
-    // partnership lines between places (aggregated per pair of places)
-    var lineLayer = el("g", { "class": "lines" }, svg), pairs = {};
-    data.links.forEach(function (l) {
-      if (l.type !== "partnership") { return; }
-      var a = byId[l.source], b = byId[l.target];
-      if (!a || !b || !a.location || !b.location || a.location === b.location) { return; }
-      if (!places[a.location] || !places[b.location]) { return; }
-      var key = [a.location, b.location].sort().join(" ");
-      if (!pairs[key]) { pairs[key] = { a: places[a.location], b: places[b.location], ties: [] }; }
-      pairs[key].ties.push(label(a) + " — " + label(b) + (l.via_label ? " (" + l.via_label + ")" : ""));
-    });
-    var lines = Object.keys(pairs).map(function (k) { return pairs[k]; });
-    lines.forEach(function (p) {
-      var line = el("line", { "class": "map-line", x1: x(p.a.long), y1: y(p.a.lat), x2: x(p.b.long),
-        y2: y(p.b.lat), "stroke-width": Math.min(1.5 + p.ties.length, 7) }, lineLayer);
-      el("title", {}, line).textContent = p.a.name + " — " + p.b.name + "\n• " + p.ties.join("\n• ");
-    });
-
-    // place markers
-    var markerLayer = el("g", { "class": "markers" }, svg);
-    list.sort(function (a, b) { return b.actors.length - a.actors.length || (a.id < b.id ? -1 : 1); });
-    var labels = [];
-    list.forEach(function (p) {
-      var r = 5 + Math.min(Math.sqrt(p.actors.length) * 3, 14);
-      var dot = el("circle", { "class": "marker" + (p.actors.length ? "" : " place-only"), r: r,
-        cx: x(p.long), cy: y(p.lat), "data-iri": p.id }, markerLayer);
-      el("title", {}, dot).textContent = p.name + (p.actors.length ? "\n• " +
-        p.actors.map(label).join("\n• ") : "");
-      dot.addEventListener("click", function () { go(p.href); });
-      // label unless it would overprint the label of a busier place (drawn first)
-      var lx = x(p.long) + r + 3, ly = y(p.lat) + 4;
-      var clash = labels.some(function (q) { return Math.abs(q[1] - ly) < 13 && Math.abs(q[0] - lx) < 90; });
-      if (!clash) {
-        labels.push([lx, ly]);
-        el("text", { "class": "marker-label", x: lx, y: ly }, markerLayer).textContent = p.name;
-      }
-    });
-
-    // offers at their duty stations
-    var offerLayer = el("g", { "class": "offers" }, svg), offers = 0, perPlace = {}, missing = [];
-    data.links.forEach(function (l) {
-      if (l.type !== "employment") { return; }
-      var place = byId[l.target];
-      var where = place && place.location && places[place.location];
-      if (!where) { missing.push((l.via_label || l.via || "?") + " → " + (place ? label(place) : l.target)); return; }
-      var n = perPlace[where.id] = (perPlace[where.id] || 0) + 1;
-      var cx = x(where.long) - 4 - 12 * n, cy = y(where.lat) - 14;
-      var d = "M" + cx + " " + (cy - 7) + "L" + (cx + 7) + " " + cy + "L" + cx + " " + (cy + 7) + "L" + (cx - 7) + " " + cy + "Z";
-      var shape = el("path", { "class": "offer", d: d, "data-iri": l.via || "" }, offerLayer);
-      el("title", {}, shape).textContent = (lang === "fr" ? "Offre : " : "Offer: ") + (l.via_label || l.via) +
-        "\n" + (place ? label(place) : "") + (l.end ? " (→ " + l.end + ")" : "");
-      shape.addEventListener("click", function () { go(l.via_href); });
-      offers += 1;
-    });
-    if (unlocated) {
-      missing.forEach(function (text) {
-        var li = document.createElement("li");
-        li.textContent = (lang === "fr" ? "Offre sans coordonnées : " : "Offer without coordinates: ") + text;
-        unlocated.appendChild(li);
-      });
-    }
-
-    svg.setAttribute("data-markers", String(list.length));
-    svg.setAttribute("data-lines", String(lines.length));
-    svg.setAttribute("data-offers", String(offers));
-    say(list.length + " lieux, " + lines.length + " liaisons, " + offers + " offres" + (data.asOf ? " (au " + data.asOf + ")" : ""),
-        list.length + " places, " + lines.length + " links, " + offers + " offers" + (data.asOf ? " (as of " + data.asOf + ")" : ""));
   }
 
-  fetch(svg.getAttribute("data-src"), { headers: { Accept: "application/json" } })
-    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-    .then(draw)
-    .catch(function (err) {
-      svg.setAttribute("data-error", String(err));
-      say("La carte n'a pas pu être chargée : " + err, "The map could not be loaded: " + err);
+  var map = L.map(box, { zoomSnap: 0.5, minZoom: 2, maxZoom: 12, worldCopyJump: true });
+  map.setView([42, 3], 4);
+  map.attributionControl.setPrefix(false);
+  map.attributionControl.addAttribution("Natural Earth (public domain) · Leaflet");
+  window.coopgraphMap = map;
+
+  function baseMap(atlas) {
+    var countries = window.topojson.feature(atlas, atlas.objects.countries);
+    var layer = L.geoJSON(countries, {
+      interactive: false,
+      style: function () { return { className: "cg-land", weight: 0.7 }; }
+    }).addTo(map);
+    layer.bringToBack();
+    box.dataset.countries = String(countries.features.length);
+    var centres = {};
+    countries.features.forEach(function (f) {
+      if (f.properties && f.properties.name) {
+        centres[f.properties.name.toLowerCase()] = L.geoJSON(f).getBounds().getCenter();
+      }
     });
+    return centres;
+  }
+
+  function draw(atlas, places, net, undatedShown) {
+    var centres = baseMap(atlas);
+    var cluster = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
+    var byPlace = {}, bounds = [];
+    places.places.forEach(function (p) { byPlace[p.id] = p; p.actors = []; });
+    var byNode = {};
+    net.nodes.forEach(function (n) {
+      byNode[n.id] = n;
+      if (n.location && byPlace[n.location] && n.id !== n.location) { byPlace[n.location].actors.push(n); }
+    });
+
+    places.places.forEach(function (p) {
+      var icon = L.divIcon({ className: "", iconSize: [14, 14],
+        html: "<div class=\"cg-place-marker" + (p.actors.length ? " has-actors" : "") + "\"></div>" });
+      var marker = L.marker([p.lat, p.long], { icon: icon, title: p.label, riseOnHover: true });
+      var popup = el("div", null, { "class": "cg-popup" });
+      var title = el("h3"); title.appendChild(link(p.label, p.href)); popup.appendChild(title);
+      if (p.actors.length) {
+        popup.appendChild(el("strong", TEXT.actors));
+        var ul = el("ul");
+        p.actors.forEach(function (a) { var li = el("li"); li.appendChild(link(label(a), a.href)); ul.appendChild(li); });
+        popup.appendChild(ul);
+      }
+      marker.bindPopup(popup);
+      marker.on("add", function () {
+        var dot = marker.getElement() && marker.getElement().firstChild;
+        if (dot) { dot.dataset.iri = p.id; }
+      });
+      cluster.addLayer(marker);
+      bounds.push([p.lat, p.long]);
+    });
+
+    var shown = 0, undated = 0;
+    places.offers.forEach(function (o) {
+      var status = o.status || "valid";
+      if (status === "expired" || status === "not-yet") { return; }
+      if (status === "undated") { undated += 1; if (!undatedShown) { return; } }
+      var located = false;
+      o.stations.forEach(function (s) {
+        var at = s.lat !== undefined ? [s.lat, s.long]
+          : (s.country_label_en && centres[s.country_label_en.toLowerCase()]);
+        if (!at) { return; }
+        located = true;
+        var icon = L.divIcon({ className: "", iconSize: [14, 14],
+          html: "<div class=\"cg-offer-marker status-" + status + "\"></div>" });
+        var marker = L.marker(at, { icon: icon, title: TEXT.offer + " : " + o.title });
+        var popup = el("div", null, { "class": "cg-popup" });
+        var title = el("h3"); title.appendChild(link(o.title, o.href)); popup.appendChild(title);
+        if (o.employer_label) { popup.appendChild(el("div", TEXT.employer + " : " + o.employer_label)); }
+        popup.appendChild(el("div", s.label));
+        var when = [];
+        if (o.posted) { when.push(TEXT.posted + " " + o.posted); }
+        if (o.deadline) { when.push(TEXT.deadline + " " + o.deadline); }
+        popup.appendChild(el("div", when.join(" · ")));
+        if (status === "undated") { popup.appendChild(el("span", TEXT.undated, { "class": "cg-badge-undated" })); }
+        marker.bindPopup(popup);
+        marker.on("add", function () {
+          var dot = marker.getElement() && marker.getElement().firstChild;
+          if (dot) { dot.dataset.iri = o.id; dot.dataset.status = status; }
+        });
+        cluster.addLayer(marker);
+      });
+      if (located) { shown += 1; } else {
+        unlocated.appendChild(el("li", TEXT.unlocated + o.title));
+      }
+    });
+
+    var lines = 0, pairs = {};
+    net.links.forEach(function (l) {
+      if (l.type !== "partnership") { return; }
+      var a = byNode[l.source], b = byNode[l.target];
+      if (!a || !b || a.lat === undefined || b.lat === undefined || a.location === b.location) { return; }
+      var key = [a.location, b.location].sort().join(" ");
+      if (pairs[key]) { pairs[key].push(label(a) + " — " + label(b)); return; }
+      pairs[key] = [label(a) + " — " + label(b)];
+      var line = L.polyline([[a.lat, a.long], [b.lat, b.long]], { className: "cg-partnership", weight: 3 });
+      line.bindPopup(function () {
+        var popup = el("div", null, { "class": "cg-popup" });
+        var ul = el("ul");
+        pairs[key].forEach(function (t) { ul.appendChild(el("li", t)); });
+        popup.appendChild(ul);
+        return popup;
+      });
+      line.addTo(map);
+      lines += 1;
+    });
+
+    map.addLayer(cluster);
+    window.coopgraphCluster = cluster;
+    if (bounds.length) { map.fitBounds(bounds, { padding: [30, 30] }); } else { map.setView([30, 0], 2); }
+    box.dataset.places = String(places.places.length);
+    box.dataset.offers = String(shown);
+    box.dataset.undated = String(undated);
+    box.dataset.lines = String(lines);
+    var text = fill(TEXT.summary, { p: places.places.length, o: shown, l: lines });
+    if (places.asOf) { text += fill(TEXT.asOf, { d: places.asOf, u: undated }); }
+    status.textContent = text;
+  }
+
+  var undatedBox = document.querySelector("#map-filter input[name=undated]");
+  var params = new URLSearchParams(window.location.search);
+  undatedBox.checked = params.get("undated") !== "0";
+  undatedBox.addEventListener("change", function () {
+    var url = new URL(window.location.href);
+    if (undatedBox.checked) { url.searchParams.delete("undated"); } else { url.searchParams.set("undated", "0"); }
+    window.location.assign(url.href);
+  });
+
+  Promise.all([getJSON(data.atlas), getJSON(data.mapSrc), getJSON(data.src)]).then(function (all) {
+    draw(all[0], all[1], all[2], undatedBox.checked);
+  }).catch(function (err) {
+    box.dataset.error = String(err);
+    status.textContent = TEXT.error + String(err);
+  });
 }());

@@ -1,195 +1,296 @@
-/* coopgraph: the actor network, drawn with our own SVG force layout (no library).
+/* coopgraph: the actor network with sigma.js (WebGL), graphology and ForceAtlas2, all
+ * vendored under static/vendor/sigma (nothing fetched from outside).
  *
- * Reads the JSON named by the SVG's data-src (/api/network.json), lays it out
- * (deterministic Fruchterman–Reingold), draws one line per (pair, tie type) and one circle
- * per node, then sets data-drawn-nodes / data-drawn-links on the SVG (tests read them).
- * Wheel: zoom; drag background: pan; drag node: move it; click node: its entity page;
- * the tie-type checkboxes hide or show lines.
+ * Reads /api/network.json (the container's data-src, with ?focus=&depth=&limit= passed
+ * on; the same cut is applied here too, so the page is right whichever server answers),
+ * lays it out with ForceAtlas2, and draws it. Labels are placed by sigma's label grid:
+ * they never overlap, appear as you zoom in, best connected nodes first. Hover: the node,
+ * its neighbours and their ties stand out, with a tooltip. Search: focus on an actor.
+ * Tie-type filters, focus, depth and the number of actors shown live in the URL.
+ * The container's data-drawn-nodes / data-drawn-ties / data-visible-links are for tests.
+ * Written for coopgraph (Apache-2.0); server data is only set as textContent.
  */
 (function () {
   "use strict";
-  var NS = "http://www.w3.org/2000/svg";
-  var svg = document.getElementById("network");
-  if (!svg) { return; }
+  var box = document.getElementById("network");
+  if (!box || !window.Sigma || !window.graphology) { return; }
+  var data = box.dataset;
+  var lang = data.lang || "fr";
   var status = document.getElementById("network-status");
-  var lang = svg.getAttribute("data-lang") || "fr";
-  var W = 1000, H = 700;
+  var tooltip = document.getElementById("network-tooltip");
+  var search = document.getElementById("network-search");
+  var names = document.getElementById("network-names");
+  var unfocus = document.getElementById("network-unfocus");
+  var fa2 = window.graphologyLayoutForceAtlas2 && window.graphologyLayoutForceAtlas2.default;
+  var KIND_COLORS = { organisation: "#1d6fb8", programme: "#d17a00", call: "#e0b000", place: "#2a9d4b" };
+  var TIE_COLORS = {
+    partnership: "#e63946", funding: "#2a9d4b", employment: "#6a4c93", membership: "#1d6fb8",
+    suborganisation: "#7d8597", programme: "#d17a00", offer: "#c9184a"
+  };
+  var TEXT = {
+    fr: { shown: "{n} acteurs et {t} liens", top: " (les {n} plus liés sur {m} ; cherchez un acteur pour voir son voisinage)",
+          focus: "Voisinage de {label} (profondeur {d})", degree: "liens", kind: "type", place: "lieu",
+          betweenness: "intermédiarité", none: "Aucun acteur ne correspond.", error: "Le réseau n'a pas pu être chargé : " },
+    en: { shown: "{n} actors and {t} ties", top: " (the {n} best connected of {m}; search an actor to see its neighbourhood)",
+          focus: "Neighbourhood of {label} (depth {d})", degree: "ties", kind: "type", place: "place",
+          betweenness: "betweenness", none: "No actor matches.", error: "The network could not be loaded: " }
+  }[lang === "fr" ? "fr" : "en"];
+  var KIND_NAMES = {
+    fr: { organisation: "organisation", programme: "programme", call: "appel à projets", place: "lieu" },
+    en: { organisation: "organisation", programme: "programme", call: "call for projects", place: "place" }
+  }[lang === "fr" ? "fr" : "en"];
 
-  function el(name, attrs, parent) {
-    var node = document.createElementNS(NS, name);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (parent) { parent.appendChild(node); }
-    return node;
+  var params = new URLSearchParams(window.location.search);
+  var hiddenTypes = (params.get("hide") || "").split(",").filter(Boolean);
+  var focus = params.get("focus") || "";
+  var depth = parseInt(params.get("depth") || data.depth || "1", 10);
+  var limit = parseInt(params.has("limit") ? params.get("limit") : (data.limit || "0"), 10);
+  var graph, renderer, hovered = null, neighbours = null, totalNodes = 0;
+
+  function fill(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
   }
-  function say(fr, en) { if (status) { status.textContent = lang === "fr" ? fr : en; } }
-  function short(text, n) { return text.length > n ? text.slice(0, n - 1) + "…" : text; }
   function label(d) { return d["label_" + lang] || d.label || d.id; }
 
-  function layout(nodes, pairs) {
-    var n = nodes.length, k = Math.sqrt(W * H / Math.max(n, 1)) * 0.7, t = W / 8;
-    var index = {};
-    nodes.forEach(function (d, i) {
-      var a = 2 * Math.PI * i / Math.max(n, 1);
-      d.x = W / 2 + W / 3 * Math.cos(a); d.y = H / 2 + H / 3 * Math.sin(a);
-      index[d.id] = d;
+  function keepInUrl() {
+    var url = new URL(window.location.href);
+    [["focus", focus], ["depth", focus ? String(depth) : ""], ["limit", focus ? "" : String(limit)],
+     ["hide", hiddenTypes.join(",")]].forEach(function (kv) {
+      if (kv[1]) { url.searchParams.set(kv[0], kv[1]); } else { url.searchParams.delete(kv[0]); }
     });
-    var edges = pairs.map(function (p) { return [index[p.a], index[p.b]]; });
-    for (var it = 0; it < 350; it++) {
-      nodes.forEach(function (d) { d.dx = 0; d.dy = 0; });
-      for (var i = 0; i < n; i++) {
-        for (var j = i + 1; j < n; j++) {
-          var a = nodes[i], b = nodes[j], dx = a.x - b.x, dy = a.y - b.y;
-          var dist = Math.max(Math.sqrt(dx * dx + dy * dy), 0.01), f = k * k / dist;
-          a.dx += dx / dist * f; a.dy += dy / dist * f; b.dx -= dx / dist * f; b.dy -= dy / dist * f;
-        }
-      }
-      edges.forEach(function (e) {
-        var a = e[0], b = e[1], dx = a.x - b.x, dy = a.y - b.y;
-        var dist = Math.max(Math.sqrt(dx * dx + dy * dy), 0.01), f = dist * dist / k;
-        a.dx -= dx / dist * f; a.dy -= dy / dist * f; b.dx += dx / dist * f; b.dy += dy / dist * f;
-      });
-      nodes.forEach(function (d) {
-        // gravity keeps the components (and lone nodes) together
-        d.dx += (W / 2 - d.x) * 0.05 * k / 10; d.dy += (H / 2 - d.y) * 0.05 * k / 10;
-        var disp = Math.max(Math.sqrt(d.dx * d.dx + d.dy * d.dy), 0.01);
-        d.x += d.dx / disp * Math.min(disp, t); d.y += d.dy / disp * Math.min(disp, t);
-      });
-      t = Math.max(t * 0.985, 0.5);
-    }
-    // fit the drawing into the view box, keeping its proportions (room left for labels)
-    var x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-    nodes.forEach(function (d) {
-      x0 = Math.min(x0, d.x); x1 = Math.max(x1, d.x); y0 = Math.min(y0, d.y); y1 = Math.max(y1, d.y);
-    });
-    var s = Math.min((W - 220) / Math.max(x1 - x0, 1), (H - 60) / Math.max(y1 - y0, 1));
-    nodes.forEach(function (d) {
-      d.x = 30 + (d.x - x0) * s + (W - 220 - (x1 - x0) * s) / 2;
-      d.y = 30 + (d.y - y0) * s + (H - 60 - (y1 - y0) * s) / 2;
-    });
+    window.history.replaceState(null, "", url.href);
+    unfocus.hidden = !focus;
   }
 
-  function draw(data) {
-    var nodes = data.nodes, byId = {};
-    nodes.forEach(function (d) { byId[d.id] = d; });
-    // one line per (pair, type); parallel ties of one type thicken it
-    var lines = {}, pairs = {};
-    data.links.forEach(function (l) {
-      var a = l.source < l.target ? l.source : l.target, b = l.source < l.target ? l.target : l.source;
-      var key = a + " " + b + " " + l.type;
-      if (!lines[key]) { lines[key] = { a: a, b: b, type: l.type, ties: [] }; }
-      lines[key].ties.push(l);
-      pairs[a + " " + b] = { a: a, b: b };
-    });
-    layout(nodes, Object.keys(pairs).map(function (k) { return pairs[k]; }));
-
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
-    var view = el("g", { id: "network-viewport" }, svg);
-    var linkLayer = el("g", { "class": "links" }, view);
-    var nodeLayer = el("g", { "class": "nodes" }, view);
-    var typeLabel = {};
-    data.types.forEach(function (t) { typeLabel[t.name] = t[lang] || t.name; });
-
-    var lineEls = Object.keys(lines).map(function (key) {
-      var line = lines[key], a = byId[line.a], b = byId[line.b];
-      var node = el("line", {
-        "class": "link tie-" + line.type, "data-type": line.type,
-        x1: a.x, y1: a.y, x2: b.x, y2: b.y, "stroke-width": Math.min(1.5 + line.ties.length, 6)
-      }, linkLayer);
-      var text = typeLabel[line.type] + " : " + label(a) + " — " + label(b);
-      line.ties.forEach(function (tie) {
-        var when = (tie.start || "…") + " → " + (tie.end || "…");
-        text += "\n• " + (tie.via_label || typeLabel[tie.type]) + " (" + when + ")";
+  /* The focus neighbourhood (breadth-first, `depth` steps) or the top-N by weighted degree. */
+  function cut(json) {
+    var nodes = json.nodes, links = json.links;
+    totalNodes = nodes.length;
+    var keep = null;
+    if (focus) {
+      var adjacent = {};
+      links.forEach(function (l) {
+        (adjacent[l.source] = adjacent[l.source] || []).push(l.target);
+        (adjacent[l.target] = adjacent[l.target] || []).push(l.source);
       });
-      el("title", {}, node).textContent = text;
-      return { el: node, a: a, b: b };
-    });
-
-    nodes.forEach(function (d) {
-      var g = el("g", { "class": "node kind-" + (d.kind || "other"), "data-iri": d.id,
-                        transform: "translate(" + d.x + "," + d.y + ")" }, nodeLayer);
-      var r = 5 + Math.min(Math.sqrt(d.weighted_degree || 0) * 2.2, 14);
-      el("circle", { "class": "node", r: r, "data-iri": d.id }, g);
-      var text = el("text", { x: r + 3, y: 4 }, g);
-      text.textContent = short(label(d), 32);
-      el("title", {}, g).textContent = label(d) + " (" + (d.category || d.kind) + ")\n" +
-        (lang === "fr" ? "degré " : "degree ") + d.degree + " · " +
-        (lang === "fr" ? "intermédiarité " : "betweenness ") + d.betweenness;
-      d.g = g;
-    });
-
-    // zoom and pan (transform of the viewport group), drag and click nodes
-    var zoom = { x: 0, y: 0, k: 1 };
-    function apply() { view.setAttribute("transform", "translate(" + zoom.x + "," + zoom.y + ") scale(" + zoom.k + ")"); }
-    function point(evt) {
-      var p = svg.createSVGPoint(); p.x = evt.clientX; p.y = evt.clientY;
-      return p.matrixTransform(svg.getScreenCTM().inverse());
-    }
-    svg.addEventListener("wheel", function (evt) {
-      evt.preventDefault();
-      var p = point(evt), k = Math.min(8, Math.max(0.2, zoom.k * Math.exp(-evt.deltaY * 0.0015)));
-      zoom.x = p.x - (p.x - zoom.x) * k / zoom.k; zoom.y = p.y - (p.y - zoom.y) * k / zoom.k; zoom.k = k;
-      apply();
-    }, { passive: false });
-    var drag = null;
-    svg.addEventListener("pointerdown", function (evt) {
-      var target = evt.target.closest ? evt.target.closest("g.node") : null;
-      var p = point(evt);
-      drag = { node: target ? byId[target.getAttribute("data-iri")] : null, start: p, last: p, moved: 0 };
-      if (!drag.node) { svg.classList.add("panning"); }
-      svg.setPointerCapture(evt.pointerId);
-    });
-    svg.addEventListener("pointermove", function (evt) {
-      if (!drag) { return; }
-      var p = point(evt), dx = p.x - drag.last.x, dy = p.y - drag.last.y;
-      drag.moved += Math.abs(dx) + Math.abs(dy); drag.last = p;
-      if (drag.node) {
-        var d = drag.node; d.x += dx / zoom.k; d.y += dy / zoom.k;
-        d.g.setAttribute("transform", "translate(" + d.x + "," + d.y + ")");
-        lineEls.forEach(function (l) {
-          if (l.a === d) { l.el.setAttribute("x1", d.x); l.el.setAttribute("y1", d.y); }
-          if (l.b === d) { l.el.setAttribute("x2", d.x); l.el.setAttribute("y2", d.y); }
+      keep = {}; keep[focus] = true;
+      var frontier = [focus];
+      for (var step = 0; step < depth; step += 1) {
+        var next = [];
+        frontier.forEach(function (n) {
+          (adjacent[n] || []).forEach(function (m) { if (!keep[m]) { keep[m] = true; next.push(m); } });
         });
-      } else { zoom.x += dx; zoom.y += dy; apply(); }
-    });
-    function release() {
-      var d = drag && drag.node;
-      if (d && drag.moved < 4 && d.href) { window.location.assign(d.href); }
-      drag = null; svg.classList.remove("panning");
+        frontier = next;
+      }
+    } else if (limit > 0 && nodes.length > limit) {
+      keep = {};
+      nodes.slice().sort(function (a, b) {
+        return (b.weighted_degree || 0) - (a.weighted_degree || 0) || (a.id < b.id ? -1 : 1);
+      }).slice(0, limit).forEach(function (n) { keep[n.id] = true; });
     }
-    svg.addEventListener("pointerup", release);
-    svg.addEventListener("pointercancel", function () { drag = null; svg.classList.remove("panning"); });
-
-    // filter by tie type
-    function refilter() {
-      var shown = {};
-      document.querySelectorAll("#network-filter input[name=type]").forEach(function (box) {
-        shown[box.value] = box.checked;
-      });
-      var visible = 0;
-      lineEls.forEach(function (l) {
-        var on = shown[l.el.getAttribute("data-type")] !== false;
-        l.el.classList.toggle("hidden", !on);
-        if (on) { visible += 1; }
-      });
-      svg.setAttribute("data-visible-links", String(visible));
-    }
-    document.querySelectorAll("#network-filter input[name=type]").forEach(function (box) {
-      box.addEventListener("change", refilter);
-    });
-    refilter();
-
-    svg.setAttribute("data-drawn-nodes", String(nodes.length));
-    svg.setAttribute("data-drawn-links", String(lineEls.length));
-    svg.setAttribute("data-drawn-ties", String(data.links.length));
-    say(nodes.length + " nœuds, " + data.links.length + " liens" + (data.asOf ? " valides le " + data.asOf : ""),
-        nodes.length + " nodes, " + data.links.length + " ties" + (data.asOf ? " valid on " + data.asOf : ""));
+    if (!keep) { return json; }
+    return {
+      nodes: nodes.filter(function (n) { return keep[n.id]; }),
+      links: links.filter(function (l) { return keep[l.source] && keep[l.target]; })
+    };
   }
 
-  fetch(svg.getAttribute("data-src"), { headers: { Accept: "application/json" } })
-    .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-    .then(draw)
-    .catch(function (err) {
-      svg.setAttribute("data-error", String(err));
-      say("Le réseau n'a pas pu être chargé : " + err, "The network could not be loaded: " + err);
+  /* A fixed start (a circle, ordered by id) so that the same data gives the same picture. */
+  function build(json) {
+    var g = new window.graphology.MultiUndirectedGraph();
+    var nodes = json.nodes.slice().sort(function (a, b) { return a.id < b.id ? -1 : 1; });
+    var maxDegree = 1;
+    nodes.forEach(function (n) { maxDegree = Math.max(maxDegree, n.weighted_degree || 0); });
+    nodes.forEach(function (n, i) {
+      var angle = 2 * Math.PI * i / Math.max(nodes.length, 1);
+      g.addNode(n.id, {
+        x: Math.cos(angle) * 100, y: Math.sin(angle) * 100,
+        size: 4 + 14 * Math.sqrt((n.weighted_degree || 0) / maxDegree),
+        label: label(n), color: KIND_COLORS[n.kind] || "#999", data: n
+      });
     });
+    json.links.forEach(function (l) {
+      if (!g.hasNode(l.source) || !g.hasNode(l.target)) { return; }
+      g.addEdgeWithKey(l.id + "|" + l.source + "|" + l.target, l.source, l.target, {
+        type: "line", tie: l.type, color: TIE_COLORS[l.type] || "#aaa", size: 1.5, data: l
+      });
+    });
+    if (fa2 && g.order > 1) {
+      var settings = fa2.inferSettings(g);
+      settings.barnesHutOptimize = g.order > 500;
+      settings.adjustSizes = g.order <= 500;
+      fa2.assign(g, { iterations: g.order > 2000 ? 100 : 300, settings: settings });
+    }
+    return g;
+  }
+
+  function nodeReducer(node, attrs) {
+    var out = Object.assign({}, attrs);
+    if (hovered && node !== hovered && !neighbours[node]) {
+      out.color = "#d9dde5"; out.label = ""; out.zIndex = 0;
+    } else if (hovered) {
+      out.highlighted = node === hovered; out.forceLabel = true; out.zIndex = 1;
+    }
+    if (focus && node === focus) { out.highlighted = true; out.forceLabel = true; }
+    return out;
+  }
+
+  function edgeReducer(edge, attrs) {
+    var out = Object.assign({}, attrs);
+    if (hiddenTypes.indexOf(attrs.tie) >= 0) { out.hidden = true; return out; }
+    if (hovered && graph.extremities(edge).indexOf(hovered) < 0) { out.hidden = true; }
+    else if (hovered) { out.size = 3; }
+    return out;
+  }
+
+  function countVisible() {
+    var visible = 0;
+    graph.forEachEdge(function (e, a) { if (hiddenTypes.indexOf(a.tie) < 0) { visible += 1; } });
+    box.dataset.visibleLinks = String(visible);
+  }
+
+  function showTooltip(node, event) {
+    var d = graph.getNodeAttribute(node, "data");
+    var title = document.createElement("strong");
+    title.textContent = label(d);
+    var facts = document.createElement("dl");
+    [[TEXT.kind, KIND_NAMES[d.kind] || d.category || d.kind], [TEXT.degree, String(graph.degree(node))],
+     [TEXT.betweenness, d.betweenness !== undefined ? String(d.betweenness) : ""]].forEach(function (kv) {
+      if (!kv[1]) { return; }
+      var dt = document.createElement("dt"); dt.textContent = kv[0];
+      var dd = document.createElement("dd"); dd.textContent = kv[1];
+      facts.append(dt, dd);
+    });
+    tooltip.replaceChildren(title, facts);
+    tooltip.hidden = false;
+    tooltip.style.left = (event.x + 14) + "px";
+    tooltip.style.top = (event.y + 14) + "px";
+    tooltip.dataset.node = node;
+  }
+
+  function setHover(node, event) {
+    hovered = node;
+    neighbours = {};
+    if (node) {
+      graph.forEachNeighbor(node, function (m) { neighbours[m] = true; });
+      showTooltip(node, event);
+    } else {
+      tooltip.hidden = true;
+    }
+    box.dataset.hovered = node || "";
+    renderer.refresh({ skipIndexation: true });
+  }
+
+  function findNode(text) {
+    var needle = text.trim().toLowerCase();
+    if (!needle) { return null; }
+    var exact = null, partial = null;
+    graphNodes.forEach(function (n) {
+      var names = [label(n), n.label || "", n.id].map(function (s) { return s.toLowerCase(); });
+      if (names.indexOf(needle) >= 0) { exact = exact || n.id; }
+      else if (names.some(function (s) { return s.indexOf(needle) >= 0; })) { partial = partial || n.id; }
+    });
+    return exact || partial;
+  }
+
+  var graphNodes = [];
+  var fullData = null;
+
+  function draw() {
+    var json = cut(fullData);
+    if (renderer) { renderer.kill(); }
+    graph = build(json);
+    renderer = new window.Sigma(graph, box, {
+      nodeReducer: nodeReducer,
+      edgeReducer: edgeReducer,
+      labelDensity: 0.8,
+      labelGridCellSize: 90,
+      labelRenderedSizeThreshold: 7,
+      labelFont: "system-ui, sans-serif",
+      zIndex: true
+    });
+    renderer.on("enterNode", function (e) { setHover(e.node, e.event); });
+    renderer.on("leaveNode", function () { setHover(null); });
+    renderer.on("clickNode", function (e) {
+      var d = graph.getNodeAttribute(e.node, "data");
+      if (d.href) { window.location.href = d.href + (d.href.indexOf("?") < 0 ? "?lang=" + lang : ""); }
+    });
+    window.coopgraphNetwork = { graph: graph, renderer: renderer };
+    box.dataset.drawnNodes = String(graph.order);
+    box.dataset.drawnTies = String(graph.size);
+    box.dataset.focus = focus;
+    countVisible();
+    var text = fill(TEXT.shown, { n: graph.order, t: graph.size });
+    if (focus && graph.hasNode(focus)) {
+      text = fill(TEXT.focus, { label: graph.getNodeAttribute(focus, "label"), d: depth }) + " — " + text;
+    } else if (graph.order < totalNodes) {
+      text += fill(TEXT.top, { n: graph.order, m: totalNodes });
+    }
+    status.textContent = text;
+    keepInUrl();
+  }
+
+  function load() {
+    var src = new URL(data.src, window.location.href);
+    if (focus) { src.searchParams.set("focus", focus); src.searchParams.set("depth", String(depth)); }
+    else if (limit > 0) { src.searchParams.set("limit", String(limit)); }
+    return fetch(src.href, { headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) { throw new Error(r.status + " " + r.statusText); }
+      return r.json();
+    }).then(function (json) {
+      fullData = json;
+      graphNodes = json.nodes;
+      if (!names.childElementCount || !focus) {
+        names.replaceChildren.apply(names, json.nodes.map(function (n) {
+          var option = document.createElement("option");
+          option.value = label(n);
+          return option;
+        }));
+      }
+      draw();
+    }).catch(function (err) {
+      box.dataset.error = String(err);
+      status.textContent = TEXT.error + String(err);
+    });
+  }
+
+  document.querySelectorAll("#network-filter input[name=type]").forEach(function (input) {
+    input.checked = hiddenTypes.indexOf(input.value) < 0;
+    input.addEventListener("change", function () {
+      hiddenTypes = Array.prototype.filter.call(
+        document.querySelectorAll("#network-filter input[name=type]"),
+        function (i) { return !i.checked; }
+      ).map(function (i) { return i.value; });
+      countVisible();
+      keepInUrl();
+      renderer.refresh({ skipIndexation: true });
+    });
+  });
+  document.getElementById("network-controls").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var node = findNode(search.value);
+    if (!node) { status.textContent = TEXT.none; return; }
+    focus = node;
+    load();
+  });
+  search.addEventListener("change", function () {
+    var node = findNode(search.value);
+    if (node && node !== focus) { focus = node; load(); }
+  });
+  document.getElementById("network-depth").addEventListener("change", function (event) {
+    depth = parseInt(event.target.value, 10);
+    if (focus) { load(); }
+  });
+  document.getElementById("network-limit").addEventListener("change", function (event) {
+    limit = parseInt(event.target.value, 10);
+    focus = "";
+    load();
+  });
+  unfocus.addEventListener("click", function (event) {
+    event.preventDefault();
+    focus = "";
+    search.value = "";
+    load();
+  });
+  load();
 }());

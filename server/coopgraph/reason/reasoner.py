@@ -1,0 +1,171 @@
+"""The :class:`Reasoner`: what the rest of coopgraph calls (load, entries, explain, pages)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from coopgraph import events
+from coopgraph.reason.closure import closure
+from coopgraph.reason.delta import Delta, inference_delta, to_quads
+from coopgraph.reason.explain import Explanation, explain
+from coopgraph.reason.tbox import TBox, ontology_tbox
+from coopgraph.store.base import Changes, Solutions, Store
+from coopgraph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
+
+__all__ = ["Reasoner", "ReasoningStats"]
+
+_COUNT_INFERRED = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+
+#: The TBox of each open store, dropped when a commit touches the ontology (``load``).
+_STORE_TBOX: weakref.WeakKeyDictionary[Store, TBox] = weakref.WeakKeyDictionary()
+_WATCHED: weakref.WeakSet[Store] = weakref.WeakSet()
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ReasoningStats:
+    """What a materialisation did."""
+
+    #: triples in ``cgg:inferred`` afterwards
+    inferred: int
+    #: wall-clock seconds
+    seconds: float
+
+
+def _forget(store_ref: weakref.ref[Store], commit: events.Commit) -> None:
+    store = store_ref()
+    if store is not None and (commit.everything or ONTOLOGY_GRAPH in commit.graphs):
+        with _LOCK:
+            _STORE_TBOX.pop(store, None)
+
+
+class Reasoner:
+    """Materialise and maintain ``cgg:inferred`` for a store.
+
+    >>> from coopgraph.store.embedded import EmbeddedStore
+    >>> Reasoner(EmbeddedStore(None)).materialise().inferred
+    0
+
+    :param store: any :class:`~coopgraph.store.base.Store`; the TBox is read from its
+        ``cgg:ontology`` graph on first use and kept for the store until a commit
+        touches the ontology.
+    :param cache_dir: where the owlrl closure of each ontology version is kept between
+        processes (``Settings.cache_dir``); ``None``: in memory only.
+    """
+
+    def __init__(self, store: Store, *, cache_dir: Path | None = None) -> None:
+        self.store = store
+        self.cache_dir = cache_dir
+
+    @property
+    def tbox(self) -> TBox:
+        """The ontology closure (computed once per ontology content, see
+        :func:`~coopgraph.reason.tbox.ontology_tbox`)."""
+        try:
+            with _LOCK:
+                cached = _STORE_TBOX.get(self.store)
+        except TypeError:  # a store that cannot be weakly referenced: no per-store cache
+            return ontology_tbox(self.store, self.cache_dir)
+        if cached is not None:
+            return cached
+        tbox = ontology_tbox(self.store, self.cache_dir)
+        with _LOCK:
+            _STORE_TBOX[self.store] = tbox
+            watch = self.store not in _WATCHED
+            _WATCHED.add(self.store)
+        if watch:
+            store_ref = weakref.ref(self.store)
+            events.subscribe(self.store, lambda commit: _forget(store_ref, commit))
+        return tbox
+
+    def warm(self) -> TBox:
+        """Compute the TBox now (``serve`` calls it at start-up, so that the first write
+        does not pay for owlrl)."""
+        return self.tbox
+
+    def _count(self) -> int:
+        result = self.store.query(_COUNT_INFERRED)
+        assert isinstance(result, Solutions)
+        return int(result.rows[0][0].value)  # type: ignore[union-attr]
+
+    def materialise(self) -> ReasoningStats:
+        """Rebuild ``cgg:inferred`` from every asserted quad: one read of the store, the
+        closure (:func:`~coopgraph.reason.closure.closure`), one write.
+
+        :returns: :class:`ReasoningStats` (triples inferred, seconds).
+        :raises StoreError: a read or the write failed.
+        """
+        start = time.perf_counter()
+        with _LOCK:  # the ontology may have been reloaded by another process
+            _STORE_TBOX.pop(self.store, None)
+        inferred = ox.NamedNode(INFERRED_GRAPH)
+        keys = [
+            (str(q.subject), str(q.predicate), str(q.object))
+            for q in self.store.quads()
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred
+        ]
+        quads = to_quads(closure(self.tbox, keys))
+        if INFERRED_GRAPH in self.store.graph_sizes():
+            self.store.apply(Changes(drop_graphs=[INFERRED_GRAPH]))
+        if quads:
+            self.store.apply(Changes(insert=quads))
+        return ReasoningStats(len(quads), time.perf_counter() - start)
+
+    def delta(self, added: Sequence[ox.Quad], removed: Sequence[ox.Quad] = ()) -> Delta:
+        """The inferred quads a write deletes and inserts, read *before* the write (see
+        :mod:`coopgraph.reason.delta`). Put ``delete`` and ``insert`` in the write's own
+        :class:`~coopgraph.store.base.Changes`, so that data and inferences are one
+        transaction (:meth:`changes` does it).
+
+        :param added: the quads the write inserts (already present ones are fine).
+        :param removed: the quads the write deletes (a dropped graph: all its quads).
+        """
+        return inference_delta(self.store, self.tbox, added, removed)
+
+    def changes(
+        self,
+        *,
+        insert: Sequence[ox.Quad] = (),
+        delete: Sequence[ox.Quad] = (),
+        drop_graphs: Sequence[str] = (),
+        removed: Sequence[ox.Quad] = (),
+        before: Sequence[str] = (),
+    ) -> tuple[Changes, Delta]:
+        """One write with its inferences: ``drop_graphs`` and ``delete`` go, ``before``
+        runs, ``insert`` comes in, and ``cgg:inferred`` follows.
+
+        :param removed: every asserted quad the write takes away (the dropped graphs'
+            quads, ``delete``, what ``before`` deletes); ``delete`` is added to it.
+        :returns: the :class:`~coopgraph.store.base.Changes` to apply and the delta.
+        """
+        delta = self.delta(insert, [*removed, *delete])
+        changes = Changes(
+            drop_graphs=drop_graphs,
+            delete=[*delete, *delta.delete],
+            before=before,
+            insert=[*insert, *delta.insert],
+        )
+        return changes, delta
+
+    def explain(
+        self, s: str, p: str, o: ox.NamedNode | ox.Literal | str, *, depth: int = 4
+    ) -> list[Explanation]:
+        """Why an inferred triple holds: each rule instance that derives it.
+
+        :param s: subject IRI.
+        :param p: predicate IRI.
+        :param o: object (an IRI string is read as a ``NamedNode``).
+        :param depth: how deep inferred premises are explained in turn.
+        :returns: explanations, those with fewest inferred premises first; ``[]`` when
+            the triple is asserted in some graph or not inferred at all.
+        """
+        obj = ox.NamedNode(o) if isinstance(o, str) else o
+        triple = ox.Triple(ox.NamedNode(s), ox.NamedNode(p), obj)
+        return explain(self.store, self.tbox, triple, depth)
