@@ -64,6 +64,9 @@ DERIVED: dict[tuple[str, str], str] = {
     ("002", "EUR"): "ISO 4217 currency code: « euros »",
     ("001", "MONTH"): "schema:unitText period: « mensuelle », « par mois »",
     ("002", "YEAR"): "schema:unitText period: « annuels »",
+    ("000", "YEAR"): "schema:unitText period: « par an »",
+    ("003", "WALK"): "cg:travelMode code: « à pied »",
+    ("003", "Belgique"): "country letters of the contract options: « (F) » France, « (B) » Belgique",
     ("004", "Saint"): "names: « St Maurice Pellevoisin » (the quarter's full name)",
     ("002", "2023-01-15"): "a day without a year: « A pourvoir au 15 janvier » → the year of "
                            "the text's deadline, « avant le 6 janvier 2023 »",
@@ -93,6 +96,8 @@ def numbers_in(text: str) -> set[str]:
         if "," in raw:
             found.add(raw.replace(",", "."))
         found.update(re.findall(r"\d+", raw))
+    for percent in re.findall(r"(\d+(?:,\d+)?) ?%", folded):
+        found.add(str(float(percent.replace(",", ".")) / 100))  # « 50 % » is the share 0.5
     for word, value in NUMBER_WORDS.items():
         if re.search(rf"\b{word}\b", folded):
             found.add(str(value))
