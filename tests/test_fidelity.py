@@ -66,7 +66,7 @@ DERIVED: dict[tuple[str, str], str] = {
     ("002", "YEAR"): "schema:unitText period: « annuels »",
     ("000", "YEAR"): "schema:unitText period: « par an »",
     ("003", "WALK"): "cg:travelMode code: « à pied »",
-    ("003", "Belgique"): "country letters of the contract options: « (F) » France, « (B) » Belgique",
+    ("003", "Belgique"): "country letters of the contract options: « (F) », « (B) » Belgique",
     ("004", "Saint"): "names: « St Maurice Pellevoisin » (the quarter's full name)",
     ("002", "2023-01-15"): "a day without a year: « A pourvoir au 15 janvier » → the year of "
                            "the text's deadline, « avant le 6 janvier 2023 »",

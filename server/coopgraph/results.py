@@ -32,7 +32,7 @@ from coopgraph.store.base import (
     Term,
     Triples,
 )
-from coopgraph.vocab import PREFIXES, XSD
+from coopgraph.vocab import RDF_PREFIXES, XSD
 
 _SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 _XSD_STRING = XSD.string
@@ -189,7 +189,7 @@ def serialize_rdf(
 def _rdf_prefixes(fmt: Format, prefixes: dict[str, str] | None = None) -> dict[str, str]:
     if fmt.oxigraph in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
         return {}
-    return PREFIXES if prefixes is None else prefixes
+    return RDF_PREFIXES if prefixes is None else prefixes
 
 
 def serialize(result: QueryResult, fmt: Format) -> bytes:

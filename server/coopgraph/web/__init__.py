@@ -196,6 +196,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
         entities,
         geo,
         imports,
+        ontology,
         pages,
         reference,
         researchers,
@@ -217,8 +218,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings
     for blueprint in (
-        sparql.bp, entities.bp, pages.bp, writes.bp, imports.bp, researchers.bp, reference.bp,
-        completion.bp, geo.bp, upload.bp,
+        sparql.bp, entities.bp, ontology.bp, pages.bp, writes.bp, imports.bp, researchers.bp,
+        reference.bp, completion.bp, geo.bp, upload.bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)

@@ -22,6 +22,7 @@ from coopgraph.errors import BadRequest, CoopgraphError, NotFound, QuerySyntaxEr
 from coopgraph.formats import HTML, RDF_FORMATS, Format
 from coopgraph.store.base import Solutions, Term
 from coopgraph.vocab import (
+    CG,
     DCAT,
     DCTERMS,
     FOAF,
@@ -98,7 +99,12 @@ def internal_query(sparql: str, **kwargs: Any) -> Solutions:
 def local_href(iri: str) -> str | None:
     """The URL on this server where ``iri`` dereferences, if it is one of ours."""
     if iri.startswith(str(ID)):
-        return url_for("entities.entity", path=iri[len(ID) :])
+        # a hash IRI is described in its document, under an anchor of that name
+        document, hash_mark, fragment = iri[len(ID) :].partition("#")
+        anchor = f"#{fragment}" if hash_mark else ""
+        return url_for("entities.entity", path=document) + anchor
+    if iri.startswith(str(CG)):
+        return url_for("ontology.ontology") + "#" + iri[len(CG) :]
     if iri.startswith(str(GRAPH)):
         return url_for("entities.graph", path=iri[len(GRAPH) :])
     return None
@@ -204,6 +210,10 @@ class Resource:
     outgoing: list[Statement]
     incoming: list[Statement]
     quads: list[ox.Quad]
+    #: the ``#`` parts (``…/offer/x#salary``) and blank nodes it points to, described too:
+    #: a client that drops the fragment finds them in this document (Concise Bounded
+    #: Description extended to the hash IRIs of the document)
+    parts: list[Resource] = field(default_factory=list)
 
     @staticmethod
     def type_node(iri: str) -> ox.NamedNode:
@@ -235,8 +245,43 @@ def _group(rows: Iterable[tuple[ox.NamedNode, Term, str]]) -> list[Statement]:
     )
 
 
+#: At most this many parts are described in one document (an offer has about a dozen).
+MAX_PARTS = 200
+
+
+def _is_part(term: Term, iri: str) -> bool:
+    return isinstance(term, ox.BlankNode) or (
+        isinstance(term, ox.NamedNode) and term.value.startswith(iri + "#")
+    )
+
+
+def _parts(iri: str, out_rows: list[tuple[Any, Any, str]]) -> list[Resource]:
+    """The ``iri#…`` parts and blank nodes reachable from ``iri`` through other parts,
+    each with its outgoing statements (breadth first, each once)."""
+    parts: list[Resource] = []
+    seen: set[str] = set()
+    todo = [o for _, o, _ in out_rows if _is_part(o, iri)]
+    while todo and len(parts) < MAX_PARTS:
+        node = todo.pop(0)
+        if str(node) in seen:
+            continue
+        seen.add(str(node))
+        rows = [
+            (r["p"], r["o"], r["g"].value)
+            for r in internal_query(_OUTGOING, bindings={"s": node}).dicts()
+        ]
+        if not rows:
+            continue
+        quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in rows]
+        label = node.value if isinstance(node, ox.NamedNode) else str(node)
+        parts.append(Resource(label, _group(rows), [], quads))
+        todo.extend(o for _, o, _ in rows if _is_part(o, iri))
+    return parts
+
+
 def describe(iri: str) -> Resource | None:
-    """Everything the store says about ``iri`` and points at it; ``None`` when nothing."""
+    """Everything the store says about ``iri`` and its ``#`` parts, and what points at it;
+    ``None`` when nothing."""
     try:
         node = ox.NamedNode(iri)
     except ValueError:  # not even an IRI (``/id/a<b``): nothing to say about it
@@ -248,7 +293,9 @@ def describe(iri: str) -> Resource | None:
     out_rows = [(r["p"], r["o"], r["g"].value) for r in out.dicts()]
     in_rows = [(r["p"], r["s"], r["g"].value) for r in inc.dicts()]
     quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in out_rows]  # type: ignore[arg-type]
-    return Resource(iri, _group(out_rows), _group(in_rows), quads)  # type: ignore[arg-type]
+    parts = _parts(iri, out_rows)
+    quads += [q for part in parts for q in part.quads]
+    return Resource(iri, _group(out_rows), _group(in_rows), quads, parts)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------
@@ -363,7 +410,9 @@ def entity(path: str) -> Response:
         return rdf_response(resource.quads, fmt)
     lang = current_lang()
     iris = {resource.iri, *resource.types}
-    for s in (*resource.outgoing, *resource.incoming):
+    for s in (*resource.outgoing, *resource.incoming, *(
+        s for part in resource.parts for s in part.outgoing
+    )):
         iris.add(s.predicate.value)
         if isinstance(s.value, ox.NamedNode):
             iris.add(s.value.value)
