@@ -303,3 +303,22 @@ def test_normalisation() -> None:
     assert dates_in("du 9 au 12 mai 2023, le 03/12/2022, Juin 2023") == (
         {"2023-05-09", "2023-05-12", "2022-12-03"}, {"2023-05", "2023-06"})
     assert fold("Échanges  Hauts-de-France à l’Oriental") == "echanges hauts-de-france a l'oriental"
+
+
+def test_each_reference_organisation_names_the_one_document_it_comes_from() -> None:
+    """Issue 14, per-fact sources: every organisation, site, address and post of the
+    reference graph names one source document (dcterms:source), not all five at once."""
+    path = DATA / "reference" / "organisations.trig"
+    graph = ox.NamedNode(GRAPH["reference/organisations"])
+    quads = [q for q in ox.parse(path=str(path), format=ox.RdfFormat.TRIG)
+             if q.graph_name == graph and isinstance(q.subject, ox.NamedNode)]
+    typed = {q.subject.value for q in quads
+             if q.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+             and q.subject.value.startswith("https://w3id.org/coopgraph/id/")}
+    sources: dict[str, set[str]] = {}
+    for q in quads:
+        if q.predicate == DCTERMS.node("source") and q.subject.value in typed:
+            sources.setdefault(q.subject.value, set()).add(q.object.value)
+    assert len(typed) > 30
+    wrong = {s: sorted(sources.get(s, ())) for s in typed if len(sources.get(s, ())) != 1}
+    assert not wrong, wrong
