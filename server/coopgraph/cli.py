@@ -335,6 +335,22 @@ def _as_of(value: str | None) -> Any:
     return parse_date(value) if value else None
 
 
+def _network_snapshot(st: Any, settings: Settings, as_of: str | None) -> Any:
+    """The network of ``st`` (as of a date): read back from beside a disk store when it
+    was computed from the same content, else computed (with progress) and kept there."""
+    from coopgraph.netview import Filters, NetworkView, persist_path
+
+    view = NetworkView(
+        st,
+        queries_dir=settings.queries_dir / "network",
+        persist=persist_path(st),
+        progress=lambda message: click.echo(message, err=True),
+    )
+    view.load_or_refresh()
+    snapshot, _ = view.snapshot(Filters(as_of=_as_of(as_of)))
+    return snapshot
+
+
 @main.command("export")
 @click.option(
     "--format",
@@ -374,7 +390,6 @@ def export_cmd(
 ) -> None:
     """Export the actor network (queries/network/*.rq) for Gephi, spreadsheets or RDF tools."""
     from coopgraph.exports import write_export
-    from coopgraph.network import build_graph
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
@@ -389,7 +404,7 @@ def export_cmd(
         else:
             click.echo(text, nl=False)
         return
-    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    graph = _network_snapshot(st, settings, as_of).graph
     result = (
         write_export(graph, fmt, out, context=None)
         if fmt == "jsonld"
@@ -425,13 +440,15 @@ def network_stats_cmd(
     as_of: str | None, top: int, store: str | None, update_url: str | None, config: str | None
 ) -> None:
     """Print nodes, ties by type, components and the organisations ranked by degree."""
-    from coopgraph.network import build_graph, network_stats, render_stats
+    from coopgraph.network import render_stats
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
-    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
-    click.echo(render_stats(network_stats(graph), graph, top=top))
-    st.close()
+    try:
+        snap = _network_snapshot(st, settings, as_of)
+        click.echo(render_stats(snap.stats, snap.graph, top=top, method=snap.betweenness))
+    finally:
+        st.close()
 
 
 @network_group.command("path")
@@ -460,11 +477,11 @@ def network_path_cmd(
 
     Exit 2 when either is not a node or no path links them.
     """
-    from coopgraph.network import build_graph, path_ties, resolve_node, shortest_path
+    from coopgraph.network import path_ties, resolve_node, shortest_path
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
-    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    graph = _network_snapshot(st, settings, as_of).graph
     path = shortest_path(graph, resolve_node(graph, source), resolve_node(graph, target))
     click.echo(graph.nodes[path[0]].get("label", path[0]) + f"  <{path[0]}>")
     for node, ties in zip(path[1:], path_ties(graph, path), strict=True):

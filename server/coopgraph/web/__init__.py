@@ -24,9 +24,12 @@ from werkzeug.exceptions import HTTPException
 
 from coopgraph.errors import CoopgraphError
 from coopgraph.formats import HTML, Format
+from coopgraph.netview import NetworkView, persist_path
 from coopgraph.queries import CatalogQuery, load_catalog
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
+from coopgraph.summary import GraphTotals, graph_totals
+from coopgraph.views import View
 
 log = logging.getLogger("coopgraph.web")
 
@@ -75,6 +78,10 @@ class AppState:
     store: Store
     stats: Stats
     catalog: list[CatalogQuery]
+    #: the actor network, its metrics and layout: one build per store generation
+    network: NetworkView
+    #: named graphs' sizes and totals by kind (``/stats``): one build per generation
+    totals: View[GraphTotals]
 
 
 def state() -> AppState:
@@ -107,6 +114,9 @@ def error_response(exc: CoopgraphError) -> Response:
     else:
         response = jsonify(body)
         response.status_code = exc.status
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -172,7 +182,8 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Access-Control-Allow-Origin", "*")
     headers.setdefault(
         "Access-Control-Expose-Headers",
-        "X-Coopgraph-Truncated, X-Coopgraph-Result-Limit, Location, Content-Disposition",
+        "X-Coopgraph-Truncated, X-Coopgraph-Result-Limit, Location, Content-Disposition, "
+        "X-Coopgraph-Generation, X-Coopgraph-Stale, Retry-After",
     )
     if request.method == "OPTIONS":
         headers["Access-Control-Allow-Methods"] = headers.get("Allow", "GET, HEAD, POST, OPTIONS")
@@ -213,7 +224,17 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["coopgraph"] = AppState(
-        settings=settings, store=store, stats=Stats(), catalog=load_catalog(settings.queries_dir)
+        settings=settings,
+        store=store,
+        stats=Stats(),
+        catalog=load_catalog(settings.queries_dir),
+        network=NetworkView(
+            store,
+            queries_dir=settings.queries_dir / "network",
+            persist=persist_path(store),
+            progress=lambda message: log.warning("%s", message),
+        ),
+        totals=View("graph totals", store, lambda progress: graph_totals(store)),
     )
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings

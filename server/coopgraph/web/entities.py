@@ -370,11 +370,21 @@ def explain_inferred(resource: Resource) -> dict[tuple[str, str], list[Any]]:
     }
 
 
-def network_metrics(iri: str) -> dict[str, Any]:
-    """The resource's place in the actor network ({} when it is not a node of it)."""
-    from coopgraph.network import metrics_for
+#: Seconds an entity page waits for the network's first build before leaving its
+#: figures out (they appear on the next visit).
+NETWORK_WAIT = 5.0
 
-    return metrics_for(state().store, iri)
+
+def network_metrics(iri: str) -> dict[str, Any]:
+    """The resource's place in the actor network ({} when it is not a node of it, or the
+    network's first build is not finished): read from the maintained view."""
+    from coopgraph.views import ViewNotReady
+
+    try:
+        built = state().network.get(wait=NETWORK_WAIT)
+    except ViewNotReady:
+        return {}
+    return built.value.figures(iri)
 
 
 def did_you_mean(path: str) -> str:

@@ -52,11 +52,18 @@ def run_server(settings: Settings, store: Store) -> None:
     server, url = serve_app(app, settings)
     threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
     print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
+    app_state = server.application.extensions["coopgraph"]  # type: ignore[union-attr]
+    for view in (app_state.totals, app_state.network):
+        # derived views: read back or computed in the background once listening
+        view.progress = lambda message: print(f"coopgraph: {message}", file=sys.stderr, flush=True)
+        view.start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        app_state.network.close()
+        app_state.totals.close()
         server.close()
 
 
