@@ -122,6 +122,10 @@ class View(Generic[T]):
         self._closed = False
         self.builds = 0
         self.last_error: str | None = None
+        #: seconds between a write and the rebuild it triggers (a burst shares one build)
+        self.settle = 0.2
+        #: longest pause after a build before the next one (a pause as long as the build)
+        self.max_pause = 60.0
         events.subscribe(store, self._on_commit)
 
     # -- reading ---------------------------------------------------------------------------
@@ -222,9 +226,13 @@ class View(Generic[T]):
             self._dirty.wait()
             if self._closed:
                 return
+            time.sleep(self.settle)  # let a burst of writes land: one build for all
             self._dirty.clear()
             try:
-                self.refresh()
+                built = self.refresh()
+                # rebuilding at most half of the time leaves the store to the requests
+                # when writes keep coming (a 1M-triple network takes minutes to build)
+                time.sleep(min(built.seconds, self.max_pause))
             except Exception as exc:  # keep serving the previous build
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("%s: build failed; serving the previous one", self.name)

@@ -52,7 +52,7 @@ def run_server(settings: Settings, store: Store) -> None:
     server, url = serve_app(app, settings)
     threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
     print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
-    app_state = server.application.extensions["coopgraph"]  # type: ignore[union-attr]
+    app_state = app.extensions["coopgraph"]
     for view in (app_state.totals, app_state.network):
         # derived views: read back or computed in the background once listening
         view.progress = lambda message: print(f"coopgraph: {message}", file=sys.stderr, flush=True)
