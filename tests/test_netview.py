@@ -327,3 +327,22 @@ def test_stats_totals_follow_writes(settings, fresh_store) -> None:
     entry = before["graph_kinds"].get("entry", {"graphs": 0, "triples": 0})
     assert after["graph_kinds"]["entry"]["graphs"] == entry["graphs"] + 1
     assert after["triples"] == sum(fresh_store.graph_sizes().values())
+
+
+def test_new_builds_come_with_their_heavy_answers_rendered(settings, project_store) -> None:
+    """Whole-network JSON and exports are rendered by the builder before a build is
+    served, so the first request after a rebuild renders nothing."""
+    from coopgraph.web import create_app
+    from coopgraph.web.researchers import PREPARED_PATHS
+
+    app = create_app(settings, store=project_store)
+    view = app.extensions["coopgraph"].network
+    view.refresh()
+    renders = view.bodies.renders
+    assert renders >= 5
+    client = app.test_client()
+    for path in PREPARED_PATHS:
+        assert client.get(path).status_code == 200, path
+    assert view.bodies.renders == renders
+    jsonld = client.get("/export/network.jsonld").get_json()
+    assert jsonld["@context"] == "http://localhost/context/network.jsonld"

@@ -48,14 +48,23 @@ class NetworkSnapshot:
     layout: dict[str, tuple[float, float]]
     betweenness: str  # how betweenness was computed (network.betweenness_method)
     _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    _rankings: dict[tuple[str, ...], list[dict]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def metrics(self) -> dict[str, network.NodeMetrics]:
         return self.stats.metrics
 
     def ranking(self, by: str = "degree", kinds: Iterable[str] = ("organisation",)) -> list[dict]:
-        """:func:`coopgraph.network.ranking` on the computed metrics."""
-        return network.ranking(self.graph, by=by, kinds=kinds, metrics=self.metrics)
+        """:func:`coopgraph.network.ranking` on the computed metrics (sorted once per
+        snapshot, metric and kinds; callers copy the rows they change)."""
+        key = (by, *sorted(kinds))
+        rows = self._rankings.get(key)
+        if rows is None:
+            rows = network.ranking(self.graph, by=by, kinds=kinds, metrics=self.metrics)
+            self._rankings[key] = rows
+        return rows
 
     def ranks(self, by: str) -> dict[str, int]:
         """``{organisation: rank}`` by ``by`` (computed once per snapshot)."""

@@ -28,6 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -64,6 +65,10 @@ def step(progress: Progress | None, message: str, *, after: float = 1.0) -> Iter
         seconds = time.perf_counter() - start
         if seconds > after:
             progress(f"{message}: done in {seconds:.1f} s")
+
+
+#: (view, build) while a build's answers are being prepared in the building thread
+_PREPARING: ContextVar[tuple[Any, Any] | None] = ContextVar("preparing", default=None)
 
 
 class ViewNotReady(CoopgraphError):
@@ -126,6 +131,8 @@ class View(Generic[T]):
         self.settle = 0.2
         #: longest pause after a build before the next one (a pause as long as the build)
         self.max_pause = 60.0
+        #: called with each new build before readers get it (render common answers)
+        self.preparers: list[Callable[[Built[T]], None]] = []
         events.subscribe(store, self._on_commit)
 
     # -- reading ---------------------------------------------------------------------------
@@ -147,6 +154,9 @@ class View(Generic[T]):
 
         :raises ViewNotReady: still no build after ``wait`` seconds (or the build failed).
         """
+        preparing = _PREPARING.get()
+        if preparing is not None and preparing[0] is self:
+            return preparing[1]  # type: ignore[return-value]
         built = self._latest
         if built is not None:
             return built
@@ -170,6 +180,7 @@ class View(Generic[T]):
             value = self._build(self.progress)
             seconds = time.perf_counter() - start
             built = Built(value, generation, time.time(), seconds, fingerprint)
+            self._prepare(built)
             self._set(built)
             self.builds += 1
             self.last_error = None
@@ -180,6 +191,21 @@ class View(Generic[T]):
     def load_or_refresh(self) -> Built[T]:
         """The persisted value when its fingerprint matches the store, else a build."""
         return self.load() or self.refresh()
+
+    def _prepare(self, built: Built[T]) -> None:
+        """Run the :attr:`preparers` on a new build before readers see it; meanwhile
+        :meth:`get` in this thread (and only here) returns the new build."""
+        if not self.preparers:
+            return
+        token = _PREPARING.set((self, built))
+        try:
+            for prepare in self.preparers:
+                with step(self.progress, f"{self.name}: preparing answers"):
+                    prepare(built)
+        except Exception:  # an answer that cannot be prepared is rendered when asked
+            log.exception("%s: preparing answers failed", self.name)
+        finally:
+            _PREPARING.reset(token)
 
     def load(self) -> Built[T] | None:
         """Read the persisted value back if it was built from what the store holds now."""

@@ -243,6 +243,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
         reference.bp, completion.bp, geo.bp, upload.bp,
     ):
         app.register_blueprint(blueprint)
+    app.extensions["coopgraph"].network.preparers.append(researchers.prepare_answers(app))
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -170,15 +170,20 @@ def labels_for(iris: Iterable[str], lang: str) -> dict[str, str]:
     return labels
 
 
-def graph_sources() -> dict[str, dict[str, str]]:
-    """``{graph: {"source": iri, "identifier": …}}`` from each graph's prov:wasDerivedFrom."""
-    result = internal_query(_GRAPH_SOURCES)
+def graph_sources(graphs: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{graph: {"source": iri, "identifier": …}}`` from the prov:wasDerivedFrom of the
+    given graphs (only those a page shows: a large store has thousands)."""
+    names = sorted(set(graphs))
     sources: dict[str, dict[str, str]] = {}
-    for row in result.dicts():
-        info = {"source": row["source"].value}
-        if "identifier" in row:
-            info["identifier"] = row["identifier"].value
-        sources.setdefault(row["g"].value, info)
+    for start in range(0, len(names), 200):
+        values = " ".join(str(ox.NamedNode(g)) for g in names[start : start + 200])
+        result = internal_query(_GRAPH_SOURCES.replace("WHERE {", "WHERE { VALUES ?g { "
+                                                       + values + " }", 1))
+        for row in result.dicts():
+            info = {"source": row["source"].value}
+            if "identifier" in row:
+                info["identifier"] = row["identifier"].value
+            sources.setdefault(row["g"].value, info)
     return sources
 
 
@@ -449,7 +454,8 @@ def entity(path: str) -> Response:
         explanations=explanations,
         metrics=network_metrics(resource.iri),
         labels=labels,
-        sources=graph_sources(),
+        sources=graph_sources(g for st in (*resource.outgoing, *resource.incoming)
+                              for g in st.graphs),
         inferred_graph=INFERRED_GRAPH,
         twins=_twins("entities.entity", path),
         href=local_href,
@@ -487,7 +493,7 @@ def graph(path: str) -> Response:
         quads=shown,
         truncated=len(quads) > len(shown),
         labels=labels_for(iris, lang),
-        source=graph_sources().get(iri),
+        source=graph_sources([iri]).get(iri),
         inferred=iri == INFERRED_GRAPH,
         twins=_twins("entities.graph", path),
         href=local_href,

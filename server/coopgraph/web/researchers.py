@@ -53,6 +53,31 @@ bp = Blueprint(
 RANKING_METRICS = ("degree", "weighted_degree", "betweenness")
 #: Seconds a request waits for the network's first build before answering 503.
 FIRST_BUILD_WAIT = 30.0
+#: Answers rendered with each new build before it is served (the heavy ones at scale).
+PREPARED_PATHS = (
+    "/api/network.json",
+    "/export/network.graphml",
+    "/export/network.gexf",
+    "/export/network.zip",
+    "/export/network.jsonld",
+    "/ranking.json?limit=1",
+    "/ranking.json?limit=1&by=betweenness",
+)
+_CONTEXT_PLACEHOLDER = "urn:coopgraph:network-context"
+
+
+def prepare_answers(app: Any) -> Any:
+    """A preparer for the app's network view: renders :data:`PREPARED_PATHS` (through the
+    app itself, so exactly as a request would) while the previous build still answers."""
+
+    def prepare(built: Built[NetworkSnapshot]) -> None:
+        built.value.ranks("degree")
+        built.value.ranks("betweenness")
+        client = app.test_client()
+        for path in PREPARED_PATHS:
+            client.get(path).close()
+
+    return prepare
 
 
 def period_args() -> dict[str, Any]:
@@ -334,12 +359,17 @@ def export(ext: str) -> Response:
         )
     snapshot, built = current_snapshot()
     options: dict[str, Any] = {}
-    if fmt.name == "jsonld":
-        options["context"] = url_for("researchers.network_context", _external=True)
-    key = ("export", fmt.name, _page_key(), options.get("context"))
+    if fmt.name == "jsonld":  # rendered once for every host, the context URL put in after
+        options["context"] = _CONTEXT_PLACEHOLDER
+    key = ("export", fmt.name, _page_key())
     body = state().network.rendered(
         built, key, lambda: exports.export(snapshot.graph, fmt, **options)
     )
+    if fmt.name == "jsonld":
+        here = url_for("researchers.network_context", _external=True)
+        body = body.replace(
+            json.dumps(_CONTEXT_PLACEHOLDER).encode(), json.dumps(here).encode(), 1
+        )
     stamp = period_args().get("as_of")
     name = f"coopgraph-network{'-' + stamp.isoformat() if isinstance(stamp, date) else ''}"
     resp = Response(body, mimetype=fmt.media_type)
