@@ -229,12 +229,10 @@ class View(Generic[T]):
         return built
 
     def start(self) -> None:
-        """Serve the persisted value if it matches, and keep the view fresh in a background
-        thread from now on (a build starts at once when nothing could be read back)."""
+        """Keep the view fresh in a background thread from now on: it first reads the
+        persisted value back if it matches the store, else builds at once."""
         if self._thread is not None:
             return
-        if self.load() is None:
-            self._dirty.set()
         self._thread = threading.Thread(target=self._run, name=f"view:{self.name}", daemon=True)
         self._thread.start()
 
@@ -248,6 +246,13 @@ class View(Generic[T]):
             self._dirty.set()
 
     def _run(self) -> None:
+        try:
+            loaded = self.load()
+        except Exception:  # the store cannot say what it holds yet: build instead
+            log.exception("%s: cannot check the persisted view", self.name)
+            loaded = None
+        if loaded is None:
+            self._dirty.set()
         while True:
             self._dirty.wait()
             if self._closed:
