@@ -237,6 +237,10 @@ def test_view_persists_beside_a_disk_store(tmp_path: Path, settings: Settings) -
         edges = sorted(built.value.graph.edges(keys=True))
         assert sorted(read.value.graph.edges(keys=True)) == edges
         assert read.value.metrics == built.value.metrics
+        # the summary at the head of the file answers `network stats` without the graph
+        summary = NetworkView(store, persist=path).load_summary()
+        assert summary["top"] == built.value.ranking("degree")[: netview.SUMMARY_TOP]
+        assert summary["stats"].nodes == built.value.stats.nodes and not summary["stats"].metrics
         # a write changes the fingerprint: the file no longer matches
         entries.add_entry(
             store, PARTNERSHIP.read_bytes(), "ttl", graph="test-partnership", agent="alice",
@@ -346,3 +350,30 @@ def test_new_builds_come_with_their_heavy_answers_rendered(settings, project_sto
     assert view.bodies.renders == renders
     jsonld = client.get("/export/network.jsonld").get_json()
     assert jsonld["@context"] == "http://localhost/context/network.jsonld"
+
+
+def test_snapshot_pickles_without_its_caches(snapshot) -> None:
+    import pickle
+
+    snapshot.ranking("degree")
+    snapshot.ranks("betweenness")
+    copy = pickle.loads(pickle.dumps(snapshot))
+    assert copy._rankings == {} and copy._ranks == {}
+    assert copy.ranking("degree") == snapshot.ranking("degree")
+    assert copy.figures(ID["org/ville-de-lille"]) == snapshot.figures(ID["org/ville-de-lille"])
+
+
+def test_cli_network_stats_reads_the_summary(tmp_path: Path, settings: Settings) -> None:
+    """The command prints the same from the persisted summary as from the whole view."""
+    from click.testing import CliRunner
+
+    from coopgraph.cli import main
+
+    store = str(tmp_path / "store")
+    first = CliRunner().invoke(main, ["network", "stats", "--store", store])
+    assert first.exit_code == 0, first.output
+    assert (tmp_path / "store.network.pickle").exists()
+    second = CliRunner().invoke(main, ["network", "stats", "--store", store])
+    assert second.exit_code == 0
+    body = [ln for ln in first.output.splitlines() if not ln.startswith("network")]
+    assert second.output.splitlines() == body

@@ -335,17 +335,23 @@ def _as_of(value: str | None) -> Any:
     return parse_date(value) if value else None
 
 
-def _network_snapshot(st: Any, settings: Settings, as_of: str | None) -> Any:
-    """The network of ``st`` (as of a date): read back from beside a disk store when it
-    was computed from the same content, else computed (with progress) and kept there."""
-    from coopgraph.netview import Filters, NetworkView, persist_path
+def _network_view(st: Any, settings: Settings) -> Any:
+    from coopgraph.netview import NetworkView, persist_path
 
-    view = NetworkView(
+    return NetworkView(
         st,
         queries_dir=settings.queries_dir / "network",
         persist=persist_path(st),
         progress=lambda message: click.echo(message, err=True),
     )
+
+
+def _network_snapshot(st: Any, settings: Settings, as_of: str | None) -> Any:
+    """The network of ``st`` (as of a date): read back from beside a disk store when it
+    was computed from the same content, else computed (with progress) and kept there."""
+    from coopgraph.netview import Filters
+
+    view = _network_view(st, settings)
     view.load_or_refresh()
     snapshot, _ = view.snapshot(Filters(as_of=_as_of(as_of)))
     return snapshot
@@ -445,8 +451,16 @@ def network_stats_cmd(
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
     try:
-        snap = _network_snapshot(st, settings, as_of)
-        click.echo(render_stats(snap.stats, snap.graph, top=top, method=snap.betweenness))
+        from coopgraph.netview import SUMMARY_TOP
+
+        # the persisted summary alone when it answers (no graph to read back)
+        summary = None if as_of or top > SUMMARY_TOP else _network_view(st, settings).load_summary()
+        if summary is None:
+            snap = _network_snapshot(st, settings, as_of)
+            summary = {"stats": snap.stats, "top": snap.ranking("degree"),
+                       "betweenness": snap.betweenness}
+        click.echo(render_stats(summary["stats"], summary["top"], top=top,
+                                method=summary["betweenness"]))
     finally:
         st.close()
 

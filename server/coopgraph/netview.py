@@ -13,6 +13,7 @@ per store generation (:mod:`coopgraph.views`), read by every page, export and co
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import zlib
@@ -55,6 +56,13 @@ class NetworkSnapshot:
     @property
     def metrics(self) -> dict[str, network.NodeMetrics]:
         return self.stats.metrics
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the ranking caches (derived, rebuilt on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _ranks={}, _rankings={})
 
     def ranking(self, by: str = "degree", kinds: Iterable[str] = ("organisation",)) -> list[dict]:
         """:func:`coopgraph.network.ranking` on the computed metrics (sorted once per
@@ -237,6 +245,8 @@ class NetworkView(View[NetworkSnapshot]):
         )
         self.derived = BodyCache(size=16)
         self.bodies = BodyCache(size=32)
+        self.summarise = summary_of
+
 
     def snapshot(self, filters: Filters = Filters(), *, wait: float = 0.0) -> tuple[
         NetworkSnapshot, Built[NetworkSnapshot]
@@ -266,6 +276,20 @@ class NetworkView(View[NetworkSnapshot]):
     def rendered(self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any) -> Any:
         """``render()`` once per build and ``key`` (JSON bodies, export files)."""
         return self.bodies.get((built.generation, built.built_at) + key, render)
+
+
+#: Organisations kept in the persisted summary (``coopgraph network stats --top``).
+SUMMARY_TOP = 100
+
+
+def summary_of(snapshot: NetworkSnapshot) -> dict[str, Any]:
+    """What ``coopgraph network stats`` prints, without the graph: the figures (no
+    per-node metrics), the :data:`SUMMARY_TOP` organisations by degree, the method."""
+    return {
+        "stats": dataclasses.replace(snapshot.stats, metrics={}),
+        "top": snapshot.ranking("degree")[:SUMMARY_TOP],
+        "betweenness": snapshot.betweenness,
+    }
 
 
 # --------------------------------------------------------------------------- selection
@@ -320,4 +344,5 @@ __all__ = [
     "select",
     "snapshot_of",
     "store_fingerprint",
+    "summary_of",
 ]

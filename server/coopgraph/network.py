@@ -545,10 +545,10 @@ __all__ = [
 
 
 def render_stats(
-    stats: NetworkStats, graph: nx.MultiGraph, *, top: int = 15, method: str | None = None
+    stats: NetworkStats, rows: list[dict[str, Any]], *, top: int = 15, method: str | None = None
 ) -> str:
-    """``coopgraph network stats`` output: figures, ties by type, then the organisations
-    ranked by degree (with weighted degree and betweenness) as a fixed-width table."""
+    """``coopgraph network stats`` output: figures, ties by type, then the ``top`` first
+    of ``rows`` (organisations ranked by degree, :func:`ranking`) as a fixed-width table."""
     kinds = ", ".join(f"{k} {v}" for k, v in stats.nodes_by_kind.items())
     lines = [
         f"nodes       {stats.nodes}  ({kinds})",
@@ -560,7 +560,7 @@ def render_stats(
         "ties by type",
     ]
     lines += [f"  {k:<16}{v:>5}" for k, v in stats.ties_by_type.items()]
-    rows = ranking(graph, by="degree", metrics=stats.metrics)[:top]
+    rows = rows[:top]
     width = max([len("organisation")] + [len(r["label"]) for r in rows])
     lines += [
         "",

@@ -44,7 +44,7 @@ T = TypeVar("T")
 Progress = Callable[[str], None]
 
 #: Bumped when what a view pickles changes shape: older files are then ignored.
-PERSIST_FORMAT = 1
+PERSIST_FORMAT = 2
 
 
 @contextmanager
@@ -131,6 +131,9 @@ class View(Generic[T]):
         self.settle = 0.2
         #: longest pause after a build before the next one (a pause as long as the build)
         self.max_pause = 60.0
+        #: a small digest of the value kept at the head of the persisted file, so a
+        #: command can read it alone (:meth:`load_summary`)
+        self.summarise: Callable[[T], Any] | None = None
         #: called with each new build before readers get it (render common answers)
         self.preparers: list[Callable[[Built[T]], None]] = []
         events.subscribe(store, self._on_commit)
@@ -207,22 +210,41 @@ class View(Generic[T]):
         finally:
             _PREPARING.reset(token)
 
-    def load(self) -> Built[T] | None:
-        """Read the persisted value back if it was built from what the store holds now."""
+    def _read(self, *, summary_only: bool) -> tuple[str, Any, Any] | None:
+        """(fingerprint now, summary, build) from the persisted file when it matches the
+        store (the build is not read with ``summary_only``)."""
         if self._persist is None or self._fingerprint is None or not self._persist.exists():
             return None
         fingerprint = self._fingerprint()
         try:
-            with step(self.progress, f"{self.name}: reading {self._persist}"):
-                with self._persist.open("rb") as f:
-                    fmt, saved_fingerprint, built = pickle.load(f)  # noqa: S301 - our own file
+            with self._persist.open("rb") as f:
+                fmt, saved_fingerprint = pickle.load(f)  # noqa: S301 - our own file
+                if fmt != PERSIST_FORMAT or saved_fingerprint != fingerprint:
+                    return None
+                summary = pickle.load(f)  # noqa: S301
+                if summary_only:
+                    return fingerprint, summary, None
+                with step(self.progress, f"{self.name}: reading {self._persist}"):
+                    built = pickle.load(f)  # noqa: S301
         except Exception as exc:  # a truncated or foreign file: rebuild
             log.warning("%s: cannot read %s (%s); rebuilding", self.name, self._persist, exc)
             return None
-        if fmt != PERSIST_FORMAT or saved_fingerprint != fingerprint:
+        return fingerprint, summary, built
+
+    def load_summary(self) -> Any:
+        """The persisted :attr:`summarise` result, without reading the whole value, when
+        it was built from what the store holds now (else ``None``)."""
+        found = self._read(summary_only=True)
+        return None if found is None else found[1]
+
+    def load(self) -> Built[T] | None:
+        """Read the persisted value back if it was built from what the store holds now."""
+        found = self._read(summary_only=False)
+        if found is None:
             return None
+        fingerprint, _, saved = found
         built = Built(
-            built.value, events.generation(self.store), built.built_at, built.seconds,
+            saved.value, events.generation(self.store), saved.built_at, saved.seconds,
             fingerprint,
         )
         self._set(built)
@@ -253,6 +275,8 @@ class View(Generic[T]):
             loaded = None
         if loaded is None:
             self._dirty.set()
+        else:  # read back and already served: its common answers are rendered now
+            self._prepare(loaded)
         while True:
             self._dirty.wait()
             if self._closed:
@@ -282,7 +306,10 @@ class View(Generic[T]):
         tmp = self._persist.with_name(self._persist.name + f".{os.getpid()}.tmp")
         try:
             with tmp.open("wb") as f:
-                pickle.dump((PERSIST_FORMAT, built.fingerprint, built), f, protocol=5)
+                pickle.dump((PERSIST_FORMAT, built.fingerprint), f, protocol=5)
+                summary = self.summarise(built.value) if self.summarise else None
+                pickle.dump(summary, f, protocol=5)
+                pickle.dump(built, f, protocol=5)
             tmp.replace(self._persist)
         except OSError as exc:  # a read-only folder: the view just is not kept
             log.warning("%s: cannot write %s: %s", self.name, self._persist, exc)
