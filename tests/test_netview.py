@@ -79,7 +79,7 @@ def test_add_replace_remove_refresh_network_and_ranking(settings: Settings, fres
     wait_fresh(view)
     data = client.get("/api/network.json").get_json()
     (tie,) = [link for link in data["links"] if link.get("via") == VIA]
-    assert tie["end"] == "2030-12-31"
+    assert tie["end"] == "2030"  # a year keeps its precision
 
     entries.remove_entry(fresh_store, "test-partnership", agent="alice", source="test")
     wait_fresh(view)

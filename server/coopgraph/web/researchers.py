@@ -120,14 +120,18 @@ def with_build(resp: Response, built: Built[NetworkSnapshot]) -> Response:
     return resp
 
 
-def _int_arg(name: str) -> int | None:
+def _int_arg(name: str, default: Any = None) -> Any:
+    """``?name=`` as an int, ``default`` when absent.
+
+    :raises BadRequest: not a whole number.
+    """
     raw = request.args.get(name, "").strip()
     if not raw:
-        return None
+        return default
     try:
         return int(raw)
     except ValueError:
-        raise BadRequest(f"{name}: {raw!r} is not a whole number") from None
+        raise BadRequest(f"{name}: expected a whole number, got {raw!r}") from None
 
 
 def entity_href(iri: str | None) -> str | None:
@@ -239,16 +243,6 @@ def _page_key() -> tuple[tuple[str, str], ...]:
 
 #: Actors the network page shows at first (the best connected); ``?limit=0``: all.
 NETWORK_PAGE_LIMIT = 200
-
-
-def _int_arg(name: str, default: int) -> int:
-    """:raises BadRequest: not a whole number."""
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise BadRequest(f"{name}: expected a whole number, got {value!r}")
-    return int(value)
 
 
 @bp.get("/network")
