@@ -23,17 +23,43 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(func: F) -> F:
-    """Turn a CoopgraphError into one stderr line and its exit code."""
+    """Turn any error into one stderr line and the README's exit code, never a traceback
+    (issue 16): a CoopgraphError its own code, an unreadable file 2, anything else 4. A
+    write that failed says whether it changed the store."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except CoopgraphError as exc:
-            click.echo(f"coopgraph: {exc.message}", err=True)
+            click.echo(f"coopgraph: {exc.message}{_outcome(exc)}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (OSError, UnicodeDecodeError) as exc:
+            where = getattr(exc, "filename", None)
+            what = getattr(exc, "strerror", None) or str(exc)
+            click.echo(f"coopgraph: {where + ': ' if where else ''}{what}{_outcome(exc)}",
+                       err=True)
+            sys.exit(2 if isinstance(exc, FileNotFoundError | IsADirectoryError |
+                                     PermissionError | UnicodeDecodeError) else 4)
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, exit 4, no traceback
+            click.echo(f"coopgraph: internal error ({type(exc).__name__}: {exc}){_outcome(exc)}",
+                       err=True)
+            sys.exit(4)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _outcome(exc: BaseException) -> str:
+    """What a failed write did to the store, when the write pipeline knows."""
+    changed = getattr(exc, "store_changed", "unset")
+    return {
+        "unset": "",
+        False: " (nothing was written: the store is unchanged)",
+        True: " (the write was applied before this error)",
+        None: " (whether the write was applied is unknown)",
+    }[changed]
 
 
 def store_option(func: F) -> F:
@@ -127,7 +153,10 @@ def serve(
     from coopgraph.web.serve import run_server
 
     settings = settings_from(config, store=store, host=host, port=port, threads=threads)
-    st = open_store(settings.store, update_url=settings.update_url, isolated=True)
+    st = open_store(
+        settings.store, update_url=settings.update_url, isolated=True,
+        memory_limit_mib=settings.memory_limit_mib,
+    )
     try:
         load_project(st, settings, progress=lambda n: click.echo(f"loading {n}", err=True))
         # A stale search index is rebuilt in the background: serving starts at once.
@@ -244,9 +273,31 @@ def query(
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
-    text = Path(query).read_text("utf-8") if query.endswith(".rq") else query
+    text = _query_text(query)
     sys.stdout.buffer.write(run_local_query(st, text, fmt, include_inferred=not no_inferred))
     st.close()
+
+
+def _query_text(query: str) -> str:
+    """QUERY itself, or the text of the ``.rq`` file it names.
+
+    :raises ParseError: the file cannot be read or is not UTF-8 (exit 2).
+    """
+    from coopgraph.errors import ParseError
+    from coopgraph.parse import byte_position
+
+    if not query.endswith(".rq"):
+        return query
+    try:
+        data = Path(query).read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read query file: {exc.strerror}", source=query) from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line, column = byte_position(data, exc.start)
+        raise ParseError("not UTF-8 text: save the query as UTF-8", source=query,
+                         line=line, column=column) from None
 
 
 @main.command()
@@ -510,17 +561,18 @@ def network_path_cmd(
 def _open_for_writing(settings: Settings) -> Any:
     """The configured store, writable and up to date (no read-only fallback: a running
     server holding the store is told, with the HTTP route to use instead)."""
-    from coopgraph.errors import StartupError
+    from coopgraph.errors import StartupError, StoreError
     from coopgraph.load import load_project
     from coopgraph.search import attach
     from coopgraph.store import open_store
 
     try:
         store = open_store(settings.store, update_url=settings.update_url)
-    except StartupError as exc:
-        raise StartupError(
+    except StartupError as exc:  # a store error (exit 4), not bad usage
+        raise StoreError(
             f"{exc.message}; while `coopgraph serve` holds the store, write through "
-            "HTTP (POST /entries with a bearer token)"
+            "HTTP (POST /entries with a bearer token)",
+            details={"store_changed": False},
         ) from exc
     load_project(store, settings)
     attach(store, settings.search_index)  # writes below update the search index
@@ -537,6 +589,25 @@ def _default_agent() -> str:
 
 
 def _entry_write(
+    action: str,
+    file: str | None,
+    graph: str | None,
+    agent: str | None,
+    lang: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
+) -> None:
+    """add / replace / remove; every failure says whether the store changed."""
+    try:
+        _entry_write_or_fail(action, file, graph, agent, lang, store, update_url, config)
+    except CoopgraphError as exc:  # failed before entries.* could write: say so
+        if not hasattr(exc, "store_changed"):
+            exc.store_changed = False  # type: ignore[attr-defined]
+        raise
+
+
+def _entry_write_or_fail(
     action: str,
     file: str | None,
     graph: str | None,

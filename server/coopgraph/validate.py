@@ -27,6 +27,7 @@ import rdflib
 from pyshacl.graph_abstraction import DataGraph
 from pyshacl.shapes_graph import ShapesGraph
 
+from coopgraph.errors import ParseError
 from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.settings import Settings
@@ -588,7 +589,14 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions)
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions)
+            if not found:  # "0 errors" would read as "valid" (issue 16)
+                raise ParseError(
+                    "no RDF file in this folder (expected "
+                    + ", ".join(sorted(extensions)) + ")",
+                    source=str(path),
+                )
+            out += found
         else:
             out.append(path)
     return out

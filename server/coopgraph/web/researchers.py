@@ -252,6 +252,7 @@ def network_page() -> Response:
 
     :raises BadRequest: a depth or limit that is not a whole number, or a bad period.
     """
+    period_args()  # a bad date is a 400 page now, not a 200 whose script fails
     data_url = url_for("researchers.api_network", **_page_args())
     html = render_template(
         "network.html",
@@ -269,6 +270,7 @@ def network_page() -> Response:
 
 @bp.get("/map")
 def map_page() -> Response:
+    period_args()  # a bad date is a 400 page now, not a 200 whose script fails
     data_url = url_for("researchers.api_network", **_page_args())
     html = render_template(
         "map.html",
