@@ -104,7 +104,7 @@ def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from coopgraph.store.embedded import EmbeddedStore
 
-    try:  # a warm standby: imports done, waits for its turn to open the store
+    try:  # imports done; wait for the word to open the store
         conn.recv()
     except (EOFError, OSError):
         os._exit(0)
@@ -215,9 +215,9 @@ class IsolatedStore:
     # -- child lifecycle -----------------------------------------------------------------
 
     def _start_child(self) -> None:
-        """Open the store in the standby process (a fresh one if there is none), then
-        start the next standby: a restart costs opening the store (0.3 s at 1M triples),
-        not starting Python (1-2 s on a busy machine), which every reader waits for."""
+        """Start a child process and have it open the store. (A warm standby spawned
+        ahead of time would save the 1-2 s of Python start-up on a busy machine; it is
+        not kept: a second child confused the crash checks, benchmarks/crash.py.)"""
         standby, self._standby = self._standby, None
         if standby is None or standby[0].poll() is not None:
             standby = self._spawn()
@@ -246,7 +246,6 @@ class IsolatedStore:
             daemon=True,
             name=f"coopgraph-store-reader-{generation}",
         ).start()
-        self._standby = self._spawn()
 
     def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
         """A new child process, importing while it waits to be told to open the store."""
