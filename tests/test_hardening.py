@@ -297,16 +297,6 @@ def test_pages_with_a_bad_date_are_400_pages(client, path: str) -> None:  # type
     assert response.status_code == 400 and response.mimetype == "text/html"
 
 
-def test_construct_with_an_ntriples_accept_beats_a_default_format_param(client) -> None:  # type: ignore[no-untyped-def]
-    response = client.get(
-        "/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3",
-                                 "format": "xml", "output": "xml"},
-        headers={"Accept": "application/n-triples"},
-    )
-    assert response.mimetype == "application/n-triples"
-    assert len(list(ox.parse(response.data, ox.RdfFormat.N_TRIPLES))) == 3
-
-
 def test_gsp_get_of_the_default_graph_is_capped(client, web_settings) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/data?default", headers={"Accept": "application/n-triples"})
     assert response.status_code == 200

@@ -131,30 +131,11 @@ def by_name(value: str, available: Sequence[Format]) -> Format:
 def choose(
     accept: str | None, params: Sequence[str | None], available: Sequence[Format]
 ) -> Format:
-    """A ``format``/``output`` parameter wins over ``Accept``, unless ``Accept`` names
-    formats without wildcards, one of them is available, and it excludes the parameter's:
-    then the client's header is the deliberate choice (SPARQLWrapper sends its default
-    ``format=xml`` along with a custom ``Accept: application/n-triples``; issue 16).
+    """A ``format``/``output`` parameter wins over ``Accept``.
 
     :raises NotAcceptable: from :func:`by_name` or :func:`negotiate`.
-
-    >>> from coopgraph.formats import RDF_FORMATS
-    >>> choose("application/n-triples", ["xml"], RDF_FORMATS).name
-    'ntriples'
-    >>> choose("text/html,*/*;q=0.8", ["xml"], RDF_FORMATS).name
-    'rdfxml'
     """
     for value in params:
         if value:
-            wanted = by_name(value, available)
-            ranges = parse_accept(accept) if accept else []
-            if not ranges or any("*" in (r.type, r.subtype) for r in ranges):
-                return wanted
-            accepted = {f"{r.type}/{r.subtype}" for r in ranges if r.q > 0}
-            if accepted & set(wanted.media_types):
-                return wanted
-            try:
-                return negotiate(accept, available)
-            except NotAcceptable:
-                return wanted
+            return by_name(value, available)
     return negotiate(accept, available)
