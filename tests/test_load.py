@@ -65,7 +65,7 @@ def test_second_load_reloads_nothing_and_a_changed_file_only_itself(tmp_path):
         settings.home
         / "data"
         / "seeds"
-        / sorted(p.name for p in (settings.home / "data" / "seeds").iterdir())[0]
+        / sorted(p.name for p in (settings.home / "data" / "seeds").glob("*.trig"))[0]
     )
     text = seed.read_text("utf-8").rstrip()
     assert text.endswith("}")

@@ -312,14 +312,21 @@ def test_as_of_on_project_data(project_store, project_graph) -> None:
     assert all("start" not in d for d in dated_offers)
 
 
-def test_metrics_for(project_store) -> None:
-    m = network.metrics_for(project_store, ID["org/ville-de-lille"])
+def test_snapshot_figures(project_store, project_graph) -> None:
+    from coopgraph.netview import build_snapshot
+
+    snapshot = build_snapshot(project_store)
+    lille = ID["org/ville-de-lille"]
+    m = snapshot.figures(lille)
     assert m["degree"] > 0 and m["weighted_degree"] >= m["degree"]
-    assert m["rank_degree"] >= 1 and 0 <= m["betweenness"] <= 1
+    assert 0 <= m["betweenness"] <= 1
+    for metric in ("degree", "betweenness"):
+        order = [r["iri"] for r in network.ranking(project_graph, by=metric)]
+        assert m["rank_" + metric] == order.index(lille) + 1
     neighbours = {n["iri"]: n for n in m["neighbours"]}
     assert "partnership" in neighbours[ID["org/commune-oujda"]]["types"]
     assert sum(m["ties_by_type"].values()) == m["weighted_degree"]
-    assert network.metrics_for(project_store, ID["org/nobody"]) == {}
+    assert snapshot.figures(ID["org/nobody"]) == {}
 
 
 # ------------------------------------------------------------------ CLI
@@ -335,7 +342,7 @@ def test_cli_network_stats(project_graph) -> None:
     assert ["partnership", str(stats.ties_by_type["partnership"])] in [ln.split() for ln in lines]
     top = network.ranking(project_graph)[0]
     assert lines[-3].split()[0] == "1" and top["label"] in lines[-3]
-    assert len(lines[lines.index(next(ln for ln in lines if "betweenness" in ln)) + 1:]) == 3
+    assert len(lines[lines.index(next(ln for ln in lines if ln.startswith("rank"))) + 1:]) == 3
 
 
 def test_cli_network_stats_as_of_bad_date() -> None:

@@ -484,6 +484,8 @@ def public_urls(app: Flask, store: Store) -> list[str]:
                      if g.startswith(ENTRY_GRAPH_PREFIX)]
         elif rule.rule == "/export/network.<ext>":
             urls += [f"/export/network.{f.extension}" for f in EXPORT_FORMATS]
+        elif rule.rule == "/ontology.<ext>":
+            urls += ["/ontology.ttl", "/ontology.jsonld", "/ontology.nt"]
         elif rule.rule == "/changes.<ext>":
             urls += [f"/changes.{f.extension}" for f in FEED_FORMATS]
         elif rule.rule == "/upload/template/<kind>.csv":

@@ -37,8 +37,8 @@ PARSABLE = sorted(n for n, e in EXPECTED.items() if e["exit"] != 2)
 FILES = (
     [DATA / "invalid" / n for n in PARSABLE]
     + sorted((DATA / "valid").iterdir())
-    + sorted((PROJECT_ROOT / "data" / "seeds").iterdir())
-    + sorted((PROJECT_ROOT / "data" / "reference").iterdir())
+    + sorted((PROJECT_ROOT / "data" / "seeds").glob("*.trig"))
+    + sorted((PROJECT_ROOT / "data" / "reference").glob("*.trig"))
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from coopgraph.network import metrics_for
+from coopgraph.netview import build_snapshot
 
 
 def page(client, path: str) -> str:
@@ -27,7 +27,7 @@ def test_symmetric_partnership_is_explained(client):
 
 def test_network_metrics_on_entity_page(client, project_store):
     iri = "https://w3id.org/coopgraph/id/org/ville-de-lille"
-    expected = metrics_for(project_store, iri)
+    expected = build_snapshot(project_store).figures(iri)
     assert expected
     html = page(client, "/id/org/ville-de-lille")
     degree = re.search(r'id="metric-degree">(\d+)<', html)

@@ -12,11 +12,17 @@ secret (or how much of one) matched.
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Mapping
 
 from coopgraph.errors import Unauthorized
 
-__all__ = ["CHALLENGE", "authenticate"]
+__all__ = ["CHALLENGE", "TOKEN_NAME", "TOKEN_SECRET", "authenticate"]
+
+#: Token names become ``cgid:agent/<name>`` IRIs in the provenance log.
+TOKEN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+#: What a client can send as ``Bearer <secret>``: printable ASCII, no space or comma.
+TOKEN_SECRET = re.compile(r"[!-+\--~]+")
 
 #: The ``WWW-Authenticate`` value sent with every 401.
 CHALLENGE = 'Bearer realm="coopgraph"'

@@ -23,17 +23,43 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(func: F) -> F:
-    """Turn a CoopgraphError into one stderr line and its exit code."""
+    """Turn any error into one stderr line and the README's exit code, never a traceback
+    (issue 16): a CoopgraphError its own code, an unreadable file 2, anything else 4. A
+    write that failed says whether it changed the store."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except CoopgraphError as exc:
-            click.echo(f"coopgraph: {exc.message}", err=True)
+            click.echo(f"coopgraph: {exc.message}{_outcome(exc)}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (OSError, UnicodeDecodeError) as exc:
+            where = getattr(exc, "filename", None)
+            what = getattr(exc, "strerror", None) or str(exc)
+            click.echo(f"coopgraph: {where + ': ' if where else ''}{what}{_outcome(exc)}",
+                       err=True)
+            sys.exit(2 if isinstance(exc, FileNotFoundError | IsADirectoryError |
+                                     PermissionError | UnicodeDecodeError) else 4)
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, exit 4, no traceback
+            click.echo(f"coopgraph: internal error ({type(exc).__name__}: {exc}){_outcome(exc)}",
+                       err=True)
+            sys.exit(4)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _outcome(exc: BaseException) -> str:
+    """What a failed write did to the store, when the write pipeline knows."""
+    changed = getattr(exc, "store_changed", "unset")
+    return {
+        "unset": "",
+        False: " (nothing was written: the store is unchanged)",
+        True: " (the write was applied before this error)",
+        None: " (whether the write was applied is unknown)",
+    }[changed]
 
 
 def store_option(func: F) -> F:
@@ -127,7 +153,10 @@ def serve(
     from coopgraph.web.serve import run_server
 
     settings = settings_from(config, store=store, host=host, port=port, threads=threads)
-    st = open_store(settings.store, update_url=settings.update_url, isolated=True)
+    st = open_store(
+        settings.store, update_url=settings.update_url, isolated=True,
+        memory_limit_mib=settings.memory_limit_mib,
+    )
     try:
         load_project(st, settings, progress=lambda n: click.echo(f"loading {n}", err=True))
         # A stale search index is rebuilt in the background: serving starts at once.
@@ -258,9 +287,31 @@ def query(
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
-    text = Path(query).read_text("utf-8") if query.endswith(".rq") else query
+    text = _query_text(query)
     sys.stdout.buffer.write(run_local_query(st, text, fmt, include_inferred=not no_inferred))
     st.close()
+
+
+def _query_text(query: str) -> str:
+    """QUERY itself, or the text of the ``.rq`` file it names.
+
+    :raises ParseError: the file cannot be read or is not UTF-8 (exit 2).
+    """
+    from coopgraph.errors import ParseError
+    from coopgraph.parse import byte_position
+
+    if not query.endswith(".rq"):
+        return query
+    try:
+        data = Path(query).read_bytes()
+    except OSError as exc:
+        raise ParseError(f"cannot read query file: {exc.strerror}", source=query) from None
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line, column = byte_position(data, exc.start)
+        raise ParseError("not UTF-8 text: save the query as UTF-8", source=query,
+                         line=line, column=column) from None
 
 
 @main.command()
@@ -349,6 +400,28 @@ def _as_of(value: str | None) -> Any:
     return parse_date(value) if value else None
 
 
+def _network_view(st: Any, settings: Settings) -> Any:
+    from coopgraph.netview import NetworkView, persist_path
+
+    return NetworkView(
+        st,
+        queries_dir=settings.queries_dir / "network",
+        persist=persist_path(st),
+        progress=lambda message: click.echo(message, err=True),
+    )
+
+
+def _network_snapshot(st: Any, settings: Settings, as_of: str | None) -> Any:
+    """The network of ``st`` (as of a date): read back from beside a disk store when it
+    was computed from the same content, else computed (with progress) and kept there."""
+    from coopgraph.netview import Filters
+
+    view = _network_view(st, settings)
+    view.load_or_refresh()
+    snapshot, _ = view.snapshot(Filters(as_of=_as_of(as_of)))
+    return snapshot
+
+
 @main.command("export")
 @click.option(
     "--format",
@@ -388,7 +461,6 @@ def export_cmd(
 ) -> None:
     """Export the actor network (queries/network/*.rq) for Gephi, spreadsheets or RDF tools."""
     from coopgraph.exports import write_export
-    from coopgraph.network import build_graph
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
@@ -403,7 +475,7 @@ def export_cmd(
         else:
             click.echo(text, nl=False)
         return
-    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    graph = _network_snapshot(st, settings, as_of).graph
     result = (
         write_export(graph, fmt, out, context=None)
         if fmt == "jsonld"
@@ -439,13 +511,23 @@ def network_stats_cmd(
     as_of: str | None, top: int, store: str | None, update_url: str | None, config: str | None
 ) -> None:
     """Print nodes, ties by type, components and the organisations ranked by degree."""
-    from coopgraph.network import build_graph, network_stats, render_stats
+    from coopgraph.network import render_stats
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
-    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
-    click.echo(render_stats(network_stats(graph), graph, top=top))
-    st.close()
+    try:
+        from coopgraph.netview import SUMMARY_TOP
+
+        # the persisted summary alone when it answers (no graph to read back)
+        summary = None if as_of or top > SUMMARY_TOP else _network_view(st, settings).load_summary()
+        if summary is None:
+            snap = _network_snapshot(st, settings, as_of)
+            summary = {"stats": snap.stats, "top": snap.ranking("degree"),
+                       "betweenness": snap.betweenness}
+        click.echo(render_stats(summary["stats"], summary["top"], top=top,
+                                method=summary["betweenness"]))
+    finally:
+        st.close()
 
 
 @network_group.command("path")
@@ -474,11 +556,11 @@ def network_path_cmd(
 
     Exit 2 when either is not a node or no path links them.
     """
-    from coopgraph.network import build_graph, path_ties, resolve_node, shortest_path
+    from coopgraph.network import path_ties, resolve_node, shortest_path
 
     settings = settings_from(config, store=store, update_url=update_url)
     st = open_loaded_store(settings, quiet=True)
-    graph = build_graph(st, as_of=_as_of(as_of), queries_dir=settings.queries_dir / "network")
+    graph = _network_snapshot(st, settings, as_of).graph
     path = shortest_path(graph, resolve_node(graph, source), resolve_node(graph, target))
     click.echo(graph.nodes[path[0]].get("label", path[0]) + f"  <{path[0]}>")
     for node, ties in zip(path[1:], path_ties(graph, path), strict=True):
@@ -493,17 +575,18 @@ def network_path_cmd(
 def _open_for_writing(settings: Settings) -> Any:
     """The configured store, writable and up to date (no read-only fallback: a running
     server holding the store is told, with the HTTP route to use instead)."""
-    from coopgraph.errors import StartupError
+    from coopgraph.errors import StartupError, StoreError
     from coopgraph.load import load_project
     from coopgraph.search import attach
     from coopgraph.store import open_store
 
     try:
         store = open_store(settings.store, update_url=settings.update_url)
-    except StartupError as exc:
-        raise StartupError(
+    except StartupError as exc:  # a store error (exit 4), not bad usage
+        raise StoreError(
             f"{exc.message}; while `coopgraph serve` holds the store, write through "
-            "HTTP (POST /entries with a bearer token)"
+            "HTTP (POST /entries with a bearer token)",
+            details={"store_changed": False},
         ) from exc
     load_project(store, settings)
     attach(store, settings.search_index)  # writes below update the search index
@@ -520,6 +603,25 @@ def _default_agent() -> str:
 
 
 def _entry_write(
+    action: str,
+    file: str | None,
+    graph: str | None,
+    agent: str | None,
+    lang: str | None,
+    store: str | None,
+    update_url: str | None,
+    config: str | None,
+) -> None:
+    """add / replace / remove; every failure says whether the store changed."""
+    try:
+        _entry_write_or_fail(action, file, graph, agent, lang, store, update_url, config)
+    except CoopgraphError as exc:  # failed before entries.* could write: say so
+        if not hasattr(exc, "store_changed"):
+            exc.store_changed = False  # type: ignore[attr-defined]
+        raise
+
+
+def _entry_write_or_fail(
     action: str,
     file: str | None,
     graph: str | None,

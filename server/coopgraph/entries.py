@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from coopgraph import events, provenance
+from coopgraph.auth import TOKEN_NAME as AGENT  # names become cgid:agent/<name> IRIs
 from coopgraph.errors import (
     BadRequest,
     Conflict,
@@ -64,8 +65,6 @@ __all__ = [
 
 #: Entry ids: lower-case ASCII letters, digits and hyphens (docs/conventions.md, "Slugs").
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")
-#: Agent names become ``cgid:agent/<name>`` IRIs.
-AGENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 #: Why each code-written graph cannot be written as an entry.
 _RESERVED = {
@@ -417,11 +416,12 @@ def commit(
             inserted.append(pending.MARKER)
             changes = Changes(drop_graphs=dropped, before=before, insert=inserted)
         reasoned = time.perf_counter()
-        if inferences == "fast" and not dropped:
-            prov = [q for w in writes for q in activities[w.graph]]
-            pending.bulk_insert(store, list(kinds), [q for w in writes for q in w.quads], prov)
-        else:
-            store.apply(changes)
+        with provenance.outcome_of(store, activities[writes[0].graph][0]):  # issue 16
+            if inferences == "fast" and not dropped:
+                prov = [q for w in writes for q in activities[w.graph]]
+                pending.bulk_insert(store, list(kinds), [w for x in writes for w in x.quads], prov)
+            else:
+                store.apply(changes)
         timings = {"reason": reasoned - start, "commit": time.perf_counter() - reasoned}
         events.publish(
             store,

@@ -154,6 +154,23 @@ class QueryTimeout(CoopgraphError):
     title = "Query timeout"
 
 
+class OverBudget(CoopgraphError):
+    """A query that went over the store process's memory budget (``memory_limit_mib``):
+    the operating system refused it memory, the process was restarted (issue 16)."""
+
+    status = 503
+    exit_code = 4
+    title = "Query over memory budget"
+
+
+class Busy(CoopgraphError):
+    """A write that waited ``write_wait`` seconds behind other writes; nothing was written."""
+
+    status = 503
+    exit_code = 4
+    title = "Busy"
+
+
 class StoreError(CoopgraphError):
     """Storage or I/O failure (the store directory, a remote store)."""
 

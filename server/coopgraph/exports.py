@@ -19,7 +19,6 @@ Gephi opens them on a rough map.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -28,6 +27,7 @@ from typing import Any
 
 import networkx as nx
 
+from coopgraph.csvsafe import SafeWriter
 from coopgraph.formats import Format, export_format
 from coopgraph.vocab import BASE
 
@@ -103,7 +103,7 @@ def to_gexf(graph: nx.MultiGraph) -> bytes:
 def nodes_csv(graph: nx.MultiGraph) -> str:
     """nodes.csv: ``Id``, ``Label`` (Gephi's names), then the node fields."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = SafeWriter(buf, lineterminator="\n")
     writer.writerow(("Id", "Label") + NODE_FIELDS[1:])
     for n, data in graph.nodes(data=True):
         attrs = _node_attrs(data)
@@ -116,7 +116,7 @@ def edges_csv(graph: nx.MultiGraph) -> str:
     the edge fields."""
     fields = ("tie_type", "source_iri", "target_iri", "sources", "start", "end", "via")
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = SafeWriter(buf, lineterminator="\n")
     writer.writerow(("Source", "Target", "Type", "Id", "Label") + fields)
     for a, b, key, data in graph.edges(keys=True, data=True):
         attrs = _edge_attrs(data)

@@ -304,8 +304,8 @@ def filter_period(
     return out
 
 
-def filter_types(graph: nx.MultiGraph, types: Iterable[str]) -> nx.MultiGraph:
-    """A copy keeping only the ties whose type is in ``types`` (all nodes kept).
+def check_types(types: Iterable[str]) -> set[str]:
+    """The tie type names asked for, all known.
 
     :raises BadRequest: an unknown type name.
     """
@@ -315,6 +315,15 @@ def filter_types(graph: nx.MultiGraph, types: Iterable[str]) -> nx.MultiGraph:
         raise BadRequest(
             f"unknown tie type(s) {', '.join(sorted(unknown))}; known: {', '.join(TIE_TYPES)}"
         )
+    return wanted
+
+
+def filter_types(graph: nx.MultiGraph, types: Iterable[str]) -> nx.MultiGraph:
+    """A copy keeping only the ties whose type is in ``types`` (all nodes kept).
+
+    :raises BadRequest: an unknown type name.
+    """
+    wanted = check_types(types)
     out = nx.MultiGraph()
     out.add_nodes_from(graph.nodes(data=True))
     out.add_edges_from(
@@ -346,10 +355,37 @@ def components(graph: nx.MultiGraph | nx.Graph) -> list[list[str]]:
     return sorted(comps, key=lambda c: (-len(c), c[0]))
 
 
-def compute_metrics(graph: nx.MultiGraph) -> dict[str, NodeMetrics]:
-    """Degree, weighted degree, normalised betweenness and component of every node."""
-    simple = simple_graph(graph)
-    betweenness = nx.betweenness_centrality(simple, normalized=True)
+#: Up to this many nodes betweenness is exact (Brandes); above, exact costs O(nodes × ties)
+#: (hours at 1M triples), so it is estimated from :data:`BETWEENNESS_SAMPLES` source nodes
+#: drawn with a fixed seed (networkx's ``k``-sample estimate: same graph, same figures).
+EXACT_BETWEENNESS_MAX_NODES = 1000
+BETWEENNESS_SAMPLES = 200
+BETWEENNESS_SEED = 1
+
+
+def betweenness_method(nodes: int) -> str:
+    """How :func:`compute_metrics` computes betweenness for a graph of ``nodes`` nodes."""
+    if nodes <= EXACT_BETWEENNESS_MAX_NODES:
+        return "exact"
+    return f"estimated from {BETWEENNESS_SAMPLES} sampled sources (seed {BETWEENNESS_SEED})"
+
+
+def betweenness(simple: nx.Graph) -> dict[str, float]:
+    """Normalised betweenness: exact, or sampled above EXACT_BETWEENNESS_MAX_NODES nodes."""
+    if simple.number_of_nodes() <= EXACT_BETWEENNESS_MAX_NODES:
+        return nx.betweenness_centrality(simple, normalized=True)  # type: ignore[no-any-return]
+    return nx.betweenness_centrality(  # type: ignore[no-any-return]
+        simple, k=BETWEENNESS_SAMPLES, normalized=True, seed=BETWEENNESS_SEED
+    )
+
+
+def compute_metrics(
+    graph: nx.MultiGraph, simple: nx.Graph | None = None
+) -> dict[str, NodeMetrics]:
+    """Degree, weighted degree, normalised betweenness (see :func:`betweenness`) and
+    component of every node (``simple``: :func:`simple_graph` of it, when at hand)."""
+    simple = simple if simple is not None else simple_graph(graph)
+    between = betweenness(simple)
     where: dict[str, tuple[int, int]] = {}
     for i, comp in enumerate(components(simple)):
         for n in comp:
@@ -358,7 +394,7 @@ def compute_metrics(graph: nx.MultiGraph) -> dict[str, NodeMetrics]:
         n: NodeMetrics(
             degree=simple.degree(n),
             weighted_degree=sum(1 for a, b in graph.edges(n) if a != b),
-            betweenness=round(betweenness[n], 6),
+            betweenness=round(between[n], 6),
             component=where[n][0],
             component_size=where[n][1],
         )
@@ -385,15 +421,21 @@ def network_stats(graph: nx.MultiGraph) -> NetworkStats:
         density=round(nx.density(simple), 6) if simple.number_of_nodes() > 1 else 0.0,
         ties_by_type=by_type,
         nodes_by_kind=dict(sorted(by_kind.items())),
-        metrics=compute_metrics(graph),
+        metrics=compute_metrics(graph, simple),
     )
 
 
 def ranking(
-    graph: nx.MultiGraph, *, by: str = "degree", kinds: Iterable[str] = ("organisation",)
+    graph: nx.MultiGraph,
+    *,
+    by: str = "degree",
+    kinds: Iterable[str] = ("organisation",),
+    metrics: Mapping[str, NodeMetrics] | None = None,
+    among: Iterable[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Nodes of the given kinds ranked by ``degree``, ``weighted_degree`` or
-    ``betweenness`` (then by the other metrics, then label), with rank numbers from 1.
+    """Nodes of the given kinds (every kind when empty) ranked by ``degree``,
+    ``weighted_degree`` or ``betweenness`` (then by the other metrics, then label), with
+    rank numbers from 1. ``metrics``: already computed ones; ``among``: only these nodes.
 
     :raises BadRequest: unknown metric.
     """
@@ -401,8 +443,9 @@ def ranking(
     if by not in order:
         raise BadRequest(f"unknown metric {by!r}; expected one of: {', '.join(order)}")
     keys = (by,) + tuple(k for k in order if k != by)
-    metrics = compute_metrics(graph)
+    metrics = metrics if metrics is not None else compute_metrics(graph)
     wanted = set(kinds)
+    pairs = graph.nodes(data=True) if among is None else ((n, graph.nodes[n]) for n in among)
     rows = [
         {
             "iri": n,
@@ -413,7 +456,7 @@ def ranking(
             "category": d.get("category"),
             **metrics[n].to_dict(),
         }
-        for n, d in graph.nodes(data=True)
+        for n, d in pairs
         if not wanted or d.get("kind") in wanted
     ]
     rows.sort(key=lambda r: tuple(-r[k] for k in keys) + (r["label"],))
@@ -470,44 +513,6 @@ def path_ties(graph: nx.MultiGraph, path: list[str]) -> list[list[dict[str, Any]
     ]
 
 
-def metrics_for(store: Store, iri: str, *, as_of: date | None = None) -> dict[str, Any]:
-    """The network figures of one resource, for its entity page.
-
-    Returns ``{}`` when ``iri`` is not a node of the network; otherwise ``degree``,
-    ``weighted_degree``, ``betweenness``, ``component``, ``component_size``,
-    ``rank_degree``, ``rank_betweenness`` (among organisations; absent for other kinds),
-    ``ties_by_type`` and ``neighbours`` (``[{iri, label, kind, types}]``, sorted by label).
-    """
-    graph = build_graph(store, as_of=as_of)
-    if iri not in graph:
-        return {}
-    out: dict[str, Any] = compute_metrics(graph)[iri].to_dict()
-    kind = graph.nodes[iri].get("kind")
-    for metric in ("degree", "betweenness"):
-        for row in ranking(graph, by=metric, kinds=(kind,)) if kind == "organisation" else []:
-            if row["iri"] == iri:
-                out["rank_" + metric] = row["rank"]
-    by_type: dict[str, int] = {}
-    neighbours: dict[str, set[str]] = {}
-    for _, other, kind_ in graph.edges(iri, data="type"):
-        by_type[kind_] = by_type.get(kind_, 0) + 1
-        neighbours.setdefault(other, set()).add(kind_)
-    out["ties_by_type"] = dict(sorted(by_type.items()))
-    out["neighbours"] = sorted(
-        (
-            {
-                "iri": n,
-                "label": graph.nodes[n].get("label", n),
-                "kind": graph.nodes[n].get("kind"),
-                "types": sorted(types),
-            }
-            for n, types in neighbours.items()
-        ),
-        key=lambda r: (r["label"], r["iri"]),
-    )
-    return out
-
-
 __all__ = [
     "DEFAULT_QUERIES_DIR",
     "NODE_KINDS",
@@ -516,13 +521,15 @@ __all__ = [
     "NetworkStats",
     "NodeMetrics",
     "build_graph",
+    "check_types",
     "components",
     "compute_metrics",
     "filter_period",
     "filter_types",
     "graph_from_triples",
     "graph_from_ties",
-    "metrics_for",
+    "betweenness",
+    "betweenness_method",
     "network_stats",
     "parse_date",
     "path_ties",
@@ -537,20 +544,23 @@ __all__ = [
 ]
 
 
-def render_stats(stats: NetworkStats, graph: nx.MultiGraph, *, top: int = 15) -> str:
-    """``coopgraph network stats`` output: figures, ties by type, then the organisations
-    ranked by degree (with weighted degree and betweenness) as a fixed-width table."""
+def render_stats(
+    stats: NetworkStats, rows: list[dict[str, Any]], *, top: int = 15, method: str | None = None
+) -> str:
+    """``coopgraph network stats`` output: figures, ties by type, then the ``top`` first
+    of ``rows`` (organisations ranked by degree, :func:`ranking`) as a fixed-width table."""
     kinds = ", ".join(f"{k} {v}" for k, v in stats.nodes_by_kind.items())
     lines = [
         f"nodes       {stats.nodes}  ({kinds})",
         f"ties        {stats.ties}  ({stats.pairs} linked pairs)",
         f"components  {stats.components}  (largest: {stats.largest_component} nodes)",
         f"density     {stats.density}",
+        f"betweenness {method or betweenness_method(stats.nodes)}",
         "",
         "ties by type",
     ]
     lines += [f"  {k:<16}{v:>5}" for k, v in stats.ties_by_type.items()]
-    rows = ranking(graph, by="degree")[:top]
+    rows = rows[:top]
     width = max([len("organisation")] + [len(r["label"]) for r in rows])
     lines += [
         "",

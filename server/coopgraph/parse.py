@@ -78,6 +78,19 @@ def _position(message: str) -> tuple[int | None, int | None]:
     return None, None
 
 
+def byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column (in characters) of byte ``offset`` of ``data``, for
+    errors an editor can jump to.
+
+    >>> byte_position(b"ab" + bytes([10]) + b"c" + bytes([0xE9]), 4)
+    (2, 2)
+    """
+    before = data[:offset]
+    start = before.rfind(b"\n") + 1
+    column = len(before[start:].decode("utf-8", errors="replace").removeprefix("\ufeff"))
+    return before.count(b"\n") + 1, column + 1
+
+
 def parse_bytes(
     data: bytes,
     fmt: Format | str,
@@ -104,12 +117,17 @@ def parse_bytes(
     if not data.strip():
         raise ParseError("the document is empty; expected " + fmt.label, source=source)
     try:
-        text = data.decode("utf-8")
+        # A UTF-8 byte-order mark (Windows editors write one) is not part of the text:
+        # dropped, not reported as an invisible character (issue 16).
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
+        line, column = byte_position(data, exc.start)
         raise ParseError(
-            f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r}); "
-            f"is this really a {fmt.label} file?",
+            f"not UTF-8 text (byte {data[exc.start : exc.start + 1]!r}; Latin-1 or "
+            f"Windows-1252?): save the file as UTF-8; is this really a {fmt.label} file?",
             source=source,
+            line=line,
+            column=column,
         ) from None
     if "\x00" in text:
         raise ParseError(f"binary content (NUL byte); expected {fmt.label} text", source=source)

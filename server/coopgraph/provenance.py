@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -136,3 +138,32 @@ def current_generation_quads(graph: str) -> str:
         f"FILTER(?p IN (<{PROV.wasGeneratedBy}>, <{PROV.generatedAtTime}>, "
         f"<{PROV.wasAttributedTo}>, <{DCTERMS.modified}>)) }} }}"
     )
+
+
+@contextmanager
+def outcome_of(store: Any, marker: ox.Quad) -> Iterator[None]:
+    """Around a write's transaction: an exception leaving it carries ``store_changed``
+    (:func:`recorded`), which the web layer and the CLI report."""
+    try:
+        yield
+    except BaseException as exc:
+        exc.store_changed = recorded(store, marker)  # type: ignore[attr-defined]
+        raise
+
+
+_ACTIVITY_RECORDED = "ASK { GRAPH ?g { ?activity ?p ?o } }"
+
+
+def recorded(store: Any, marker: ox.Quad) -> bool | None:
+    """After a failed transaction: is the write's activity (a fresh IRI; ``marker`` is
+    one of its quads) in the store? ``None`` when the store cannot tell. Issue 16: every
+    write error says what happened to the data."""
+    try:
+        result = store.query(
+            _ACTIVITY_RECORDED,
+            bindings={"activity": marker.subject, "g": marker.graph_name},
+            timeout=30,
+        )
+    except Exception:  # noqa: BLE001 - the store is failing: say we cannot tell
+        return None
+    return bool(result)

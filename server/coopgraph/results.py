@@ -13,7 +13,6 @@ asks :func:`serialize` for the bytes of the negotiated :class:`~coopgraph.format
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from coopgraph.csvsafe import SafeWriter, escape_tsv, escape_tsv_term
 from coopgraph.errors import NotAcceptable
 from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.store.base import (
@@ -32,7 +32,7 @@ from coopgraph.store.base import (
     Term,
     Triples,
 )
-from coopgraph.vocab import PREFIXES, XSD
+from coopgraph.vocab import RDF_PREFIXES, XSD
 
 _SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 _XSD_STRING = XSD.string
@@ -130,7 +130,7 @@ def _csv_value(term: Term | ox.Triple | None) -> str:
 def to_csv(result: Solutions | Boolean) -> bytes:
     """SPARQL 1.1 Query Results CSV (lossy: plain values). ASK gives one ``boolean`` cell."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = SafeWriter(buffer, lineterminator="\r\n")  # formula-like cells as text
     if isinstance(result, Boolean):
         writer.writerow(["boolean"])
         writer.writerow(["true" if result.value else "false"])
@@ -154,7 +154,7 @@ def to_tsv(result: Solutions | Boolean) -> bytes:
     if isinstance(result, Boolean):
         return ("?boolean\n" + ("true" if result.value else "false") + "\n").encode()
     lines = ["\t".join("?" + v for v in result.variables)]
-    lines.extend("\t".join(_tsv_value(t) for t in row) for row in result.rows)
+    lines.extend("\t".join(escape_tsv_term(_tsv_value(t)) for t in row) for row in result.rows)
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -189,7 +189,7 @@ def serialize_rdf(
 def _rdf_prefixes(fmt: Format, prefixes: dict[str, str] | None = None) -> dict[str, str]:
     if fmt.oxigraph in (ox.RdfFormat.N_TRIPLES, ox.RdfFormat.N_QUADS):
         return {}
-    return PREFIXES if prefixes is None else prefixes
+    return RDF_PREFIXES if prefixes is None else prefixes
 
 
 def serialize(result: QueryResult, fmt: Format) -> bytes:
@@ -296,12 +296,19 @@ def serialize_native(
         keep = None if limit is None else limit + 1  # + the header line
         body, lines, truncated = _write_lines(result, tsv_format, keep)
         target = ox.QueryResultsFormat.from_media_type(fmt.media_type)
-        if target != tsv_format:
+        if target == ox.QueryResultsFormat.CSV:  # ours: neutralises formula-like cells
+            solutions = ox.parse_query_results(body, tsv_format)
+            assert isinstance(solutions, ox.QuerySolutions)
+            variables = [v.value for v in solutions.variables]
+            body = to_csv(Solutions(variables, [tuple(row) for row in solutions]))
+        elif target != tsv_format:
             solutions = ox.parse_query_results(body, tsv_format)
             assert isinstance(solutions, ox.QuerySolutions)
             written = solutions.serialize(format=target)
             assert written is not None
             body = written
+        else:
+            body = escape_tsv(body)  # literals a spreadsheet would run: first char escaped
         return SerializedResult("SELECT", fmt.media_type, body, truncated, lines - 1)
     if fmt.oxigraph is None:
         raise NotAcceptable(f"{fmt.label} cannot carry CONSTRUCT or DESCRIBE results")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coopgraph.auth import TOKEN_NAME, TOKEN_SECRET
 from coopgraph.errors import StartupError
 
 #: The checkout that holds ontology/, shapes/, data/ and queries/ (server/coopgraph/ → root).
@@ -38,6 +39,18 @@ class Settings:
     max_body_bytes: int = 10 * 1024 * 1024
     #: Threads answering HTTP requests.
     threads: int = 8
+    #: Connections kept open at once (slow or idle ones included); well above ``threads``
+    #: so that slow clients cannot take every slot (issue 16).
+    connection_limit: int = 4096
+    #: Seconds a connection may stay silent before it is closed.
+    channel_timeout: float = 30.0
+    #: Memory (MiB of address space) the store process may use; a query over it is
+    #: stopped with 503 and the process restarts. 0: no limit.
+    memory_limit_mib: int = 3072
+    #: Seconds a write waits for the writes queued before it; then 503.
+    write_wait: float = 60.0
+    #: Access log: ``-`` (stderr), a file path, or empty (none).
+    access_log: str = "-"
     #: Named write tokens: name → secret. Provenance records the name.
     tokens: dict[str, str] = field(default_factory=dict)
     #: Hosts a SERVICE clause may call (none by default).
@@ -84,6 +97,11 @@ _ENV_FIELDS: dict[str, type] = {
     "result_limit": int,
     "max_body_bytes": int,
     "threads": int,
+    "connection_limit": int,
+    "channel_timeout": float,
+    "memory_limit_mib": int,
+    "write_wait": float,
+    "access_log": str,
     "lang": str,
     "search_index": str,
     "cache_dir": str,
@@ -91,20 +109,53 @@ _ENV_FIELDS: dict[str, type] = {
 
 
 def parse_tokens(text: str) -> dict[str, str]:
-    """``"alice:s3cret, bob:other"`` → ``{"alice": "s3cret", "bob": "other"}``.
+    """``"alice:secret-one, bob:secret-two"`` → ``{"alice": …, "bob": …}``, checked by
+    :func:`check_tokens`. An entry is named by its position, never by its text (which
+    may be a secret pasted without its name).
 
-    >>> parse_tokens("alice:s3cret, bob:other")
-    {'alice': 's3cret', 'bob': 'other'}
+    >>> parse_tokens("alice:secret-one, bob:secret-two")
+    {'alice': 'secret-one', 'bob': 'secret-two'}
+
+    :raises StartupError: an entry is not ``NAME:SECRET``, or :func:`check_tokens` fails.
     """
     tokens: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
+    for number, item in enumerate(filter(None, (p.strip() for p in text.split(","))), 1):
         name, sep, secret = item.partition(":")
-        if not sep or not name or len(secret) < 8:
+        if not sep or not name.strip():
+            raise StartupError(f"token entry #{number}: expected NAME:SECRET (secret not shown)")
+        if name.strip() in tokens:
+            raise StartupError(f"token entry #{number}: the name {name.strip()!r} is given twice")
+        tokens[name.strip()] = secret.strip()
+    return check_tokens(tokens)
+
+
+def check_tokens(tokens: Any) -> dict[str, str]:
+    """Refuse at start what every write would refuse later (issue 16): names that cannot
+    become ``cgid:agent/<name>``, short or unsendable secrets, one secret under two names
+    (provenance could not tell who wrote). Messages name the token, never its secret.
+
+    :raises StartupError: the first problem found.
+    """
+    if not isinstance(tokens, dict):
+        raise StartupError("tokens: expected a table NAME = SECRET or a 'NAME:SECRET,…' string")
+    owners: dict[str, str] = {}
+    for name, secret in tokens.items():
+        if not isinstance(name, str) or not TOKEN_NAME.fullmatch(name):
             raise StartupError(
-                f"bad token entry {name!r}: expected NAME:SECRET with a secret of 8+ characters"
+                f"token name {str(name)[:64]!r} is unusable: use 1-64 ASCII letters, digits, "
+                "'.', '_' or '-' (it becomes the IRI cgid:agent/<name>)"
             )
-        tokens[name] = secret
-    return tokens
+        if not isinstance(secret, str) or len(secret) < 8 or not TOKEN_SECRET.fullmatch(secret):
+            raise StartupError(
+                f"token {name!r}: the secret must be 8+ printable ASCII characters without "
+                "spaces or commas (secret not shown)"
+            )
+        if secret in owners:
+            raise StartupError(
+                f"tokens {owners[secret]!r} and {name!r} share one secret: give each its own"
+            )
+        owners[secret] = name
+    return dict(tokens)
 
 
 def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:
@@ -124,6 +175,8 @@ def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settin
         values.update(table)
         if isinstance(values.get("tokens"), str):
             values["tokens"] = parse_tokens(values["tokens"])
+        elif "tokens" in values:
+            values["tokens"] = check_tokens(values["tokens"])
     for name, kind in _ENV_FIELDS.items():
         raw = os.environ.get("COOPGRAPH_" + name.upper())
         if raw is not None:

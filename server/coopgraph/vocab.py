@@ -75,6 +75,24 @@ PREFIXES: dict[str, str] = {
     "geo": str(GEO),
 }
 
+#: Prefixes for RDF output: the vocabularies plus one per kind of minted IRI (as in the
+#: data files, docs/conventions.md), so Turtle reads ``place:oujda``, not ``cgid:place\/oujda``.
+RDF_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    **{
+        prefix: str(ID) + path
+        for prefix, path in (
+            ("place", "place/"), ("orgid", "org/"), ("site", "site/"), ("post", "post/"),
+            ("prog", "programme/"), ("call", "call/"), ("pship", "partnership/"),
+            ("offer", "offer/"), ("src", "source/"), ("scheme", "scheme/"),
+            ("theme", "concept/theme/"), ("sdg", "concept/sdg/"), ("skill", "concept/skill/"),
+        )
+    },
+    "cggs": str(GRAPH) + "seed/",
+    "cggr": str(GRAPH) + "reference/",
+    "cgga": str(GRAPH) + "added/",
+}
+
 #: Graph names that code (not staff) writes.
 INFERRED_GRAPH = GRAPH.inferred
 PROVENANCE_GRAPH = GRAPH.provenance

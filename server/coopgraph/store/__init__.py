@@ -32,6 +32,7 @@ def open_store(
     update_url: str | None = None,
     isolated: bool = False,
     read_only: bool = False,
+    memory_limit_mib: int = 0,
 ) -> Store:
     """Open the store a settings value names.
 
@@ -40,6 +41,7 @@ def open_store(
     :param update_url: the remote store's update endpoint, when not the query endpoint.
     :param isolated: run an embedded on-disk store in a supervised child process so that
         query timeouts can be enforced (what ``coopgraph serve`` does).
+    :param memory_limit_mib: with ``isolated``, the child's address-space budget.
     :param read_only: open an embedded on-disk store read-only (a snapshot: works while
         a server holds it).
     :raises StartupError: the store cannot be opened.
@@ -55,7 +57,7 @@ def open_store(
     if isolated:
         from coopgraph.store.isolated import IsolatedStore
 
-        return IsolatedStore(location)
+        return IsolatedStore(location, memory_limit_mib=memory_limit_mib)
     from coopgraph.store.embedded import EmbeddedStore
 
     return EmbeddedStore(location, read_only=read_only)

@@ -11,6 +11,12 @@ A child that dies by itself fails its in-flight calls with a StoreError and is r
 Query results cross the pipe as bytes: :meth:`IsolatedStore.query_serialized` has the
 child serialise with pyoxigraph's writers, because pickling terms cost more than running
 the query (benchmarks/README.md, benchmarks/ipc.py).
+The child runs under an address-space limit (``RLIMIT_AS``, setting ``memory_limit_mib``)
+that the kernel enforces: a query that needs more gets no memory, the engine aborts, the
+calls in flight get 503 ``Query over memory budget`` and a new child starts (issue 16;
+RLIMIT_AS rather than a cgroup because it needs no privilege and applies to exactly the
+process that runs queries). A timeout while a write is in flight answers the reader at
+once and kills the child only when the write has finished, so writes never delay it.
 The child exits as soon as the parent dies (its socket reads EOF), so a killed server
 never leaves the store locked. (PR_SET_PDEATHSIG is not used: it fires when the *thread*
 that started the child ends, and restarts happen on short-lived threads.)
@@ -18,14 +24,18 @@ that started the child ends, and restarts happen on short-lived threads.)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
+import pickle
+import resource
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,9 +72,17 @@ _READ_METHODS = {"query", "query_serialized", "graph_sizes", "quads", "count", "
 _FORMATS_BY_NAME = {fmt.name: fmt for fmt in (*RESULT_FORMATS, *RDF_FORMATS)}
 
 
+_OVER_BUDGET = (
+    "the store process went over its memory budget (memory_limit_mib) while answering and "
+    "was restarted; the request was stopped (for a query: add LIMIT or narrow the patterns)"
+)
+
+
 def _error_payload(exc: BaseException) -> tuple[str, str, dict[str, Any]]:
     if isinstance(exc, CoopgraphError):
         return type(exc).__name__, exc.message, exc.details
+    if isinstance(exc, MemoryError):
+        return "OverBudget", _OVER_BUDGET, {}
     return "StoreError", f"{type(exc).__name__}: {exc}", {}
 
 
@@ -78,11 +96,18 @@ def _rebuild_error(payload: tuple[str, str, dict[str, Any]]) -> CoopgraphError:
     return err
 
 
-def _child_main(path: str, conn: Connection, threads: int) -> None:
+def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int = 0) -> None:
     """Child process: open the store, answer calls until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if memory_limit_mib > 0:
+        limit = memory_limit_mib * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from coopgraph.store.embedded import EmbeddedStore
 
+    try:  # imports done; wait for the word to open the store
+        conn.recv()
+    except (EOFError, OSError):
+        os._exit(0)
     send_lock = threading.Lock()
     try:
         store = EmbeddedStore(path)
@@ -102,12 +127,22 @@ def _child_main(path: str, conn: Connection, threads: int) -> None:
                 value = len(store)
             else:
                 value = getattr(store, method)(*args, **kwargs)
-            reply = (call_id, True, value)
+            ok = True
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
-            reply = (call_id, False, _error_payload(exc))
+            ok, value = False, _error_payload(exc)
+        _reply(call_id, ok, value)
+
+    def _reply(call_id: int, ok: bool, value: Any) -> None:
+        # Pickled here, unpickled by the caller's thread: a big answer never holds up the
+        # parent's one reader thread, so the other replies are not queued behind it.
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            ok, payload = False, pickle.dumps(("OverBudget", _OVER_BUDGET, {}))
         with send_lock:
             try:
-                conn.send(reply)
+                conn.send((call_id, ok))
+                conn.send_bytes(payload)
             except (OSError, ValueError):
                 os._exit(0)
 
@@ -121,8 +156,7 @@ def _child_main(path: str, conn: Connection, threads: int) -> None:
             if method == "close":
                 pool.shutdown(wait=True)
                 store.close()
-                with send_lock:
-                    conn.send((call_id, True, None))
+                _reply(call_id, True, None)
                 return
             pool.submit(run, call_id, method, args, kwargs)
 
@@ -137,6 +171,10 @@ class _Call:
     done: threading.Event = field(default_factory=threading.Event)
     ok: bool = False
     value: Any = None
+    #: ``value`` is the child's pickled reply (unpickled by the caller's thread)
+    packed: bool = False
+    #: sent again after the store process went over its memory budget
+    retried: bool = False
 
 
 class IsolatedStore:
@@ -144,12 +182,22 @@ class IsolatedStore:
 
     :param path: the store directory.
     :param threads: calls the child runs at once.
+    :param memory_limit_mib: address space the child may use (0: no limit).
     :raises StartupError: the child could not open the store.
     """
 
-    def __init__(self, path: str | Path, *, threads: int = 8, start_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        threads: int = 8,
+        start_timeout: float = 120.0,
+        memory_limit_mib: int = 0,
+    ) -> None:
         self.path = Path(path)
         self.threads = threads
+        self.memory_limit_mib = memory_limit_mib
+        self._writer = threading.local()  # per thread: request deadline, write flag
         self.start_timeout = start_timeout
         self.restarts = 0
         self._lock = threading.RLock()  # child, pipe and pending calls
@@ -160,29 +208,25 @@ class IsolatedStore:
         self._generation = 0
         self._closed = False
         self._closing = False
+        self._standby: tuple[subprocess.Popen[bytes], Connection] | None = None
         with self._lock:
             self._start_child()
 
     # -- child lifecycle -----------------------------------------------------------------
 
     def _start_child(self) -> None:
-        # A plain subprocess (not multiprocessing's spawn, which re-imports the caller's
-        # __main__) talking multiprocessing's Connection protocol over a socket pair.
-        ours, theirs = socket.socketpair()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "coopgraph.store.isolated",
-                str(self.path),
-                str(theirs.fileno()),
-                str(self.threads),
-            ],
-            pass_fds=(theirs.fileno(),),
-            stdin=subprocess.DEVNULL,
-        )
-        theirs.close()
-        parent_conn = Connection(ours.detach())
+        """Start a child process and have it open the store. (A warm standby spawned
+        ahead of time would save the 1-2 s of Python start-up on a busy machine; it is
+        not kept: a second child confused the crash checks, benchmarks/crash.py.)"""
+        standby, self._standby = self._standby, None
+        if standby is None or standby[0].poll() is not None:
+            standby = self._spawn()
+        proc, parent_conn = standby
+        try:
+            parent_conn.send("open")
+        except OSError:
+            proc, parent_conn = self._spawn()
+            parent_conn.send("open")
         if not parent_conn.poll(self.start_timeout):
             proc.kill()
             raise StartupError(f"store process did not start within {self.start_timeout}s")
@@ -203,17 +247,42 @@ class IsolatedStore:
             name=f"coopgraph-store-reader-{generation}",
         ).start()
 
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
+        """A new child process, importing while it waits to be told to open the store."""
+        # A plain subprocess (not multiprocessing's spawn, which re-imports the caller's
+        # __main__) talking multiprocessing's Connection protocol over a socket pair.
+        ours, theirs = socket.socketpair()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "coopgraph.store.isolated",
+                str(self.path),
+                str(theirs.fileno()),
+                str(self.threads),
+                str(self.memory_limit_mib),
+            ],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            # glibc reserves 64 MiB of address space per thread arena: keep the budget
+            # for data, not reservations.
+            env={**os.environ, "MALLOC_ARENA_MAX": "2"},
+        )
+        theirs.close()
+        return proc, Connection(ours.detach())
+
     def _read_replies(self, conn: Connection, generation: int) -> None:
         while True:
             try:
-                call_id, ok, value = conn.recv()
+                call_id, ok = conn.recv()
+                value = conn.recv_bytes()
             except (EOFError, OSError):
                 self._child_died(generation)
                 return
             with self._lock:
                 call = self._pending.pop(call_id, None)
             if call is not None:
-                call.ok, call.value = ok, value
+                call.ok, call.value, call.packed = ok, value, True
                 call.done.set()
 
     def _child_died(self, generation: int) -> None:
@@ -221,24 +290,68 @@ class IsolatedStore:
         with self._lock:
             if generation != self._generation or self._closing:
                 return  # a deliberate restart or close: nothing to do here
-            log.error("store process died unexpectedly; restarting it")
-            failed = [c for c in self._pending.values() if c.generation == generation]
-            for call in failed:
-                self._pending.pop(call.id, None)
-                call.ok = False
-                call.value = (
+            try:
+                code = self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                code = self._proc.wait(timeout=5)
+            # Rust and C++ abort (SIGABRT) when the kernel refuses them memory.
+            over_budget = self.memory_limit_mib > 0 and code == -signal.SIGABRT
+            log.error("store process died (exit %s%s); restarting it", code,
+                      ", over its memory budget" if over_budget else "")
+            error = (
+                ("OverBudget", _OVER_BUDGET, {"memory_limit_mib": self.memory_limit_mib})
+                if over_budget
+                else (
                     "StoreError",
-                    "the store worker crashed while answering; "
-                    "the request was stopped (if it was a query, simplify it)",
+                    f"the store process crashed while answering (exit {code}) and was "
+                    "restarted; the request was stopped (if it was a query, simplify it)",
                     {},
                 )
+            )
+            # The kernel does not say which call took the memory: every read in flight is
+            # sent again once (the culprit fails at its next crash or its timeout); a read
+            # already sent twice, a write, or any call after a plain crash fails now.
+            in_flight = [c for c in self._pending.values() if c.generation == generation]
+            again = [
+                c for c in in_flight
+                if over_budget and c.method in _READ_METHODS and not c.retried
+            ]
+            for call in in_flight:
+                if call in again:
+                    continue
+                self._pending.pop(call.id, None)
+                call.ok = False
+                call.value = error
                 call.done.set()
-            self._proc.wait(timeout=5)
             self.restarts += 1
             self._start_child()
+            for call in again:
+                call.retried = True
+                call.generation = self._generation
+                self._send(call)
 
     def _restart_for_timeout(self, runaway: _Call) -> None:
-        with self._write_lock, self._lock:
+        """Kill the child running ``runaway`` and start a new one. When a write is in
+        flight, the kill waits for it on another thread and this returns at once, so the
+        reader gets its timeout on time (issue 16: it got it after the write, 95 s)."""
+        if not self._write_lock.acquire(blocking=False):
+            threading.Thread(
+                target=self._restart_after_write, args=(runaway,), daemon=True,
+                name="coopgraph-store-deferred-kill",
+            ).start()
+            return
+        try:
+            self._restart_now(runaway)
+        finally:
+            self._write_lock.release()
+
+    def _restart_after_write(self, runaway: _Call) -> None:
+        with self._write_lock:
+            self._restart_now(runaway)
+
+    def _restart_now(self, runaway: _Call) -> None:
+        with self._lock:
             if runaway.generation != self._generation or runaway.done.is_set():
                 return  # another timeout already restarted the child, or it just finished
             self._pending.pop(runaway.id, None)
@@ -261,6 +374,8 @@ class IsolatedStore:
     def _call(self, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
         if self._closed:
             raise StoreError("the store is closed")
+        if method in _READ_METHODS and not getattr(self._writer, "on", 0):
+            timeout = self._read_budget(timeout)
         with self._lock:
             call = _Call(next(self._ids), method, args, kwargs, self._generation)
             self._pending[call.id] = call
@@ -273,9 +388,10 @@ class IsolatedStore:
                     "add LIMIT, narrow the patterns or avoid unbounded property paths",
                     details={"timeout": timeout},
                 )
+        value = pickle.loads(call.value) if call.packed else call.value
         if not call.ok:
-            raise _rebuild_error(call.value)
-        return call.value
+            raise _rebuild_error(value)
+        return value
 
     def query(
         self,
@@ -326,6 +442,50 @@ class IsolatedStore:
         one round trip for the whole batch."""
         return self._call("match", list(patterns), limit=limit)  # type: ignore[no-any-return]
 
+    def _read_budget(self, timeout: float | None) -> float | None:
+        """The timeout of a read: its own, cut to what is left of this thread's request
+        deadline (:meth:`deadline`). Threads outside a request (derived views refreshed
+        after a commit) have no deadline: a timeout there would kill the store process
+        under everyone's feet.
+
+        :raises QueryTimeout: the request's deadline has passed.
+        """
+        until = getattr(self._writer, "until", None)
+        if until is None:
+            return timeout
+        left = until - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout(
+                "the request ran out of its time budget (query_timeout) before this read; "
+                "narrow it (a period, fewer types) or try again later",
+                details={"timeout": getattr(self._writer, "budget", None)},
+            )
+        return left if timeout is None else min(timeout, left)
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float | None) -> Iterator[None]:
+        """Every read of this thread inside the block shares one budget of ``seconds``: a
+        page or export that runs several queries answers within ``query_timeout`` in all,
+        not per query (issue 16: an export on a 1M store took 58 s for a 30 s timeout)."""
+        previous = getattr(self._writer, "until", None)
+        self._writer.until = None if seconds is None else time.monotonic() + seconds
+        self._writer.budget = seconds
+        try:
+            yield
+        finally:
+            self._writer.until = previous
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Calls from this thread inside the block belong to a write (validation context,
+        inference delta): trusted queries, so no request deadline stops them."""
+        self._writer.on = getattr(self._writer, "on", 0) + 1
+        try:
+            yield
+        finally:
+            self._writer.on -= 1
+
+
     def apply(self, changes: Changes) -> None:
         with self._write_lock:
             self._call("apply", changes)
@@ -370,7 +530,15 @@ class IsolatedStore:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+            if self._standby is not None:  # its recv() reads EOF and it exits
+                proc, conn = self._standby
+                self._standby = None
+                conn.close()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 if __name__ == "__main__":
-    _child_main(sys.argv[1], Connection(int(sys.argv[2])), int(sys.argv[3]))
+    _child_main(sys.argv[1], Connection(int(sys.argv[2])), int(sys.argv[3]), int(sys.argv[4]))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from coopgraph.csvsafe import is_formula, read_cell
 from coopgraph.entries import SLUG, entry_graph
 from coopgraph.tabular.cells import (
     CellError,
@@ -181,12 +182,25 @@ def build_row(
 
     :param taken: ids already used by earlier rows of the sheet (updated).
     """
+    # A formula (=, +, -, @…), even marked as text by our own CSV writers, is refused:
+    # it would come back out of a spreadsheet export as a live formula (issue 16).
+    cells = {k: read_cell(v.strip()) for k, v in cells.items()}
+    formulas = [k for k, v in cells.items() if is_formula(v)]
     row = Row(number, cells)
     names = {"offer": "title", "organisation": "name_fr", "partnership": "name_fr"}
     wanted = cells.get("id", "").strip()
     slug = wanted or slugify(cells.get(names[kind], ""))
     b = _Builder(row, kind, resolver, lang)
     b.missing()
+    for key in formulas:
+        if key in b.columns:
+            sign = cells[key][0].replace("\t", "tab").replace("\r", "CR")
+            b.fail(key, CellError(
+                f"la cellule commence par {q(sign, 'fr')} : un tableur l'exécuterait comme "
+                "une formule ; coopgraph n'enregistre pas de formule, retirez ce signe",
+                f"the cell starts with {q(sign, 'en')}: a spreadsheet would run it as a "
+                "formula; coopgraph stores no formulas, remove that sign",
+            ))
     if not slug:
         return row
     if not SLUG.fullmatch(slug):

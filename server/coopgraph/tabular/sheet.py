@@ -11,8 +11,10 @@ import csv
 import io
 from dataclasses import dataclass
 
+from coopgraph.csvsafe import SafeWriter
 from coopgraph.errors import BadRequest, ParseError
 from coopgraph.lookup import fold
+from coopgraph.parse import byte_position
 from coopgraph.tabular.columns import COMMENT, ERRORS_HEADER, KINDS, LANGS, Column, header_index
 
 BOM = "\ufeff"
@@ -45,7 +47,7 @@ def _columns(kind: str) -> tuple[Column, ...]:
 
 def _write(rows: list[list[str]], delimiter: str = ",") -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer = SafeWriter(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerows(rows)
     return (BOM + out.getvalue()).encode("utf-8")
 
@@ -100,10 +102,13 @@ def read_sheet(data: bytes, *, source: str = "<sheet>", kind: str | None = None)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        line, column = byte_position(data, exc.start)
         raise ParseError(
-            f"the file is not UTF-8 (byte {exc.start}): in the spreadsheet, save it as "
+            "the file is not UTF-8: in the spreadsheet, save it as "
             "“CSV UTF-8” / enregistrez-le au format « CSV UTF-8 »",
             source=source,
+            line=line,
+            column=column,
         ) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","

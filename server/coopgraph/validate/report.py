@@ -213,7 +213,15 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            out += sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions)
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions)
+            if not found:  # "0 errors" would read as "valid" (issue 16)
+                from coopgraph.errors import ParseError
+
+                raise ParseError(
+                    "no RDF file in this folder (expected " + ", ".join(sorted(extensions)) + ")",
+                    source=str(path),
+                )
+            out += found
         else:
             out.append(path)
     return out

@@ -18,15 +18,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from coopgraph.errors import CoopgraphError
+from coopgraph.errors import BadRequest, CoopgraphError
 from coopgraph.formats import HTML, Format
+from coopgraph.netview import NetworkView, persist_path
 from coopgraph.queries import CatalogQuery, load_catalog
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
+from coopgraph.summary import GraphTotals, graph_totals
+from coopgraph.views import View
 
 log = logging.getLogger("coopgraph.web")
 
@@ -75,6 +79,10 @@ class AppState:
     store: Store
     stats: Stats
     catalog: list[CatalogQuery]
+    #: the actor network, its metrics and layout: one build per store generation
+    network: NetworkView
+    #: named graphs' sizes and totals by kind (``/stats``): one build per generation
+    totals: View[GraphTotals]
 
 
 def state() -> AppState:
@@ -95,6 +103,31 @@ def wants_html() -> bool:
         return False
 
 
+_WRITE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+_OUTCOME = {
+    False: "Nothing was written: the store is unchanged.",
+    True: "The write was applied before this error.",
+    None: "Whether the write was applied is unknown: read the entry back to check.",
+}
+
+
+def is_write_request() -> bool:
+    """Is this request a write (a write route of ``writes`` or ``imports``)?"""
+    endpoint = request.endpoint or ""
+    return request.method in _WRITE_METHODS and endpoint.startswith(("writes.", "imports."))
+
+
+def write_outcome(exc: CoopgraphError, cause: BaseException) -> CoopgraphError:
+    """On a write route, ``exc`` saying whether the data changed (``store_changed`` in
+    the body and a sentence in ``detail``; issue 16). Only ``entries`` writes, and it marks
+    what fails during or after its transaction; anything else failed before it."""
+    if is_write_request() and "store_changed" not in exc.details:
+        changed = getattr(cause, "store_changed", False)
+        exc.details["store_changed"] = changed
+        exc.message = f"{exc.message.rstrip('.')}. {_OUTCOME[changed]}"
+    return exc
+
+
 def error_response(exc: CoopgraphError) -> Response:
     """The one error shape: JSON ``{"error", "status", "detail"}`` or an HTML page."""
     body = exc.to_dict()
@@ -107,6 +140,9 @@ def error_response(exc: CoopgraphError) -> Response:
     else:
         response = jsonify(body)
         response.status_code = exc.status
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -134,7 +170,11 @@ def current_lang() -> str:
 
 def _handle_coopgraph_error(exc: CoopgraphError) -> Response:
     state().stats.count("errors")
-    return error_response(exc)
+    response = error_response(write_outcome(exc, exc))
+    retry = exc.details.get("retry_after")
+    if exc.status == 503:  # busy, timeout, memory budget: worth retrying later
+        response.headers["Retry-After"] = str(retry or 5)
+    return response
 
 
 class _HTTPError(CoopgraphError):
@@ -145,7 +185,7 @@ class _HTTPError(CoopgraphError):
 
 
 def _handle_http_error(exc: HTTPException) -> Response:
-    response = error_response(_HTTPError(exc))
+    response = error_response(write_outcome(_HTTPError(exc), exc))
     if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
     return response
@@ -156,7 +196,43 @@ def _handle_unexpected(exc: Exception) -> Response:
         return _handle_http_error(exc)
     log.exception("unexpected error on %s %s", request.method, request.path)
     state().stats.count("errors")
-    return error_response(CoopgraphError(f"internal error ({type(exc).__name__}); see the log"))
+    error = CoopgraphError(f"internal error ({type(exc).__name__}); see the log")
+    return error_response(write_outcome(error, exc))
+
+
+def _check_query_string() -> None:
+    """Refuse a query string whose percent-escapes are not UTF-8 (issue 16: werkzeug
+    replaced them with U+FFFD and the query ran as other text; a POST body got 400).
+
+    :raises BadRequest: the first undecodable parameter.
+    """
+    raw = request.query_string
+    if b"%" not in raw and raw.isascii():
+        return
+    try:
+        parse_qsl(raw.decode("utf-8"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"the query string is not valid UTF-8 once percent-decoded ({exc.reason}); "
+            "encode parameters as UTF-8 before percent-escaping them"
+        ) from None
+
+
+def _start_read_budget() -> None:
+    """A read request (anything but a write route) gets ``query_timeout`` in all for its
+    store calls, when the store can enforce it (:meth:`IsolatedStore.deadline`)."""
+    deadline = getattr(state().store, "deadline", None)
+    if deadline is None or is_write_request():
+        return
+    budget = deadline(state().settings.query_timeout)
+    budget.__enter__()
+    g.coopgraph_read_budget = budget
+
+
+def _end_read_budget(exc: BaseException | None) -> None:
+    budget = g.pop("coopgraph_read_budget", None)
+    if budget is not None:
+        budget.__exit__(None, None, None)
 
 
 def _headers(response: Response) -> Response:
@@ -172,7 +248,8 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Access-Control-Allow-Origin", "*")
     headers.setdefault(
         "Access-Control-Expose-Headers",
-        "X-Coopgraph-Truncated, X-Coopgraph-Result-Limit, Location, Content-Disposition",
+        "X-Coopgraph-Truncated, X-Coopgraph-Result-Limit, Location, Content-Disposition, "
+        "X-Coopgraph-Generation, X-Coopgraph-Stale, Retry-After",
     )
     if request.method == "OPTIONS":
         headers["Access-Control-Allow-Methods"] = headers.get("Allow", "GET, HEAD, POST, OPTIONS")
@@ -196,6 +273,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
         entities,
         geo,
         imports,
+        ontology,
         pages,
         reference,
         researchers,
@@ -212,17 +290,31 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["coopgraph"] = AppState(
-        settings=settings, store=store, stats=Stats(), catalog=load_catalog(settings.queries_dir)
+        settings=settings,
+        store=store,
+        stats=Stats(),
+        catalog=load_catalog(settings.queries_dir),
+        network=NetworkView(
+            store,
+            queries_dir=settings.queries_dir / "network",
+            persist=persist_path(store),
+            progress=lambda message: log.warning("%s", message),
+        ),
+        totals=View("graph totals", store, lambda progress: graph_totals(store)),
     )
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings
     for blueprint in (
-        sparql.bp, entities.bp, pages.bp, writes.bp, imports.bp, researchers.bp, reference.bp,
-        completion.bp, geo.bp, upload.bp,
+        sparql.bp, entities.bp, ontology.bp, pages.bp, writes.bp, imports.bp, researchers.bp,
+        reference.bp, completion.bp, geo.bp, upload.bp,
     ):
         app.register_blueprint(blueprint)
+    app.extensions["coopgraph"].network.preparers.append(researchers.prepare_answers(app))
     app.register_error_handler(CoopgraphError, _handle_coopgraph_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(Exception, _handle_unexpected)
+    app.before_request(_check_query_string)
+    app.before_request(_start_read_budget)
+    app.teardown_request(_end_read_budget)
     app.after_request(_headers)
     return app

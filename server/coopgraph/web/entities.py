@@ -22,6 +22,7 @@ from coopgraph.errors import BadRequest, CoopgraphError, NotFound, QuerySyntaxEr
 from coopgraph.formats import HTML, RDF_FORMATS, Format
 from coopgraph.store.base import Solutions, Term
 from coopgraph.vocab import (
+    CG,
     DCAT,
     DCTERMS,
     FOAF,
@@ -98,7 +99,12 @@ def internal_query(sparql: str, **kwargs: Any) -> Solutions:
 def local_href(iri: str) -> str | None:
     """The URL on this server where ``iri`` dereferences, if it is one of ours."""
     if iri.startswith(str(ID)):
-        return url_for("entities.entity", path=iri[len(ID) :])
+        # a hash IRI is described in its document, under an anchor of that name
+        document, hash_mark, fragment = iri[len(ID) :].partition("#")
+        anchor = f"#{fragment}" if hash_mark else ""
+        return url_for("entities.entity", path=document) + anchor
+    if iri.startswith(str(CG)):
+        return url_for("ontology.ontology") + "#" + iri[len(CG) :]
     if iri.startswith(str(GRAPH)):
         return url_for("entities.graph", path=iri[len(GRAPH) :])
     return None
@@ -164,15 +170,20 @@ def labels_for(iris: Iterable[str], lang: str) -> dict[str, str]:
     return labels
 
 
-def graph_sources() -> dict[str, dict[str, str]]:
-    """``{graph: {"source": iri, "identifier": …}}`` from each graph's prov:wasDerivedFrom."""
-    result = internal_query(_GRAPH_SOURCES)
+def graph_sources(graphs: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``{graph: {"source": iri, "identifier": …}}`` from the prov:wasDerivedFrom of the
+    given graphs (only those a page shows: a large store has thousands)."""
+    names = sorted(set(graphs))
     sources: dict[str, dict[str, str]] = {}
-    for row in result.dicts():
-        info = {"source": row["source"].value}
-        if "identifier" in row:
-            info["identifier"] = row["identifier"].value
-        sources.setdefault(row["g"].value, info)
+    for start in range(0, len(names), 200):
+        values = " ".join(str(ox.NamedNode(g)) for g in names[start : start + 200])
+        result = internal_query(_GRAPH_SOURCES.replace("WHERE {", "WHERE { VALUES ?g { "
+                                                       + values + " }", 1))
+        for row in result.dicts():
+            info = {"source": row["source"].value}
+            if "identifier" in row:
+                info["identifier"] = row["identifier"].value
+            sources.setdefault(row["g"].value, info)
     return sources
 
 
@@ -204,6 +215,10 @@ class Resource:
     outgoing: list[Statement]
     incoming: list[Statement]
     quads: list[ox.Quad]
+    #: the ``#`` parts (``…/offer/x#salary``) and blank nodes it points to, described too:
+    #: a client that drops the fragment finds them in this document (Concise Bounded
+    #: Description extended to the hash IRIs of the document)
+    parts: list[Resource] = field(default_factory=list)
 
     @staticmethod
     def type_node(iri: str) -> ox.NamedNode:
@@ -235,8 +250,43 @@ def _group(rows: Iterable[tuple[ox.NamedNode, Term, str]]) -> list[Statement]:
     )
 
 
+#: At most this many parts are described in one document (an offer has about a dozen).
+MAX_PARTS = 200
+
+
+def _is_part(term: Term, iri: str) -> bool:
+    return isinstance(term, ox.BlankNode) or (
+        isinstance(term, ox.NamedNode) and term.value.startswith(iri + "#")
+    )
+
+
+def _parts(iri: str, out_rows: list[tuple[Any, Any, str]]) -> list[Resource]:
+    """The ``iri#…`` parts and blank nodes reachable from ``iri`` through other parts,
+    each with its outgoing statements (breadth first, each once)."""
+    parts: list[Resource] = []
+    seen: set[str] = set()
+    todo = [o for _, o, _ in out_rows if _is_part(o, iri)]
+    while todo and len(parts) < MAX_PARTS:
+        node = todo.pop(0)
+        if str(node) in seen:
+            continue
+        seen.add(str(node))
+        rows = [
+            (r["p"], r["o"], r["g"].value)
+            for r in internal_query(_OUTGOING, bindings={"s": node}).dicts()
+        ]
+        if not rows:
+            continue
+        quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in rows]
+        label = node.value if isinstance(node, ox.NamedNode) else str(node)
+        parts.append(Resource(label, _group(rows), [], quads))
+        todo.extend(o for _, o, _ in rows if _is_part(o, iri))
+    return parts
+
+
 def describe(iri: str) -> Resource | None:
-    """Everything the store says about ``iri`` and points at it; ``None`` when nothing."""
+    """Everything the store says about ``iri`` and its ``#`` parts, and what points at it;
+    ``None`` when nothing."""
     try:
         node = ox.NamedNode(iri)
     except ValueError:  # not even an IRI (``/id/a<b``): nothing to say about it
@@ -248,7 +298,9 @@ def describe(iri: str) -> Resource | None:
     out_rows = [(r["p"], r["o"], r["g"].value) for r in out.dicts()]
     in_rows = [(r["p"], r["s"], r["g"].value) for r in inc.dicts()]
     quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in out_rows]  # type: ignore[arg-type]
-    return Resource(iri, _group(out_rows), _group(in_rows), quads)  # type: ignore[arg-type]
+    parts = _parts(iri, out_rows)
+    quads += [q for part in parts for q in part.quads]
+    return Resource(iri, _group(out_rows), _group(in_rows), quads, parts)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------
@@ -323,11 +375,21 @@ def explain_inferred(resource: Resource) -> dict[tuple[str, str], list[Any]]:
     }
 
 
-def network_metrics(iri: str) -> dict[str, Any]:
-    """The resource's place in the actor network ({} when it is not a node of it)."""
-    from coopgraph.network import metrics_for
+#: Seconds an entity page waits for the network's first build before leaving its
+#: figures out (they appear on the next visit).
+NETWORK_WAIT = 5.0
 
-    return metrics_for(state().store, iri)
+
+def network_metrics(iri: str) -> dict[str, Any]:
+    """The resource's place in the actor network ({} when it is not a node of it, or the
+    network's first build is not finished): read from the maintained view."""
+    from coopgraph.views import ViewNotReady
+
+    try:
+        built = state().network.get(wait=NETWORK_WAIT)
+    except ViewNotReady:
+        return {}
+    return built.value.figures(iri)
 
 
 def did_you_mean(path: str) -> str:
@@ -363,7 +425,9 @@ def entity(path: str) -> Response:
         return rdf_response(resource.quads, fmt)
     lang = current_lang()
     iris = {resource.iri, *resource.types}
-    for s in (*resource.outgoing, *resource.incoming):
+    for s in (*resource.outgoing, *resource.incoming, *(
+        s for part in resource.parts for s in part.outgoing
+    )):
         iris.add(s.predicate.value)
         if isinstance(s.value, ox.NamedNode):
             iris.add(s.value.value)
@@ -390,7 +454,8 @@ def entity(path: str) -> Response:
         explanations=explanations,
         metrics=network_metrics(resource.iri),
         labels=labels,
-        sources=graph_sources(),
+        sources=graph_sources(g for st in (*resource.outgoing, *resource.incoming)
+                              for g in st.graphs),
         inferred_graph=INFERRED_GRAPH,
         twins=_twins("entities.entity", path),
         href=local_href,
@@ -428,7 +493,7 @@ def graph(path: str) -> Response:
         quads=shown,
         truncated=len(quads) > len(shown),
         labels=labels_for(iris, lang),
-        source=graph_sources().get(iri),
+        source=graph_sources([iri]).get(iri),
         inferred=iri == INFERRED_GRAPH,
         twins=_twins("entities.graph", path),
         href=local_href,

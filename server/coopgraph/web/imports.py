@@ -27,7 +27,14 @@ from coopgraph.bulk import ImportOptions, run_import
 from coopgraph.bulk.sources import Source
 from coopgraph.errors import Conflict, UnsupportedFormat
 from coopgraph.formats import RDF_FORMATS, Format
-from coopgraph.web.writes import get_settings, get_store, get_validator, read_body, writer
+from coopgraph.web.writes import (
+    get_settings,
+    get_store,
+    get_validator,
+    one_write_at_a_time,
+    read_body,
+    writer,
+)
 
 bp = Blueprint("imports", __name__)
 
@@ -64,6 +71,7 @@ def _flag(name: str) -> bool:
 
 
 @bp.post("/import")
+@one_write_at_a_time  # takes its turn with the other writes (issue 16)
 def import_body() -> Response:
     """Import the body's entries; 200 with the per-entry report (400 when unreadable)."""
     agent = writer()

@@ -13,10 +13,10 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from coopgraph import results
-from coopgraph.errors import CoopgraphError, NotFound
+from coopgraph.errors import BadRequest, CoopgraphError, NotFound
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.queries import CatalogQuery
 from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
@@ -243,15 +243,47 @@ def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
+#: Named graphs listed per page of ``/stats`` (``?limit=``, at most STATS_MAX_LIMIT).
+STATS_PAGE_GRAPHS = 100
+STATS_MAX_LIMIT = 10_000
+#: Seconds ``/stats`` waits for the first count of the graphs before answering 503.
+STATS_FIRST_BUILD_WAIT = 30.0
+
+
+def _count_arg(name: str, default: int, highest: int) -> int:
+    raw = request.args.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name}: {raw!r} is not a whole number") from None
+    if not 0 <= value <= highest:
+        raise BadRequest(f"{name}: expected 0 to {highest}")
+    return value
+
+
 @bp.route("/stats")
 def stats() -> Response:
-    """Triples per graph, queries served, errors, timeouts, uptime: JSON or HTML."""
+    """Totals by kind of graph, one page of graphs (``?offset=``, ``?limit=``), queries
+    served, errors, timeouts, uptime: JSON or HTML. The sizes come from the maintained
+    :class:`~coopgraph.summary.GraphTotals` view (recounted after each write, in the
+    background; ``stale`` says a recount is under way)."""
     app_state = state()
-    sizes = app_state.store.graph_sizes()
+    offset = _count_arg("offset", 0, 10**9)
+    limit = _count_arg("limit", STATS_PAGE_GRAPHS, STATS_MAX_LIMIT)
+    built = app_state.totals.get(wait=STATS_FIRST_BUILD_WAIT)
+    totals = built.value
+    following = offset + limit < len(totals.sizes)
     body = {
-        "graphs": dict(sorted(sizes.items())),
-        "triples": sum(sizes.values()),
-        "inferred": sizes.get(INFERRED_GRAPH, 0),
+        "triples": totals.triples,
+        "inferred": totals.sizes.get(INFERRED_GRAPH, 0),
+        "graph_count": len(totals.sizes),
+        "graph_kinds": totals.by_kind,
+        "offset": offset,
+        "limit": limit,
+        "next": url_for("pages.stats", offset=offset + limit, limit=limit) if following else None,
+        "graphs": totals.page(offset, limit),
+        "generation": built.generation,
+        "stale": app_state.totals.stale,
         **app_state.stats.snapshot(),
     }
     fmt = choose(request.headers.get("Accept"), [request.args.get("format")], (_JSON, HTML))

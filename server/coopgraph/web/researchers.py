@@ -9,27 +9,34 @@ Routes (all read-only, all take ``?asOf=YYYY-MM-DD`` or ``?between=START/END``):
 * ``/ranking`` (HTML) and ``/ranking.json`` — actors ranked by ``?by=degree``,
   ``weighted_degree`` or ``betweenness``;
 * ``/api/network.json`` — the network the two pictures draw (nodes, links, tie types);
+  ``?focus=IRI&depth=N`` (a neighbourhood), ``?limit=N&by=METRIC`` (the N most
+  important nodes) ask for a readable part of it;
 * ``/export/network.graphml``, ``.gexf``, ``.zip`` (nodes.csv + edges.csv), ``.jsonld``;
 * ``/context/network.jsonld`` — the JSON-LD context the JSON-LD export references;
 * ``/changes`` (Atom, or JSON when asked by ``Accept``), ``/changes.atom``,
   ``/changes.json`` — the change feed from the provenance log, ``?since=`` ISO date-time,
   ``?limit=`` (default 100).
 
-Every view builds its data once with :mod:`coopgraph.network`, then renders it.
+Every view reads the app's maintained network (:class:`coopgraph.netview.NetworkView`:
+computed once per store generation, never inside a request) and says which build
+answered: ``X-Coopgraph-Generation`` (the store generation it reflects) and
+``X-Coopgraph-Stale: true`` while a newer one is being computed after a write.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import networkx as nx
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from coopgraph import exports, network
+from coopgraph import exports, netview, network
 from coopgraph.errors import BadRequest, NotFound
 from coopgraph.formats import EXPORT_FORMATS, FEED_FORMATS, HTML
-from coopgraph.store.base import Store
+from coopgraph.netview import Filters, NetworkSnapshot
+from coopgraph.views import Built
 from coopgraph.vocab import ID
 from coopgraph.web import current_lang, state
 
@@ -44,11 +51,33 @@ bp = Blueprint(
 
 #: Metrics the ranking can sort by.
 RANKING_METRICS = ("degree", "weighted_degree", "betweenness")
+#: Seconds a request waits for the network's first build before answering 503.
+FIRST_BUILD_WAIT = 30.0
+#: Answers rendered with each new build before it is served (the heavy ones at scale).
+PREPARED_PATHS = (
+    "/api/network.json",
+    "/export/network.graphml",
+    "/export/network.gexf",
+    "/export/network.zip",
+    "/export/network.jsonld",
+    "/ranking.json?limit=1",
+    "/ranking.json?limit=1&by=betweenness",
+)
+_CONTEXT_PLACEHOLDER = "urn:coopgraph:network-context"
 
 
-def get_store() -> Store:
-    """The app's store."""
-    return state().store
+def prepare_answers(app: Any) -> Any:
+    """A preparer for the app's network view: renders :data:`PREPARED_PATHS` (through the
+    app itself, so exactly as a request would) while the previous build still answers."""
+
+    def prepare(built: Built[NetworkSnapshot]) -> None:
+        built.value.ranks("degree")
+        built.value.ranks("betweenness")
+        client = app.test_client()
+        for path in PREPARED_PATHS:
+            client.get(path).close()
+
+    return prepare
 
 
 def period_args() -> dict[str, Any]:
@@ -71,12 +100,38 @@ def period_args() -> dict[str, Any]:
     return out
 
 
-def current_graph() -> nx.MultiGraph:
-    """The network for this request, filtered by the period and ``?types=a,b``."""
-    queries_dir = state().settings.queries_dir / "network"
-    graph = network.build_graph(get_store(), queries_dir=queries_dir, **period_args())
-    types = [t for t in request.args.get("types", "").split(",") if t.strip()]
-    return network.filter_types(graph, types) if types else graph
+def current_snapshot() -> tuple[NetworkSnapshot, Built[NetworkSnapshot]]:
+    """The network for this request, narrowed by the period and ``?types=a,b``, and the
+    build it comes from (never computed here: see :class:`~coopgraph.netview.NetworkView`).
+
+    :raises BadRequest: a malformed filter.
+    :raises ViewNotReady: the first build is not finished (503).
+    """
+    types = tuple(sorted({t.strip() for t in request.args.get("types", "").split(",")} - {""}))
+    network.check_types(types)
+    filters = Filters(types=types, **period_args())
+    return state().network.snapshot(filters, wait=FIRST_BUILD_WAIT)
+
+
+def with_build(resp: Response, built: Built[NetworkSnapshot]) -> Response:
+    """Say which build answered and whether a newer one is on its way."""
+    resp.headers["X-Coopgraph-Generation"] = str(built.generation)
+    resp.headers["X-Coopgraph-Stale"] = "true" if state().network.stale else "false"
+    return resp
+
+
+def _int_arg(name: str, default: Any = None) -> Any:
+    """``?name=`` as an int, ``default`` when absent.
+
+    :raises BadRequest: not a whole number.
+    """
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"{name}: expected a whole number, got {raw!r}") from None
 
 
 def entity_href(iri: str | None) -> str | None:
@@ -86,14 +141,19 @@ def entity_href(iri: str | None) -> str | None:
     return request.script_root + "/id/" + iri[len(ID):]
 
 
-def network_json(graph: nx.MultiGraph) -> dict[str, Any]:
-    """What /api/network.json returns: nodes (with metrics and page links), links, types."""
-    metrics = network.compute_metrics(graph)
+def network_json(
+    snapshot: NetworkSnapshot, built: Built[NetworkSnapshot], graph: nx.MultiGraph,
+    selection: dict[str, Any],
+) -> dict[str, Any]:
+    """What /api/network.json returns: nodes (with metrics, layout and page links), links,
+    tie types, and which part and build of the network they are (see the README)."""
+    metrics, positions = snapshot.metrics, snapshot.layout
     nodes = []
     for n, d in graph.nodes(data=True):
         node = {k: d[k] for k in ("label", "label_fr", "label_en", "kind", "category",
                                   "lat", "long", "location") if d.get(k) is not None}
         node.update(id=n, href=entity_href(n), **metrics[n].to_dict())
+        node["x"], node["y"] = positions.get(n, (0.0, 0.0))
         if d.get("location"):
             node["location_href"] = entity_href(d["location"])
         nodes.append(node)
@@ -108,9 +168,24 @@ def network_json(graph: nx.MultiGraph) -> dict[str, Any]:
         "asOf": args["as_of"].isoformat() if "as_of" in args else None,
         "between": [x.isoformat() for x in args["between"]] if "between" in args else None,
         "types": [{"name": t, **network.TIE_LABELS[t]} for t in network.TIE_TYPES],
+        **selection,
+        "total": {"nodes": snapshot.graph.number_of_nodes(),
+                  "links": snapshot.graph.number_of_edges()},
+        "truncated": graph.number_of_nodes() < snapshot.graph.number_of_nodes(),
+        "generation": built.generation,
+        "builtAt": _stamp(built.built_at),
+        "betweenness": snapshot.betweenness,
         "nodes": nodes,
         "links": links,
     }
+
+
+def _stamp(seconds: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace(
+        "+00:00", "Z"
+    )
 
 
 def _page_args() -> dict[str, Any]:
@@ -136,21 +211,38 @@ def _with_link(resp: Response, href: str, media_type: str) -> Response:
 
 @bp.get("/api/network.json")
 def api_network() -> Response:
-    return jsonify(network_json(current_graph()))
+    """The network, or the part ``focus``/``depth``/``limit``/``by`` ask for (rendered once
+    per build and arguments)."""
+    snapshot, built = current_snapshot()
+    focus = request.args.get("focus", "").strip() or None
+    depth = _int_arg("depth")
+    limit = _int_arg("limit")
+    by = request.args.get("by", "degree")
+    if by not in RANKING_METRICS:
+        raise BadRequest(f"by: expected one of {', '.join(RANKING_METRICS)}")
+    if focus is not None:
+        focus = network.resolve_node(snapshot.graph, focus)
+    selection = {"focus": focus, "depth": (1 if depth is None else depth) if focus else None,
+                 "limit": limit, "by": by}
+
+    def render() -> bytes:
+        part = netview.select(snapshot, focus=focus, depth=selection["depth"] or 0,
+                              limit=limit, by=by)
+        body = network_json(snapshot, built, part, selection)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    key = ("json", request.script_root, _page_key(), focus, selection["depth"], limit, by)
+    body = state().network.rendered(built, key, render)
+    return with_build(Response(body, mimetype="application/json"), built)
+
+
+def _page_key() -> tuple[tuple[str, str], ...]:
+    """The period and type arguments, normalised, for the rendered-answer caches."""
+    return tuple(sorted(_page_args().items()))
 
 
 #: Actors the network page shows at first (the best connected); ``?limit=0``: all.
 NETWORK_PAGE_LIMIT = 200
-
-
-def _int_arg(name: str, default: int) -> int:
-    """:raises BadRequest: not a whole number."""
-    value = request.args.get(name, "").strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise BadRequest(f"{name}: expected a whole number, got {value!r}")
-    return int(value)
 
 
 @bp.get("/network")
@@ -160,6 +252,7 @@ def network_page() -> Response:
 
     :raises BadRequest: a depth or limit that is not a whole number, or a bad period.
     """
+    period_args()  # a bad date is a 400 page now, not a 200 whose script fails
     data_url = url_for("researchers.api_network", **_page_args())
     html = render_template(
         "network.html",
@@ -177,6 +270,7 @@ def network_page() -> Response:
 
 @bp.get("/map")
 def map_page() -> Response:
+    period_args()  # a bad date is a 400 page now, not a 200 whose script fails
     data_url = url_for("researchers.api_network", **_page_args())
     html = render_template(
         "map.html",
@@ -189,7 +283,8 @@ def map_page() -> Response:
     return _with_link(Response(html, mimetype=HTML.media_type), data_url, "application/json")
 
 
-def _ranking_data() -> dict[str, Any]:
+def _ranking_data(default_limit: int | None = None) -> tuple[dict[str, Any], Built[Any]]:
+    """The ranking rows asked for (``?by``, ``?kind``, ``?offset``, ``?limit``)."""
     by = request.args.get("by", "degree")
     if by not in RANKING_METRICS:
         raise BadRequest(f"by: expected one of {', '.join(RANKING_METRICS)}")
@@ -197,8 +292,14 @@ def _ranking_data() -> dict[str, Any]:
     unknown = set(kinds) - set(network.NODE_KINDS)
     if unknown:
         raise BadRequest(f"kind: unknown {', '.join(sorted(unknown))}")
-    graph = current_graph()
-    rows = network.ranking(graph, by=by, kinds=kinds)
+    limit = _int_arg("limit") or default_limit
+    offset = _int_arg("offset") or 0
+    if (limit is not None and limit < 1) or offset < 0:
+        raise BadRequest("limit: expected a positive number; offset: zero or more")
+    snapshot, built = current_snapshot()
+    rows = [dict(r) for r in snapshot.ranking(by, tuple(kinds))]
+    total = len(rows)
+    rows = rows[offset:] if limit is None else rows[offset:offset + limit]
     for row in rows:
         row["href"] = entity_href(row["iri"])
     args = period_args()
@@ -206,18 +307,28 @@ def _ranking_data() -> dict[str, Any]:
         "by": by,
         "kinds": kinds,
         "asOf": args["as_of"].isoformat() if "as_of" in args else None,
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "generation": built.generation,
+        "betweenness": snapshot.betweenness,
         "rows": rows,
-    }
+    }, built
 
 
 @bp.get("/ranking.json")
 def ranking_json() -> Response:
-    return jsonify(_ranking_data())
+    data, built = _ranking_data()
+    return with_build(jsonify(data), built)
+
+
+#: Rows the HTML ranking shows per page (``?limit=`` changes it; the JSON has them all).
+RANKING_PAGE_ROWS = 200
 
 
 @bp.get("/ranking")
 def ranking_page() -> Response:
-    data = _ranking_data()
+    data, built = _ranking_data(default_limit=RANKING_PAGE_ROWS)
     params = {**_page_args(), "by": data["by"]}
     json_url = url_for("researchers.ranking_json", **params)
     html = render_template(
@@ -229,7 +340,8 @@ def ranking_page() -> Response:
         as_of=request.args.get("asOf", ""),
         page_args=_page_args(),
     )
-    return _with_link(Response(html, mimetype=HTML.media_type), json_url, "application/json")
+    resp = _with_link(Response(html, mimetype=HTML.media_type), json_url, "application/json")
+    return with_build(resp, built)
 
 
 @bp.get("/export/network.<ext>")
@@ -241,16 +353,24 @@ def export(ext: str) -> Response:
             f"no export network.{ext}; try " + ", ".join("network." + f.extension
                                                       for f in EXPORT_FORMATS)
         )
-    graph = current_graph()
+    snapshot, built = current_snapshot()
     options: dict[str, Any] = {}
+    if fmt.name == "jsonld":  # rendered once for every host, the context URL put in after
+        options["context"] = _CONTEXT_PLACEHOLDER
+    key = ("export", fmt.name, _page_key())
+    body = state().network.rendered(
+        built, key, lambda: exports.export(snapshot.graph, fmt, **options)
+    )
     if fmt.name == "jsonld":
-        options["context"] = url_for("researchers.network_context", _external=True)
-    body = exports.export(graph, fmt, **options)
+        here = url_for("researchers.network_context", _external=True)
+        body = body.replace(
+            json.dumps(_CONTEXT_PLACEHOLDER).encode(), json.dumps(here).encode(), 1
+        )
     stamp = period_args().get("as_of")
     name = f"coopgraph-network{'-' + stamp.isoformat() if isinstance(stamp, date) else ''}"
     resp = Response(body, mimetype=fmt.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt.extension}"'
-    return resp
+    return with_build(resp, built)
 
 
 @bp.get("/context/network.jsonld")
@@ -289,7 +409,7 @@ def changes_feed(ext: str | None = None) -> Response:
     if fmt is None:
         raise NotFound(f"no feed changes.{ext}; try changes.atom or changes.json")
     args = _changes_args()
-    changes = list_changes(get_store(), **args)
+    changes = list_changes(state().store, **args)
     params = {k: v for k, v in request.args.items() if k in ("since", "limit") and v}
     json_url = url_for("researchers.changes_feed", ext="json", _external=True, **params)
     if fmt.name == "json":

@@ -1,9 +1,21 @@
 """Serve the web app with waitress: :func:`make_server` (tests keep the handle) and
-:func:`run_server` (``coopgraph serve``: blocks until interrupted)."""
+:func:`run_server` (``coopgraph serve``: blocks until interrupted).
+
+Why waitress holds up against slow clients (issue 16): its event loop reads requests
+and writes responses for every connection, and hands a request to one of the
+``threads`` workers only once it is complete, so a client sending a byte every few
+seconds (slowloris) or never reading its answer holds a socket, not a worker. What took
+the server offline were waitress's defaults: at most 100 connections (past them it stops
+accepting, so ``/healthz`` waited behind the slow ones) and ``select()`` (1,024
+descriptors at most). Here the limit is ``connection_limit`` (4,096), the loop uses
+``poll()``, the listen backlog is 2,048, a connection silent for ``channel_timeout``
+seconds is closed, and the process may open enough files for all of them.
+"""
 
 from __future__ import annotations
 
 import logging
+import resource
 import sys
 import threading
 from typing import Any
@@ -14,6 +26,15 @@ from waitress.server import create_server
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
 from coopgraph.web import create_app
+from coopgraph.web.accesslog import AccessLog, open_log
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Lift the soft limit on open files towards ``wanted`` (at most to the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < ceiling:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
 def make_server(settings: Settings, store: Store) -> tuple[Any, str]:
@@ -26,15 +47,26 @@ def make_server(settings: Settings, store: Store) -> tuple[Any, str]:
 
 
 def serve_app(app: Flask, settings: Settings) -> tuple[Any, str]:
-    """A waitress server for ``app`` (see :func:`make_server`)."""
+    """A waitress server for ``app`` (see :func:`make_server`), with the access log and
+    the connection limits of issue 16 (module doc)."""
+    wsgi: Any = app
+    stream = open_log(settings.access_log)
+    if stream is not None:
+        wsgi = AccessLog(app, stream)
+    _raise_open_files(settings.connection_limit + 256)
     server = create_server(
-        app,
+        wsgi,
         host=settings.host,
         port=settings.port,
         threads=settings.threads,
         ident="coopgraph",
         max_request_body_size=settings.max_body_bytes,
         clear_untrusted_proxy_headers=True,
+        connection_limit=settings.connection_limit,
+        channel_timeout=settings.channel_timeout,
+        cleanup_interval=max(1, min(30, int(settings.channel_timeout // 2) or 1)),
+        backlog=2048,
+        asyncore_use_poll=True,
     )
     port = server.effective_port  # type: ignore[union-attr]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
@@ -52,11 +84,18 @@ def run_server(settings: Settings, store: Store) -> None:
     server, url = serve_app(app, settings)
     threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
     print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
+    app_state = app.extensions["coopgraph"]
+    for view in (app_state.totals, app_state.network):
+        # derived views: read back or computed in the background once listening
+        view.progress = lambda message: print(f"coopgraph: {message}", file=sys.stderr, flush=True)
+        view.start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        app_state.network.close()
+        app_state.totals.close()
         server.close()
 
 

@@ -23,6 +23,8 @@ column), 422 the entry does not conform (the report as JSON, or as a Turtle
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 from typing import Any
 
@@ -177,6 +179,33 @@ def writer() -> str:
     return authenticate(request.headers.get("Authorization"), get_settings().tokens)
 
 
+def write_turn() -> Any:
+    """This write's turn in the app's :class:`~coopgraph.web.writequeue.WriteQueue`.
+
+    :raises Busy: it waited ``write_wait`` seconds (503).
+    """
+    from coopgraph.web.writequeue import WriteQueue
+
+    queue = current_app.extensions.get("coopgraph.write_queue")
+    if queue is None:
+        with _VALIDATION_LOCK:
+            queue = current_app.extensions.setdefault("coopgraph.write_queue", WriteQueue())
+    return queue.turn(get_settings().write_wait)
+
+
+def one_write_at_a_time(view: Any) -> Any:
+    """Check the token, then run ``view`` in its turn (writes in arrival order)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        writer()
+        writing = getattr(get_store(), "writing", contextlib.nullcontext)
+        with write_turn(), writing():
+            return view(*args, **kwargs)
+
+    return wrapper
+
+
 def body_format() -> Format:
     """The RDF format the ``Content-Type`` names.
 
@@ -228,6 +257,8 @@ def rejected(exc: ValidationFailed) -> Response:
     else:
         body = exc.to_dict()
         body["report"] = exc.report.to_dict(report_lang())
+        body["store_changed"] = False  # validation comes before any write
+        body["detail"] = body["detail"].rstrip(".") + ". Nothing was written."
         response = jsonify(body)
         response.status_code = 422
     response.vary.add("Accept")
@@ -301,6 +332,7 @@ def _entry_location(graph: str) -> str:
 
 
 @bp.post("/entries")
+@one_write_at_a_time
 def add() -> Response:
     """Add an entry; 201 + Location."""
     agent = writer()
@@ -326,6 +358,7 @@ def entry(entry_id: str) -> Response:
 
 
 @bp.put("/entries/<entry_id>")
+@one_write_at_a_time
 def put(entry_id: str) -> Response:
     """Replace the entry (200) or create it (201)."""
     agent = writer()
@@ -340,6 +373,7 @@ def put(entry_id: str) -> Response:
 
 
 @bp.delete("/entries/<entry_id>")
+@one_write_at_a_time
 def delete(entry_id: str) -> Response:
     """Remove the entry and its inferences (200, what was removed)."""
     agent = writer()
@@ -383,18 +417,40 @@ def _data_location(graph: str) -> str:
     return url_for("writes.data_get", graph=graph)
 
 
+#: GSP reads are queries, so they run under ``query_timeout`` and ``result_limit`` in the
+#: store process like ``/sparql`` (issue 16: ``GET /data?default`` took 55 s, unbounded,
+#: and held other readers up meanwhile).
+_GRAPH_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+_DEFAULT_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o { ?s ?p ?o } }"
+
+
 @bp.get("/data")
 def data_get() -> Response:
-    """A named graph, or the default graph (union of all graphs, triples deduplicated)."""
+    """A named graph, or the default graph (union of all graphs, triples deduplicated),
+    at most ``result_limit`` triples (``X-Coopgraph-Truncated`` says when more exist)."""
+    from coopgraph.store.base import serializing
+    from coopgraph.web.sparql import result_response
+
     graph = _target()
     store = get_store()
-    quads = list(store.quads(graph))
-    if graph is not None and not quads:
+    settings = get_settings()
+    fmt = response_format()
+    text = _DEFAULT_TRIPLES if graph is None else _GRAPH_TRIPLES
+    bindings = None if graph is None else {"g": ox.NamedNode(graph)}
+    options: dict[str, Any] = {
+        "bindings": bindings, "limit": settings.result_limit, "timeout": settings.query_timeout
+    }
+    fast = serializing(store)
+    result: Any = (
+        fast.query_serialized(text, fmt, **options) if fast else store.query(text, **options)
+    )
+    if graph is not None and not (result.rows if fast else len(result)):
         raise NotFound(f"no graph <{graph}> in the store")
-    return rdf_response(quads, keep_graphs=False)
+    return result_response(result, fmt)
 
 
 @bp.put("/data")
+@one_write_at_a_time
 def data_put() -> Response:
     """Replace (200) or create (201) an entry graph."""
     agent = writer()
@@ -412,6 +468,7 @@ def data_put() -> Response:
 
 
 @bp.post("/data")
+@one_write_at_a_time
 def data_post() -> Response:
     """Merge into an entry graph (200) or create it (201); no graph: a new entry (201)."""
     agent = writer()
@@ -437,6 +494,7 @@ def data_post() -> Response:
 
 
 @bp.delete("/data")
+@one_write_at_a_time
 def data_delete() -> Response:
     """Remove an entry graph (200)."""
     agent = writer()

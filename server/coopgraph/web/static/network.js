@@ -65,7 +65,7 @@
   /* The focus neighbourhood (breadth-first, `depth` steps) or the top-N by weighted degree. */
   function cut(json) {
     var nodes = json.nodes, links = json.links;
-    totalNodes = nodes.length;
+    totalNodes = (json.total && json.total.nodes) || nodes.length;  // the server may have cut already
     var keep = null;
     if (focus) {
       var adjacent = {};

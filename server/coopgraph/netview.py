@@ -1,0 +1,348 @@
+"""The actor network as a maintained view: projection, metrics and layout computed once
+per store generation (:mod:`coopgraph.views`), read by every page, export and command.
+
+* :func:`build_snapshot` runs the projection (:mod:`coopgraph.network`), computes the
+  metrics (betweenness exact up to :data:`~coopgraph.network.EXACT_BETWEENNESS_MAX_NODES`
+  nodes, estimated from a fixed seeded sample above) and a layout (:func:`layout`).
+* :class:`NetworkView` keeps the newest :class:`NetworkSnapshot` for the app or a command,
+  derives period/type-filtered snapshots from it (cached per build), persists it beside a
+  disk store keyed by :func:`store_fingerprint`, and caches rendered answers.
+* :func:`select` cuts a readable part out of a snapshot: ``focus``/``depth`` (a
+  neighbourhood) and ``limit`` (the most important nodes).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from coopgraph import network
+from coopgraph.errors import BadRequest
+from coopgraph.store.base import Solutions, Store
+from coopgraph.views import BodyCache, Built, Progress, View, step
+from coopgraph.vocab import PROV, PROVENANCE_GRAPH
+
+#: Deepest neighbourhood ``select`` returns (3 hops already reach most of a dense network).
+MAX_DEPTH = 3
+#: Bumped when the snapshot's content changes: persisted snapshots are then rebuilt.
+SNAPSHOT_VERSION = "network-1"
+
+_PROVENANCE_MARK = f"""SELECT (COUNT(?a) AS ?n) (MAX(STR(?t)) AS ?last) WHERE {{
+  GRAPH <{PROVENANCE_GRAPH}> {{ ?a <{PROV.startedAtTime}> ?t }} }}"""
+
+
+@dataclass(frozen=True)
+class NetworkSnapshot:
+    """One computed network: the graph, its figures and node positions."""
+
+    graph: nx.MultiGraph
+    stats: network.NetworkStats
+    layout: dict[str, tuple[float, float]]
+    betweenness: str  # how betweenness was computed (network.betweenness_method)
+    _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    _rankings: dict[tuple[str, ...], list[dict]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def metrics(self) -> dict[str, network.NodeMetrics]:
+        return self.stats.metrics
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the ranking caches (derived, rebuilt on first use)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _ranks={}, _rankings={})
+
+    def ranking(self, by: str = "degree", kinds: Iterable[str] = ("organisation",)) -> list[dict]:
+        """:func:`coopgraph.network.ranking` on the computed metrics (sorted once per
+        snapshot, metric and kinds; callers copy the rows they change)."""
+        key = (by, *sorted(kinds))
+        rows = self._rankings.get(key)
+        if rows is None:
+            rows = network.ranking(self.graph, by=by, kinds=kinds, metrics=self.metrics)
+            self._rankings[key] = rows
+        return rows
+
+    def ranks(self, by: str) -> dict[str, int]:
+        """``{organisation: rank}`` by ``by`` (computed once per snapshot)."""
+        ranks = self._ranks.get(by)
+        if ranks is None:
+            ranks = self._ranks[by] = {r["iri"]: r["rank"] for r in self.ranking(by)}
+        return ranks
+
+    def figures(self, iri: str) -> dict[str, Any]:
+        """The network figures of one node for its entity page (``{}``: not a node).
+
+        ``degree``, ``weighted_degree``, ``betweenness``, ``component``,
+        ``component_size``, ``rank_degree`` and ``rank_betweenness`` (organisations only),
+        ``ties_by_type`` and ``neighbours`` (``[{iri, label, kind, types}]``, by label).
+        """
+        graph = self.graph
+        if iri not in graph:
+            return {}
+        mine = self.metrics[iri]
+        out: dict[str, Any] = mine.to_dict()
+        if graph.nodes[iri].get("kind") == "organisation":
+            for metric in ("degree", "betweenness"):
+                out["rank_" + metric] = self.ranks(metric)[iri]
+        by_type: dict[str, int] = {}
+        neighbours: dict[str, set[str]] = {}
+        for _, other, kind in graph.edges(iri, data="type"):
+            by_type[kind] = by_type.get(kind, 0) + 1
+            neighbours.setdefault(other, set()).add(kind)
+        out["ties_by_type"] = dict(sorted(by_type.items()))
+        out["neighbours"] = sorted(
+            (
+                {
+                    "iri": n,
+                    "label": graph.nodes[n].get("label", n),
+                    "kind": graph.nodes[n].get("kind"),
+                    "types": sorted(types),
+                }
+                for n, types in neighbours.items()
+            ),
+            key=lambda r: (r["label"], r["iri"]),
+        )
+        return out
+
+
+# --------------------------------------------------------------------------- building
+
+
+def _jitter(iri: str, radius: float) -> tuple[float, float]:
+    """A small offset that depends on the IRI only (the same picture on every build)."""
+    h = zlib.crc32(iri.encode("utf-8"))
+    angle = (h % 3600) / 3600 * 2 * math.pi
+    r = radius * (0.3 + 0.7 * ((h >> 12) % 1000) / 1000)
+    return r * math.cos(angle), r * math.sin(angle)
+
+
+def layout(graph: nx.MultiGraph) -> dict[str, tuple[float, float]]:
+    """Node positions: x = longitude, y = latitude for located nodes; the others near the
+    mean of their placed neighbours (two rounds), the rest on a ring below the map.
+    Deterministic (the same graph gives the same positions) and linear in the size of the
+    network; a client can refine it with a force layout (ForceAtlas2 in the browser)."""
+    pos: dict[str, tuple[float, float]] = {
+        n: (float(d["long"]), float(d["lat"]))
+        for n, d in graph.nodes(data=True)
+        if "lat" in d and "long" in d
+    }
+    for _ in range(2):
+        placed: dict[str, tuple[float, float]] = {}
+        for n in graph.nodes:
+            if n in pos:
+                continue
+            near = [pos[m] for m in graph.neighbors(n) if m in pos]
+            if near:
+                dx, dy = _jitter(n, 2.0)
+                placed[n] = (sum(p[0] for p in near) / len(near) + dx,
+                             sum(p[1] for p in near) / len(near) + dy)
+        pos.update(placed)
+    rest = sorted(n for n in graph.nodes if n not in pos)
+    for i, n in enumerate(rest):
+        angle = 2 * math.pi * i / max(1, len(rest))
+        pos[n] = (180 * math.cos(angle), -100 + 20 * math.sin(angle))
+    return {n: (round(x, 4), round(y, 4)) for n, (x, y) in pos.items()}
+
+
+def snapshot_of(
+    graph: nx.MultiGraph,
+    *,
+    positions: dict[str, tuple[float, float]] | None = None,
+    progress: Progress | None = None,
+) -> NetworkSnapshot:
+    """Figures and layout of ``graph`` (``positions``: reuse a parent's layout)."""
+    n = graph.number_of_nodes()
+    with step(progress, f"network: metrics of {n} nodes, {graph.number_of_edges()} ties"):
+        stats = network.network_stats(graph)
+    with step(progress, "network: layout"):
+        positions = positions if positions is not None else layout(graph)
+    return NetworkSnapshot(
+        graph=graph, stats=stats, layout=positions, betweenness=network.betweenness_method(n)
+    )
+
+
+def build_snapshot(
+    store: Store, queries_dir: Path | None = None, progress: Progress | None = None
+) -> NetworkSnapshot:
+    """Project the store's network and compute everything the pages need."""
+    with step(progress, "network: projecting the store (queries/network/*.rq)"):
+        graph = network.build_graph(store, queries_dir=queries_dir)
+    return snapshot_of(graph, progress=progress)
+
+
+def store_fingerprint(store: Store, queries_dir: Path | None = None) -> str:
+    """What a persisted snapshot must match: the projection queries' text and the
+    provenance log's size and last time (every write of the pipeline records an activity).
+    """
+    result = store.query(_PROVENANCE_MARK)
+    assert isinstance(result, Solutions)
+    row = result.rows[0] if result.rows else ()
+    mark = " ".join(t.value if t is not None else "" for t in row)
+    queries = network.projection_queries(queries_dir)
+    digest = hashlib.sha256(SNAPSHOT_VERSION.encode())
+    for name, text in queries.items():
+        digest.update(f"\0{name}\0{text}".encode())
+    digest.update(f"\0{mark}".encode())
+    return digest.hexdigest()
+
+
+def persist_path(store: Store) -> Path | None:
+    """Where the snapshot of a disk store is kept: ``<store dir>.network.pickle`` beside
+    it; ``None`` for an in-memory or remote store (rebuilt at each start)."""
+    path = getattr(store, "path", None)
+    if not isinstance(path, Path):
+        return None
+    return path.with_name(path.name + ".network.pickle")
+
+
+# --------------------------------------------------------------------------- the view
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a request narrows the network to (see :func:`coopgraph.network.filter_period`)."""
+
+    as_of: date | None = None
+    between: tuple[date, date] | None = None
+    types: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.as_of is None and self.between is None and not self.types
+
+
+class NetworkView(View[NetworkSnapshot]):
+    """The app's (or a command's) network: the newest snapshot, its filtered variants and
+    rendered answers, all computed once per build."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        queries_dir: Path | None = None,
+        persist: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        super().__init__(
+            "network view",
+            store,
+            lambda report: build_snapshot(store, queries_dir, report),
+            fingerprint=lambda: store_fingerprint(store, queries_dir),
+            persist=persist,
+            progress=progress,
+        )
+        self.derived = BodyCache(size=16)
+        self.bodies = BodyCache(size=32)
+        self.summarise = summary_of
+
+
+    def snapshot(self, filters: Filters = Filters(), *, wait: float = 0.0) -> tuple[
+        NetworkSnapshot, Built[NetworkSnapshot]
+    ]:
+        """The snapshot narrowed by ``filters`` (computed once per build) and the build.
+
+        :raises ViewNotReady: no build yet after ``wait`` seconds.
+        :raises BadRequest: bad filters (both asOf and between, unknown type…).
+        """
+        built = self.get(wait=wait)
+        if filters.empty:
+            return built.value, built
+        base = built.value
+        network.check_types(filters.types)
+
+        def derive() -> NetworkSnapshot:
+            graph = network.filter_period(
+                base.graph, as_of=filters.as_of, between=filters.between
+            )
+            if filters.types:
+                graph = network.filter_types(graph, filters.types)
+            return snapshot_of(graph, positions=base.layout)
+
+        key = (built.generation, built.built_at, filters)
+        return self.derived.get(key, derive), built
+
+    def rendered(self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any) -> Any:
+        """``render()`` once per build and ``key`` (JSON bodies, export files)."""
+        return self.bodies.get((built.generation, built.built_at) + key, render)
+
+
+#: Organisations kept in the persisted summary (``coopgraph network stats --top``).
+SUMMARY_TOP = 100
+
+
+def summary_of(snapshot: NetworkSnapshot) -> dict[str, Any]:
+    """What ``coopgraph network stats`` prints, without the graph: the figures (no
+    per-node metrics), the :data:`SUMMARY_TOP` organisations by degree, the method."""
+    return {
+        "stats": dataclasses.replace(snapshot.stats, metrics={}),
+        "top": snapshot.ranking("degree")[:SUMMARY_TOP],
+        "betweenness": snapshot.betweenness,
+    }
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def select(
+    snapshot: NetworkSnapshot,
+    *,
+    focus: str | None = None,
+    depth: int = 1,
+    limit: int | None = None,
+    by: str = "degree",
+) -> nx.MultiGraph:
+    """A readable part of the network: the nodes within ``depth`` ties of ``focus`` (all
+    nodes without a focus), then, with ``limit``, the ``limit`` most important of them by
+    ``by`` (then the other metrics, then label; the focus always kept), with every tie
+    between kept nodes. Metrics stay those of the whole network.
+
+    :raises BadRequest: depth outside 0…MAX_DEPTH, limit < 1, unknown metric.
+    :raises NotFound: the focus is not a node.
+    """
+    graph = snapshot.graph
+    if not 0 <= depth <= MAX_DEPTH:
+        raise BadRequest(f"depth: expected 0 to {MAX_DEPTH}")
+    if limit is not None and limit < 1:
+        raise BadRequest("limit: expected a positive number")
+    keep: Iterable[str]
+    centre = None
+    if focus is not None:
+        centre = network.resolve_node(graph, focus)
+        keep = nx.single_source_shortest_path_length(graph, centre, cutoff=depth).keys()
+    else:
+        keep = graph.nodes
+    kept = set(keep)
+    if limit is not None and len(kept) > limit:
+        order = network.ranking(graph, by=by, kinds=(), metrics=snapshot.metrics, among=kept)
+        chosen = [r["iri"] for r in order if r["iri"] != centre][: limit - (centre is not None)]
+        kept = set(chosen) | ({centre} if centre is not None else set())
+    if len(kept) == graph.number_of_nodes():
+        return graph
+    return graph.subgraph(kept)
+
+
+__all__ = [
+    "Filters",
+    "MAX_DEPTH",
+    "NetworkSnapshot",
+    "NetworkView",
+    "build_snapshot",
+    "layout",
+    "persist_path",
+    "select",
+    "snapshot_of",
+    "store_fingerprint",
+    "summary_of",
+]

@@ -1,0 +1,356 @@
+"""Derived views kept in step with the store (the network, the graph totals of ``/stats``).
+
+A :class:`View` builds its value once per store generation (:func:`coopgraph.events.generation`)
+in a background thread and hands every reader the latest finished build, so no request
+ever rebuilds it. After a write the previous build keeps answering (``stale`` says so)
+until the new one is ready; writes that arrive during a build are coalesced into the next
+one. A view can persist its value beside a disk store, keyed by a fingerprint of what it
+was built from, so a restart on an unchanged store reads it back instead of rebuilding.
+
+>>> class S: pass
+>>> store = S()
+>>> view = View("answer", store, lambda progress: 42)
+>>> view.refresh().value, view.builds, view.stale
+(42, 1, False)
+>>> from coopgraph import events
+>>> events.publish(store, events.Commit(graphs=("g",)))
+>>> view.stale
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from coopgraph import events
+from coopgraph.errors import CoopgraphError
+
+__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "step"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+#: Bumped when what a view pickles changes shape: older files are then ignored.
+PERSIST_FORMAT = 2
+
+
+@contextmanager
+def step(progress: Progress | None, message: str, *, after: float = 1.0) -> Iterator[None]:
+    """Report ``message…`` if the step is still running after ``after`` seconds, and then
+    how long it took: quick steps stay silent, slow ones never look stuck."""
+    if progress is None:
+        yield
+        return
+    start = time.perf_counter()
+    timer = threading.Timer(after, progress, (f"{message}…",))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        seconds = time.perf_counter() - start
+        if seconds > after:
+            progress(f"{message}: done in {seconds:.1f} s")
+
+
+#: (view, build) while a build's answers are being prepared in the building thread
+_PREPARING: ContextVar[tuple[Any, Any] | None] = ContextVar("preparing", default=None)
+
+
+class ViewNotReady(CoopgraphError):
+    """The view's first build is still running (HTTP 503 with ``Retry-After``)."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Built(Generic[T]):
+    """One finished build: the value and the store generation it reflects."""
+
+    value: T
+    generation: int
+    built_at: float  # time.time() at the end of the build
+    seconds: float  # how long the build took
+    fingerprint: str | None = None
+
+
+class View(Generic[T]):
+    """A value derived from ``store``, rebuilt after each committed write.
+
+    :param build: computes the value; receives a ``progress(message)`` callback.
+    :param fingerprint: what the value was built from (store content, queries); needed to
+        persist it.
+    :param persist: a file to keep the value in between runs (``None``: not kept).
+    :param progress: where steps longer than a second are reported (e.g. stderr).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        store: object,
+        build: Callable[[Progress], T],
+        *,
+        fingerprint: Callable[[], str] | None = None,
+        persist: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.name = name
+        self.store = store
+        self._build = build
+        self._fingerprint = fingerprint
+        self._persist = persist if fingerprint is not None else None
+        self.progress = progress or (lambda message: log.info("%s", message))
+        self._latest: Built[T] | None = None
+        self._ready = threading.Condition()
+        self._dirty = threading.Event()
+        self._build_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.builds = 0
+        self.last_error: str | None = None
+        #: seconds between a write and the rebuild it triggers (a burst shares one build)
+        self.settle = 0.2
+        #: longest pause after a build before the next one (a pause as long as the build)
+        self.max_pause = 60.0
+        #: a small digest of the value kept at the head of the persisted file, so a
+        #: command can read it alone (:meth:`load_summary`)
+        self.summarise: Callable[[T], Any] | None = None
+        #: called with each new build before readers get it (render common answers)
+        self.preparers: list[Callable[[Built[T]], None]] = []
+        events.subscribe(store, self._on_commit)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def latest(self) -> Built[T] | None:
+        """The newest finished build, or ``None`` before the first one."""
+        return self._latest
+
+    @property
+    def stale(self) -> bool:
+        """Has a write been committed since the build being served started?"""
+        built = self._latest
+        return built is None or built.generation < events.generation(self.store)
+
+    def get(self, *, wait: float = 0.0) -> Built[T]:
+        """The newest build; before the first one (started by the first reader if
+        :meth:`start` was not called), wait up to ``wait`` seconds.
+
+        :raises ViewNotReady: still no build after ``wait`` seconds (or the build failed).
+        """
+        preparing = _PREPARING.get()
+        if preparing is not None and preparing[0] is self:
+            return preparing[1]  # type: ignore[return-value]
+        built = self._latest
+        if built is not None:
+            return built
+        if self._thread is None:  # first reader: start keeping the view
+            self.start()
+        with self._ready:
+            self._ready.wait_for(lambda: self._latest is not None, timeout=wait)
+        if self._latest is None:
+            why = f" (last attempt failed: {self.last_error})" if self.last_error else ""
+            raise ViewNotReady(f"the {self.name} is being computed; retry shortly{why}")
+        return self._latest
+
+    # -- building --------------------------------------------------------------------------
+
+    def refresh(self) -> Built[T]:
+        """Build now, in the calling thread (CLI commands, tests), and keep the result."""
+        with self._build_lock:
+            generation = events.generation(self.store)
+            fingerprint = self._fingerprint() if self._fingerprint else None
+            start = time.perf_counter()
+            value = self._build(self.progress)
+            seconds = time.perf_counter() - start
+            built = Built(value, generation, time.time(), seconds, fingerprint)
+            self._prepare(built)
+            self._set(built)
+            self.builds += 1
+            self.last_error = None
+        with step(self.progress, f"{self.name}: saving to {self._persist}"):
+            self._save(built)
+        return built
+
+    def load_or_refresh(self) -> Built[T]:
+        """The persisted value when its fingerprint matches the store, else a build."""
+        return self.load() or self.refresh()
+
+    def _prepare(self, built: Built[T]) -> None:
+        """Run the :attr:`preparers` on a new build before readers see it; meanwhile
+        :meth:`get` in this thread (and only here) returns the new build."""
+        if not self.preparers:
+            return
+        token = _PREPARING.set((self, built))
+        try:
+            for prepare in self.preparers:
+                with step(self.progress, f"{self.name}: preparing answers"):
+                    prepare(built)
+        except Exception:  # an answer that cannot be prepared is rendered when asked
+            log.exception("%s: preparing answers failed", self.name)
+        finally:
+            _PREPARING.reset(token)
+
+    def _read(self, *, summary_only: bool) -> tuple[str, Any, Any] | None:
+        """(fingerprint now, summary, build) from the persisted file when it matches the
+        store (the build is not read with ``summary_only``)."""
+        if self._persist is None or self._fingerprint is None or not self._persist.exists():
+            return None
+        fingerprint = self._fingerprint()
+        try:
+            with self._persist.open("rb") as f:
+                fmt, saved_fingerprint = pickle.load(f)  # noqa: S301 - our own file
+                if fmt != PERSIST_FORMAT or saved_fingerprint != fingerprint:
+                    return None
+                summary = pickle.load(f)  # noqa: S301
+                if summary_only:
+                    return fingerprint, summary, None
+                with step(self.progress, f"{self.name}: reading {self._persist}"):
+                    built = pickle.load(f)  # noqa: S301
+        except Exception as exc:  # a truncated or foreign file: rebuild
+            log.warning("%s: cannot read %s (%s); rebuilding", self.name, self._persist, exc)
+            return None
+        return fingerprint, summary, built
+
+    def load_summary(self) -> Any:
+        """The persisted :attr:`summarise` result, without reading the whole value, when
+        it was built from what the store holds now (else ``None``)."""
+        found = self._read(summary_only=True)
+        return None if found is None else found[1]
+
+    def load(self) -> Built[T] | None:
+        """Read the persisted value back if it was built from what the store holds now."""
+        found = self._read(summary_only=False)
+        if found is None:
+            return None
+        fingerprint, _, saved = found
+        built = Built(
+            saved.value, events.generation(self.store), saved.built_at, saved.seconds,
+            fingerprint,
+        )
+        self._set(built)
+        return built
+
+    def start(self) -> None:
+        """Keep the view fresh in a background thread from now on: it first reads the
+        persisted value back if it matches the store, else builds at once."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name=f"view:{self.name}", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the background thread (a build under way finishes first)."""
+        self._closed = True
+        self._dirty.set()
+
+    def _on_commit(self, commit: events.Commit) -> None:
+        if self._thread is not None:
+            self._dirty.set()
+
+    def _run(self) -> None:
+        try:
+            loaded = self.load()
+        except Exception:  # the store cannot say what it holds yet: build instead
+            log.exception("%s: cannot check the persisted view", self.name)
+            loaded = None
+        if loaded is None:
+            self._dirty.set()
+        else:  # read back and already served: its common answers are rendered now
+            self._prepare(loaded)
+        while True:
+            self._dirty.wait()
+            if self._closed:
+                return
+            time.sleep(self.settle)  # let a burst of writes land: one build for all
+            self._dirty.clear()
+            try:
+                built = self.refresh()
+                # rebuilding at most half of the time leaves the store to the requests
+                # when writes keep coming (a 1M-triple network takes minutes to build)
+                time.sleep(min(built.seconds, self.max_pause))
+            except Exception as exc:  # keep serving the previous build
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("%s: build failed; serving the previous one", self.name)
+                with self._ready:
+                    self._ready.notify_all()
+
+    def _set(self, built: Built[T]) -> None:
+        with self._ready:
+            if self._latest is None or built.generation >= self._latest.generation:
+                self._latest = built
+            self._ready.notify_all()
+
+    def _save(self, built: Built[T]) -> None:
+        if self._persist is None or built.fingerprint is None:
+            return
+        tmp = self._persist.with_name(self._persist.name + f".{os.getpid()}.tmp")
+        try:
+            with tmp.open("wb") as f:
+                pickle.dump((PERSIST_FORMAT, built.fingerprint), f, protocol=5)
+                summary = self.summarise(built.value) if self.summarise else None
+                pickle.dump(summary, f, protocol=5)
+                pickle.dump(built, f, protocol=5)
+            tmp.replace(self._persist)
+        except OSError as exc:  # a read-only folder: the view just is not kept
+            log.warning("%s: cannot write %s: %s", self.name, self._persist, exc)
+            tmp.unlink(missing_ok=True)
+
+
+class BodyCache:
+    """Rendered answers (JSON, export files) of recent builds, keyed by what was asked,
+    so a repeated request costs a dictionary lookup; least recently used entries go first.
+
+    Concurrent requests for the same key wait for one rendering instead of each doing it.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Lock] = {}
+        self.renders = 0
+
+    def get(self, key: Hashable, render: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            pending = self._pending.setdefault(key, threading.Lock())
+        with pending:
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            try:
+                value = render()
+            except BaseException:
+                with self._lock:
+                    self._pending.pop(key, None)
+                raise
+            with self._lock:
+                self.renders += 1
+                self._items[key] = value
+                self._items.move_to_end(key)
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+                self._pending.pop(key, None)
+            return value

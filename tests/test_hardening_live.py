@@ -1,0 +1,117 @@
+"""Issue 16, "Hardening", against real processes: slow clients on ``coopgraph serve``,
+the store process's memory budget and a query timeout while a write is in flight.
+Nothing is timed here (socket timeouts only turn a hang into a failure); the figures at
+full scale come from ``benchmarks/hardening.py``."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyoxigraph as ox
+import pytest
+
+from coopgraph.errors import OverBudget, QueryTimeout
+from coopgraph.store.isolated import IsolatedStore
+
+CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def _get(port: int, path: str, body: bytes | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        headers = {"Content-Type": "application/sparql-query"} if body else {}
+        conn.request("POST" if body else "GET", path, body, headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_slow_clients_do_not_take_the_server_offline(live_server: str) -> None:
+    """More half-open requests than waitress's old limit of 100 connections: /healthz and
+    queries still answer (each probe would hang, and fail, if they queued behind)."""
+    port = urlsplit(live_server).port or 0
+    slow = []
+    try:
+        for i in range(300):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(f"GET /healthz?slow={i} HTTP/1.1\r\nHost: x\r\n".encode())
+            slow.append(s)
+        for _ in range(3):
+            for s in slow:
+                s.sendall(b"X-Slow: 1\r\n")
+            assert _get(port, "/healthz") == 200
+            assert _get(port, "/sparql", b"ASK {}") == 200
+    finally:
+        for s in slow:
+            s.close()
+
+
+@pytest.fixture
+def small_store(tmp_path: Path) -> Iterator[IsolatedStore]:
+    """An isolated store of 4,000 triples under a 512 MiB budget (the empty child takes
+    about 190 MiB of address space)."""
+    store = IsolatedStore(tmp_path / "store", threads=4, memory_limit_mib=512)
+    g = ox.NamedNode("urn:g")
+    store.bulk_load(
+        ox.Quad(ox.NamedNode(f"urn:s{i}"), ox.NamedNode(f"urn:p{i % 7}"), ox.Literal(f"v{i}"), g)
+        for i in range(4000)
+    )
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def test_queries_over_the_memory_budget_get_503_and_the_store_restarts(
+    small_store: IsolatedStore,
+) -> None:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            small_store.query(CARTESIAN, timeout=600)
+        except Exception as exc:  # noqa: BLE001 - collected and checked below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    assert len(errors) == 3 and all(isinstance(e, OverBudget) for e in errors), errors
+    assert all(e.status == 503 and "memory budget" in e.message for e in errors)  # type: ignore[attr-defined]
+    assert small_store.restarts >= 1
+    assert len(small_store) == 4000  # the next call is answered, nothing lost
+
+
+def test_a_timeout_is_not_held_behind_a_write_in_flight(small_store: IsolatedStore) -> None:
+    """The reader gets QueryTimeout while the write still holds the store; the runaway's
+    process is killed once the write is done."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            small_store.query(RUNAWAY, timeout=1)
+        except Exception as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    with small_store._write_lock:  # a write in flight
+        reader = threading.Thread(target=run)
+        reader.start()
+        reader.join(60)
+        assert not reader.is_alive() and isinstance(outcome[0], QueryTimeout)
+        assert small_store.restarts == 0  # not killed during the write
+    deadline = time.monotonic() + 60
+    while small_store.restarts == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert small_store.restarts == 1
+    assert small_store.query("ASK { ?s ?p ?o }")
