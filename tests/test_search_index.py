@@ -241,3 +241,10 @@ def test_remote_store_index_in_a_local_file(
     events.publish(remote, events.Commit((PLACES,), inserted=tuple(quads)))
     assert index.size() == rows_before
     remote.close()
+
+
+def test_lookup_route_suggests_when_nothing_matches(client: FlaskClient) -> None:
+    body = client.get("/lookup", query_string={"q": "Oujdda"}).get_json()
+    assert body["matches"] == []
+    assert ID["place/oujda"] in [s["iri"] for s in body["suggestions"]]
+    assert "suggestions" not in client.get("/lookup?q=Oujda").get_json()

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from coopgraph.errors import BadRequest
 from coopgraph.search import fold, index_for
 from coopgraph.store.base import Solutions, Store
-from coopgraph.validate import compact
+from coopgraph.vocab import compact
 
 __all__ = ["Match", "fold", "lookup", "suggest"]
 

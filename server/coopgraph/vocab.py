@@ -104,3 +104,18 @@ ENTRY_GRAPH_PREFIX = GRAPH["entry/"]
 def sparql_prefixes() -> str:
     """The PREFIXES as a SPARQL prologue, for queries written by the code."""
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+def compact(iri: str) -> str:
+    """``https://w3id.org/coopgraph/id/org/x`` → ``cgid:org/x`` with the longest known
+    namespace; the IRI itself when none fits. (Here, not in validate.py, so that
+    ``coopgraph lookup`` does not import pyshacl and rdflib.)
+
+    >>> compact("https://w3id.org/coopgraph/id/org/x")
+    'cgid:org/x'
+    """
+    best, name = "", ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(best):
+            best, name = ns, prefix
+    return f"{name}:{iri[len(best) :]}" if best else iri

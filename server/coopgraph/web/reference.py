@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from coopgraph.errors import BadRequest
 from coopgraph.formats import HTML
 from coopgraph.lookup import lookup as find
+from coopgraph.lookup import suggest
 from coopgraph.rules import SEVERITY_WORDS, Rule, rules_from_quads
 from coopgraph.search import index_for
 from coopgraph.vocab import SHAPES_GRAPH
@@ -22,6 +23,7 @@ def lookup() -> Response:
     """``/lookup?q=Oujda[&limit=20]`` → JSON matches, best first; also what the query
     page's completion asks as the visitor types (every word may be cut short).
 
+    With no match, ``suggestions`` lists names spelt nearly like ``q`` ("did you mean").
     ``index`` is ``ready``, or ``building`` while the search index is rebuilt in the
     background (the matches then come from the previous index and may be incomplete).
 
@@ -36,13 +38,14 @@ def lookup() -> Response:
         raise BadRequest("limit must be an integer") from None
     store = state().store
     matches = find(store, text, limit=limit)
-    return jsonify(
-        {
-            "query": text,
-            "index": index_for(store).state,
-            "matches": [m.to_dict() for m in matches],
-        }
-    )
+    body: dict[str, object] = {
+        "query": text,
+        "index": index_for(store).state,
+        "matches": [m.to_dict() for m in matches],
+    }
+    if not matches:  # "did you mean": names spelt nearly like the text
+        body["suggestions"] = [m.to_dict() for m in suggest(store, text, limit=5)]
+    return jsonify(body)
 
 
 def _rules() -> list[Rule]:
