@@ -21,7 +21,7 @@ def section(html: str, element_id: str) -> str:
 
 def test_offer_summary_in_english(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/id/offer/002-so-cooperation-aict?lang=en", headers=BROWSER).data.decode()
-    assert section(html, "kind") == "job offer"
+    assert section(html, "kind") == "job posting"  # ontology/labels.ttl
     facts = section(html, "facts")
     assert "Employer SO Coopération" in facts
     assert "Pay 25,000 – 32,000 EUR a year" in facts

@@ -206,24 +206,32 @@ class Report:
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories replaced by the RDF files under them (sorted)."""
+    """Files as given; directories replaced by the RDF files under them (sorted).
+
+    A folder without RDF files is passed over when other arguments give files
+    (``validate data/*`` meets ``data/sources/``, the seed texts); when nothing at all is
+    left to validate it is an error, since "0 errors" would read as "valid" (issue 16).
+    """
     from coopgraph.formats import RDF_FORMATS
 
     extensions = {"." + e for f in RDF_FORMATS for e in f.extensions}
     out: list[Path] = []
+    empty: list[Path] = []
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() in extensions)
-            if not found:  # "0 errors" would read as "valid" (issue 16)
-                from coopgraph.errors import ParseError
-
-                raise ParseError(
-                    "no RDF file in this folder (expected " + ", ".join(sorted(extensions)) + ")",
-                    source=str(path),
-                )
+            if not found:
+                empty.append(path)
             out += found
         else:
             out.append(path)
+    if empty and not out:
+        from coopgraph.errors import ParseError
+
+        raise ParseError(
+            "no RDF file in this folder (expected " + ", ".join(sorted(extensions)) + ")",
+            source=str(empty[0]),
+        )
     return out
 
 

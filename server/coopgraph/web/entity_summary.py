@@ -64,7 +64,7 @@ ENUMERATIONS: dict[str, tuple[str, str]] = {
 }
 #: Classes of other vocabularies in words, when the ontology gives them no label.
 KIND_WORDS: dict[str, tuple[str, str]] = {
-    SCHEMA.JobPosting: ("offre d'emploi", "job offer"),
+    SCHEMA.JobPosting: ("offre d'emploi", "job posting"),
     SCHEMA.Organization: ("organisation", "organisation"),
     SCHEMA.GovernmentOrganization: ("administration", "government organisation"),
     SCHEMA.Place: ("lieu", "place"),
