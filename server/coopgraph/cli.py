@@ -8,6 +8,7 @@ format, 4 store or server error.
 from __future__ import annotations
 
 import functools
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -153,12 +154,26 @@ def serve(
     from coopgraph.web.serve import run_server
 
     settings = settings_from(config, store=store, host=host, port=port, threads=threads)
+    progress = lambda n: click.echo(f"loading {n}", err=True)  # noqa: E731
+    in_child = settings.store == ":memory:" or settings.store.startswith("sparql+")
+    if not in_child:
+        # Load changed project files in this process first: a reload rematerialises every
+        # inference, which reads the whole store, and at 1M triples that is more than the
+        # serving child's memory budget (memory_limit_mib) is meant for.
+        direct = open_store(settings.store)
+        try:
+            load_project(direct, settings, progress=progress)
+        finally:
+            direct.close()
+            del direct
+            gc.collect()  # the RocksDB lock goes with the last reference
     st = open_store(
         settings.store, update_url=settings.update_url, isolated=True,
         memory_limit_mib=settings.memory_limit_mib,
     )
     try:
-        load_project(st, settings, progress=lambda n: click.echo(f"loading {n}", err=True))
+        if in_child:
+            load_project(st, settings, progress=progress)
         # A stale search index is rebuilt in the background: serving starts at once.
         index = attach(st, settings.search_index, background=True)
         if index.state == "building":

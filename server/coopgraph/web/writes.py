@@ -128,6 +128,11 @@ class _Validation:
         with self.lock:
             return self.validator.validate_quads(quads, entry=entry, text=text, **options)
 
+    def validate_many(self, candidates: Any) -> Any:
+        """A batch with one context query (the spreadsheet upload's rows)."""
+        with self.lock:
+            return self.validator.validate_many(candidates)
+
 
 _WARM_SAMPLE = (
     "SELECT ?g WHERE { GRAPH ?g { ?offer a <http://schema.org/JobPosting> } "
