@@ -310,7 +310,9 @@ def test_sigkill_mid_run_leaves_whole_entries_and_repairs_inferences(tmp_path: P
         load_project(store, Settings(store=str(store_dir)))  # repairs at open
         assert not pending.is_pending(store)
         present = {g for g in store.graph_sizes() if g in expected}
-        assert 0 < len(present) < len(expected)
+        # On a quiet machine the kill may land after the last entry is in but before the
+        # inferences are: the marker is pending either way (asserted above).
+        assert 0 < len(present) <= len(expected)
         for graph in present:  # whole or absent (a half-loaded graph was dropped)
             assert _stored(store, graph) == expected[graph], graph
         _assert_inferences_complete(store)
