@@ -79,6 +79,25 @@ def shape_targets(shapes: rdflib.Graph) -> Targets:
     return index
 
 
+def targeting(
+    targets: Targets,
+    node: rdflib.term.Node,
+    *,
+    types: set[rdflib.term.Node],
+    predicates: set[rdflib.term.Node],
+    used_as_object: set[rdflib.term.Node],
+) -> frozenset[rdflib.term.Node]:
+    """The shapes whose targets (class, node, subjectsOf, objectsOf) select ``node``."""
+    return frozenset(
+        shape
+        for shape, t in targets.items()
+        if t["class"] & types
+        or node in t["node"]
+        or t["subjectsOf"] & predicates
+        or t["objectsOf"] & used_as_object
+    )
+
+
 def plan(
     targets: Targets, data: rdflib.Graph, subjects: Iterable[rdflib.term.Node]
 ) -> dict[frozenset[rdflib.term.Node], set[rdflib.term.Node]]:
@@ -92,16 +111,12 @@ def plan(
     groups: dict[frozenset[rdflib.term.Node], set[rdflib.term.Node]] = {}
     rdf_type = rdflib.RDF.type
     for node in set(subjects):
-        types = set(data.objects(node, rdf_type))
-        preds = set(data.predicates(node, None))
-        used_as_object = set(data.predicates(None, node))
-        shapes = frozenset(
-            shape
-            for shape, t in targets.items()
-            if t["class"] & types
-            or node in t["node"]
-            or t["subjectsOf"] & preds
-            or t["objectsOf"] & used_as_object
+        shapes = targeting(
+            targets,
+            node,
+            types=set(data.objects(node, rdf_type)),
+            predicates=set(data.predicates(node, None)),
+            used_as_object=set(data.predicates(None, node)),
         )
         if shapes:
             groups.setdefault(shapes, set()).add(node)

@@ -25,7 +25,7 @@ from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.store.base import Solutions, Store
 from coopgraph.validate.context import Candidate, Overlay, Triple, close_types, fetch
 from coopgraph.validate.engine import Data, Evaluation, Result
-from coopgraph.validate.reference import Reference, shape_targets
+from coopgraph.validate.reference import Reference, shape_targets, targeting
 from coopgraph.validate.report import (
     SEVERITIES,
     Finding,
@@ -253,16 +253,12 @@ class Validator:
         groups: dict[frozenset[Node], set[Node]] = {}
         rdf_type = rdflib.RDF.type
         for node in subjects:
-            types = set(data.objects(node, rdf_type))
-            preds = set(data.out.get(node, {}))
-            used_as_object = set(data.inv.get(node, {}))
-            shapes = frozenset(
-                shape
-                for shape, t in self.targets.items()
-                if t["class"] & types
-                or node in t["node"]
-                or t["subjectsOf"] & preds
-                or t["objectsOf"] & used_as_object
+            shapes = targeting(
+                self.targets,
+                node,
+                types=set(data.objects(node, rdf_type)),
+                predicates=set(data.out.get(node, {})),
+                used_as_object=set(data.inv.get(node, {})),
             )
             if shapes:
                 groups.setdefault(shapes, set()).add(node)
