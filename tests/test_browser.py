@@ -83,6 +83,8 @@ def wait_for_attribute(driver: Any, element_id: str, attribute: str) -> Any:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # the element may come with the next page (a form's answer): wait for it to exist
+    WebDriverWait(driver, WAIT).until(lambda d: d.find_elements(By.ID, element_id))
     element = driver.find_element(By.ID, element_id)
     WebDriverWait(driver, WAIT).until(
         lambda _: element.get_attribute(attribute) or element.get_attribute("data-error")
@@ -263,10 +265,18 @@ def test_map_draws_the_base_map_every_place_and_zooms(
     assert len(browser.find_elements(By.CSS_SELECTOR, "#map path.cg-partnership")) >= 1
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
     zoom = browser.execute_script("return coopgraphMap.getZoom()")
-    browser.find_element(By.CSS_SELECTOR, "#map .leaflet-control-zoom-in").click()
-    WebDriverWait(browser, WAIT).until(
-        lambda d: d.execute_script("return coopgraphMap.getZoom()") > zoom
-    )
+    zoom_in = browser.find_element(By.CSS_SELECTOR, "#map .leaflet-control-zoom-in")
+
+    def zoomed(d: Any) -> bool:
+        # a click that lands while the clusters still animate can be dropped by Leaflet:
+        # click again, as a person would, until the map zooms
+        if d.execute_script("return coopgraphMap.getZoom()") > zoom:
+            return True
+        zoom_in.click()
+        return False
+
+    zoom_in.click()
+    WebDriverWait(browser, WAIT, poll_frequency=1).until(zoomed)
     WebDriverWait(browser, WAIT).until(
         lambda d: not d.execute_script("return coopgraphMap._animatingZoom")
     )
