@@ -195,7 +195,8 @@ def test_entity_404_suggests_known_names(client: FlaskClient) -> None:
 
 
 def test_spreadsheet_resolver_did_you_mean(project_store: Store) -> None:
-    from coopgraph.tabular.cells import CellError, Resolver
+    from coopgraph.tabular.cells import CellError
+    from coopgraph.tabular.resolver import Resolver
 
     with pytest.raises(CellError) as caught:
         Resolver(project_store).entity("Ville de Lile", "org")

@@ -1,7 +1,7 @@
 """One exception tree for coopgraph.
 
 Each class knows the HTTP status it maps to and the CLI exit code it maps to, so the
-web layer (``web/__init__.py``) and the CLI (``cli.py``) are the only two places that
+web layer (``web/__init__.py``) and the CLI (``cli/common.py``) are the only two places that
 translate errors; everything below them just raises.
 
 Exit codes (documented in README.md): 0 success/conforms, 1 does not conform,

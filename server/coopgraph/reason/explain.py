@@ -16,9 +16,9 @@ import pyoxigraph as ox
 
 from coopgraph.reason.tbox import RULES, TYPE, TBox
 from coopgraph.store.base import Solutions, Store
-from coopgraph.vocab import INFERRED_GRAPH, OWL, RDFS
+from coopgraph.vocab import INFERRED_GRAPH, OWL, RDFS, compact
 
-__all__ = ["Explanation", "Premise", "explain"]
+__all__ = ["Explanation", "Premise", "explain", "render_text"]
 
 Candidate = tuple[str, list[ox.Triple], list[tuple[str, str, str]]]
 
@@ -74,6 +74,30 @@ def explain(store: Store, tbox: TBox, triple: ox.Triple, depth: int) -> list[Exp
     if _graphs_of(store, triple) != [INFERRED_GRAPH]:
         return []
     return _explain(store, tbox, triple, depth, frozenset({triple}))
+
+
+def render_text(explanations: list[Explanation], lang: str = "fr", indent: str = "") -> str:
+    """Explanations as text for people (``coopgraph explain``): the rule, then each
+    premise with the graph that holds it, inferred premises explained below them."""
+
+    def term(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+        return compact(t.value) if isinstance(t, ox.NamedNode) else str(t)
+
+    lines: list[str] = []
+    for number, exp in enumerate(explanations, start=1):
+        label = exp.label_fr if lang == "fr" else exp.label_en
+        lines.append(f"{indent}{number}. [{exp.rule}] {label}")
+        for s, p, o in exp.axioms:
+            lines.append(f"{indent}   schema: {compact(s)} {compact(p)} {compact(o)}")
+        for premise in exp.premises:
+            t = premise.triple
+            lines.append(
+                f"{indent}   from: {term(t.subject)} {term(t.predicate)} {term(t.object)}"
+                f"   (graph {compact(premise.graph)})"
+            )
+            if premise.explanations:
+                lines.append(render_text(premise.explanations, lang, indent + "      "))
+    return "\n".join(lines)
 
 
 def _explain(

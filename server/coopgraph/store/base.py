@@ -11,7 +11,7 @@ Terms are pyoxigraph terms everywhere (``NamedNode``, ``BlankNode``, ``Literal``
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -313,15 +313,18 @@ def match_by_query(
     return found
 
 
-def quad_data(quads: Iterable[ox.Quad]) -> str:
+def quad_data(quads: Iterable[ox.Quad], *, term: Callable[[object], str] = str) -> str:
     """Quads as the body of an ``INSERT DATA``/``DELETE DATA`` block (N-Quads-like syntax).
 
     Built from parsed terms, never from request text, so it cannot inject operations.
+
+    :param term: how a subject or object is written (a server may name stored blank
+        nodes its own way).
     """
     by_graph: dict[str, list[str]] = {}
     for q in quads:
         key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
-        by_graph.setdefault(key, []).append(f"{q.subject} {q.predicate} {q.object} .")
+        by_graph.setdefault(key, []).append(f"{term(q.subject)} {q.predicate} {term(q.object)} .")
     parts = []
     for graph, lines in by_graph.items():
         body = "\n".join(lines)

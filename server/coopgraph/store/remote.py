@@ -47,7 +47,6 @@ Writes
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import urllib.error
@@ -55,30 +54,44 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import IO, Literal
+from typing import Literal
 
 import pyoxigraph as ox
 
 from coopgraph.errors import (
-    BadRequest,
     CoopgraphError,
     QuerySyntaxError,
     QueryTimeout,
     StartupError,
     StoreError,
 )
+from coopgraph.sparql_text import declares_dataset, inject_values, query_form
 from coopgraph.store.base import (
-    Boolean,
     Changes,
     Dataset,
     QueryResult,
     Solutions,
     Term,
-    Triples,
     changes_as_update,
+    quad_data,
+)
+from coopgraph.store.protocol_client import (
+    JSON_RESULTS,
+    N_TRIPLES,
+    HTTPFailure,
+    NoAnswer,
+    read_result,
+    send,
 )
 
-__all__ = ["VIRTUOSO_SYSTEM_GRAPHS", "RemoteStore", "declares_dataset", "inject_values"]
+__all__ = [
+    "VIRTUOSO_SYSTEM_GRAPHS",
+    "RemoteStore",
+    "chunked",
+    "declares_dataset",
+    "inject_values",
+    "query_form",
+]
 
 Dialect = Literal["auto", "virtuoso", "generic"]
 DefaultGraphMode = Literal["server", "explicit"]
@@ -90,9 +103,6 @@ VIRTUOSO_SYSTEM_GRAPHS: tuple[str, ...] = (
     "http://localuriqaserver/sparql",
 )
 
-_JSON = "application/sparql-results+json"
-_NTRIPLES = "application/n-triples"
-_FORM = "application/x-www-form-urlencoded"
 #: IRI standing for "no graph at all" when a Dataset names an empty default graph.
 _EMPTY_GRAPH = "urn:x-coopgraph:empty-graph"
 #: Seconds added to Virtuoso's HTTP timeout so its own timeout answers first.
@@ -103,153 +113,10 @@ _GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP
 _GRAPH_NAMES = "SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 _QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
 _GRAPH_TRIPLES = "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
-# Virtuoso reports blank nodes as "nodeID://b10001" in JSON results (not a valid label).
-_VIRTUOSO_BNODE = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
 # Virtuoso error codes meaning "the query text is wrong".
 _VIRTUOSO_SYNTAX = re.compile(r"\b(SP030|SP031|SQ200|37000)\b")
 # Virtuoso error codes meaning "stopped for time": anytime timeout, estimated cost too high.
 _VIRTUOSO_TIMEOUT = re.compile(r"\b(S1T00|S1TAT|SR171|SR177)\b|timed? ?out|exceeds the limit", re.I)
-
-# ---------------------------------------------------------------------------------------
-# A small SPARQL lexer: enough to find keywords and braces outside strings, IRIs, comments
-# ---------------------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n]*)
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-             | '''(?:[^'\\]|\\.|'(?!''))*'''
-             | "(?:[^"\\\n]|\\.)*"
-             | '(?:[^'\\\n]|\\.)*')
-  | (?P<var>[?$][^\s(){}\[\],;.]+)
-  | (?P<word>[A-Za-z_][\w\-]*(?::[^\s(){}\[\],;]*)?)
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-    start: int
-    brace: int  # depth of {} before this token
-    paren: int  # depth of () before this token
-
-
-def _tokens(sparql: str) -> list[_Token]:
-    out: list[_Token] = []
-    brace = paren = 0
-    for m in _TOKEN.finditer(sparql):
-        kind = m.lastgroup or "other"
-        if kind in ("ws", "comment"):
-            continue
-        text = m.group()
-        out.append(_Token(kind, text, m.start(), brace, paren))
-        if text == "{":
-            brace += 1
-        elif text == "}":
-            brace = max(brace - 1, 0)
-        elif text == "(":
-            paren += 1
-        elif text == ")":
-            paren = max(paren - 1, 0)
-    return out
-
-
-def _top_words(tokens: Sequence[_Token]) -> Iterator[tuple[int, str]]:
-    for i, t in enumerate(tokens):
-        if t.kind == "word" and t.brace == 0 and t.paren == 0:
-            yield i, t.text.upper()
-
-
-def query_form(sparql: str) -> str | None:
-    """``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` (``None``: not a query).
-
-    >>> query_form("PREFIX a: <http://a/> # SELECT\\nASK { ?s a:p 'SELECT' }")
-    'ASK'
-    """
-    for _, word in _top_words(_tokens(sparql)):
-        if word in _FORMS:
-            return word
-    return None
-
-
-def declares_dataset(sparql: str) -> tuple[bool, bool]:
-    """Whether the query has its own ``FROM`` (default graph) and ``FROM NAMED`` clauses.
-
-    >>> declares_dataset("SELECT * FROM NAMED <http://g> WHERE { ?from ?p '<FROM>' }")
-    (False, True)
-    """
-    tokens = _tokens(sparql)
-    default = named = False
-    for i, word in _top_words(tokens):
-        if word == "FROM":
-            nxt = tokens[i + 1].text.upper() if i + 1 < len(tokens) else ""
-            if nxt == "NAMED":
-                named = True
-            else:
-                default = True
-    return default, named
-
-
-def _values_block(bindings: Mapping[str, Term]) -> str:
-    names = list(bindings)
-    terms = []
-    for name in names:
-        term = bindings[name]
-        if isinstance(term, ox.BlankNode):
-            raise BadRequest(f"?{name}: a blank node cannot be bound in a remote query")
-        terms.append(str(term))
-    variables = " ".join("?" + ox.Variable(n).value for n in names)
-    return f"VALUES ({variables}) {{ ({' '.join(terms)}) }}"
-
-
-def _where_brace(tokens: Sequence[_Token]) -> int | None:
-    """Index of the ``{`` opening the outermost group pattern, if the query has one."""
-    form_at = next((i for i, w in _top_words(tokens) if w in _FORMS), None)
-    if form_at is None:
-        return None
-    i = form_at + 1
-    if tokens[form_at].text.upper() == "CONSTRUCT":
-        while i < len(tokens) and tokens[i].kind == "other" and tokens[i].text != "{":
-            i += 1
-        if i >= len(tokens) or tokens[i].text != "{":
-            return None  # CONSTRUCT WHERE { … }: the template is the pattern
-        depth = tokens[i].brace
-        i += 1
-        while i < len(tokens) and not (tokens[i].text == "}" and tokens[i].brace == depth + 1):
-            i += 1
-        i += 1  # past the template
-    for j in range(i, len(tokens)):
-        t = tokens[j]
-        if t.text == "{" and t.brace == 0 and t.paren == 0:
-            return j
-    return None
-
-
-def inject_values(sparql: str, bindings: Mapping[str, Term]) -> str:
-    """The query with ``bindings`` as a ``VALUES`` block opening its outermost group.
-
-    >>> inject_values("SELECT ?o WHERE { ?s ?p ?o }", {"s": ox.NamedNode("http://a")})
-    'SELECT ?o WHERE { VALUES (?s) { (<http://a>) }\\n ?s ?p ?o }'
-    >>> inject_values("DESCRIBE ?s", {"s": ox.NamedNode("http://a")})
-    'DESCRIBE ?s\\nVALUES (?s) { (<http://a>) }'
-    """
-    if not bindings:
-        return sparql
-    block = _values_block(bindings)
-    tokens = _tokens(sparql)
-    at = _where_brace(tokens)
-    if at is None:
-        return f"{sparql}\n{block}"
-    pos = tokens[at].start + 1
-    return f"{sparql[:pos]} {block}\n{sparql[pos:]}"
-
 
 # ---------------------------------------------------------------------------------------
 # Writes
@@ -300,23 +167,10 @@ def chunked(quads: Sequence[ox.Quad], size: int) -> list[list[ox.Quad]]:
     return chunks
 
 
-def _term(term: object, *, virtuoso_bnodes: bool) -> str:
-    if virtuoso_bnodes and isinstance(term, ox.BlankNode):
+def _virtuoso_term(term: object) -> str:
+    if isinstance(term, ox.BlankNode):
         return f"<nodeID://{term.value}>"  # how Virtuoso names a stored blank node
     return str(term)
-
-
-def _data_block(quads: Iterable[ox.Quad], *, virtuoso_bnodes: bool = False) -> str:
-    by_graph: dict[str, list[str]] = {}
-    for q in quads:
-        key = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
-        s, p, o = (_term(t, virtuoso_bnodes=virtuoso_bnodes) for t in q.triple)
-        by_graph.setdefault(key, []).append(f"{s} {p} {o} .")
-    parts = []
-    for graph, lines in by_graph.items():
-        body = "\n".join(lines)
-        parts.append(f"GRAPH {graph} {{\n{body}\n}}" if graph else body)
-    return "\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -404,10 +258,10 @@ class RemoteStore:
 
     def _probe(self) -> Literal["virtuoso", "generic"]:
         try:
-            with self._send(self.query_url, {"query": "ASK {}"}, _JSON, self.timeout) as r:
+            with send(self.query_url, {"query": "ASK {}"}, JSON_RESULTS, self.timeout) as r:
                 server = r.headers.get("Server", "")
                 r.read()
-        except (_HTTPFailure, _Timeout) as exc:
+        except (HTTPFailure, NoAnswer) as exc:
             raise StoreError(
                 f"remote store {self.query_url} does not answer ASK {{}}: {exc}"
             ) from None
@@ -438,37 +292,6 @@ class RemoteStore:
         return None
 
     # -- HTTP ----------------------------------------------------------------------------
-
-    def _send(
-        self,
-        url: str,
-        form: Mapping[str, str | Sequence[str]] | None,
-        accept: str,
-        timeout: float,
-        *,
-        body: bytes | None = None,
-        content_type: str = _FORM,
-    ) -> IO[bytes]:
-        """POST and return the open response; map transport and HTTP errors."""
-        if form is not None:
-            body = urllib.parse.urlencode(form, doseq=True).encode("utf-8")
-        request = urllib.request.Request(
-            url, data=body, method="POST", headers={"Accept": accept, "Content-Type": content_type}
-        )
-        try:
-            return urllib.request.urlopen(request, timeout=timeout)  # type: ignore[no-any-return]
-        except urllib.error.HTTPError as exc:
-            message = _server_message(exc.read())
-            exc.close()
-            raise _HTTPFailure(exc.code, message) from None
-        except TimeoutError as exc:
-            raise _Timeout(f"no answer from {url} within {timeout:g} s") from exc
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise _Timeout(f"no answer from {url} within {timeout:g} s") from exc
-            raise StoreError(f"cannot reach remote store {url}: {exc.reason}") from exc
-        except OSError as exc:
-            raise StoreError(f"cannot reach remote store {url}: {exc}") from exc
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -501,19 +324,19 @@ class RemoteStore:
         if virtuoso:
             params["timeout"] = [str(max(int(timeout * 1000), 1))]
         form = query_form(text)
-        accept = _NTRIPLES if form in ("CONSTRUCT", "DESCRIBE") else _JSON
+        accept = N_TRIPLES if form in ("CONSTRUCT", "DESCRIBE") else JSON_RESULTS
         try:
             # Virtuoso stops a query itself (and answers) up to ~2 s after its budget.
             wait = timeout + (_GRACE if virtuoso else 1.0)
-            with self._send(self.query_url, params, accept, wait) as response:
+            with send(self.query_url, params, accept, wait) as response:
                 if response.headers.get("X-SQL-State") == "S1TAT":
                     # Virtuoso's "anytime" answer: partial results, status 200.
                     raise QueryTimeout(f"query stopped after {timeout:g} s (server timeout)")
                 content_type = response.headers.get("Content-Type", accept)
-                return _read_result(response, content_type, limit, virtuoso=virtuoso)
-        except _Timeout as exc:
+                return read_result(response, content_type, limit, virtuoso=virtuoso)
+        except NoAnswer as exc:
             raise QueryTimeout(f"query stopped after {timeout:g} s: {exc}") from None
-        except _HTTPFailure as exc:
+        except HTTPFailure as exc:
             raise self._query_error(exc) from None
         except TimeoutError:
             raise QueryTimeout(f"query stopped after {timeout:g} s (reading results)") from None
@@ -559,7 +382,7 @@ class RemoteStore:
             if isinstance(t, ox.NamedNode) and t.value not in hidden
         )
 
-    def _query_error(self, failure: _HTTPFailure) -> CoopgraphError:
+    def _query_error(self, failure: HTTPFailure) -> CoopgraphError:
         message = failure.message
         if failure.status == 400 or (self.is_virtuoso and _VIRTUOSO_SYNTAX.search(message)):
             return QuerySyntaxError(message)
@@ -625,7 +448,7 @@ class RemoteStore:
     def _virtuoso_steps(self, changes: Changes) -> list[_Step]:
         steps: list[_Step] = [f"DROP SILENT GRAPH <{g}>" for g in changes.drop_graphs]
         for chunk in chunked(list(changes.delete), self.chunk_size):
-            steps.append("DELETE DATA {\n" + _data_block(chunk, virtuoso_bnodes=True) + "\n}")
+            steps.append("DELETE DATA {\n" + quad_data(chunk, term=_virtuoso_term) + "\n}")
         steps.extend(changes.before)
         if changes.insert:
             insert = list(changes.insert)
@@ -639,7 +462,7 @@ class RemoteStore:
     def _insert_ops(self, quads: Sequence[ox.Quad]) -> list[_Step]:
         ops: list[_Step] = []
         for chunk in chunked(quads, self.chunk_size):
-            data = _data_block(chunk)
+            data = quad_data(chunk)
             has_bnode = any(
                 isinstance(t, ox.BlankNode) for q in chunk for t in (q.subject, q.object)
             )
@@ -675,11 +498,11 @@ class RemoteStore:
 
     def _update(self, update: str) -> None:
         try:
-            with self._send(self.update_url, {"update": update}, _JSON, self.write_timeout) as r:
+            with send(self.update_url, {"update": update}, JSON_RESULTS, self.write_timeout) as r:
                 r.read()
-        except _Timeout as exc:
+        except NoAnswer as exc:
             raise StoreError(f"remote write: {exc}; its outcome is unknown") from None
-        except _HTTPFailure as exc:
+        except HTTPFailure as exc:
             raise StoreError(f"remote write refused ({exc.status}): {exc.message}") from None
 
     def _post(self, post: _Post) -> None:
@@ -691,84 +514,14 @@ class RemoteStore:
         body = ox.serialize(post.triples, format=ox.RdfFormat.N_TRIPLES)
         assert body is not None
         try:
-            with self._send(
-                url, None, "*/*", self.write_timeout, body=body, content_type=_NTRIPLES
+            with send(
+                url, None, "*/*", self.write_timeout, body=body, content_type=N_TRIPLES
             ) as r:
                 r.read()
-        except _Timeout as exc:
+        except NoAnswer as exc:
             raise StoreError(f"remote write: {exc}; its outcome is unknown") from None
-        except _HTTPFailure as exc:
+        except HTTPFailure as exc:
             raise StoreError(f"graph store POST refused ({exc.status}): {exc.message}") from None
 
     def close(self) -> None:
         """Nothing to release: every request opens and closes its own connection."""
-
-
-# ---------------------------------------------------------------------------------------
-# Responses
-# ---------------------------------------------------------------------------------------
-
-
-class _HTTPFailure(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-
-
-class _Timeout(Exception):
-    pass
-
-
-def _server_message(body: bytes) -> str:
-    """The useful part of an error body (Virtuoso appends the query text: dropped)."""
-    text = body.decode("utf-8", "replace").strip()
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            text = str(data.get("detail") or data.get("message") or data.get("error") or text)
-    text = text.split("\n\nSPARQL query:", 1)[0].strip()
-    return text[:2000] or "(no message)"
-
-
-def _read_result(
-    response: IO[bytes], content_type: str, limit: int | None, *, virtuoso: bool
-) -> QueryResult:
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media in (_JSON, "application/json"):
-        data: bytes | IO[bytes] = response
-        if virtuoso:
-            data = _VIRTUOSO_BNODE.sub(rb"\1", response.read())
-        return _solutions(ox.parse_query_results(data, ox.QueryResultsFormat.JSON), limit)
-    if media in ("application/sparql-results+xml", "application/xml"):
-        return _solutions(ox.parse_query_results(response, ox.QueryResultsFormat.XML), limit)
-    from coopgraph.formats import rdf_format
-
-    fmt = rdf_format(media)
-    assert fmt.oxigraph is not None
-    triples: list[ox.Triple] = []
-    truncated = False
-    for item in ox.parse(response, fmt.oxigraph):
-        if limit is not None and len(triples) >= limit:
-            truncated = True
-            break
-        triples.append(item.triple if isinstance(item, ox.Quad) else item)
-    return Triples(triples, truncated)
-
-
-def _solutions(result: object, limit: int | None) -> QueryResult:
-    if isinstance(result, ox.QueryBoolean):
-        return Boolean(bool(result))
-    assert isinstance(result, ox.QuerySolutions)
-    variables = [v.value for v in result.variables]
-    rows: list[tuple[Term | None, ...]] = []
-    truncated = False
-    for solution in result:
-        if limit is not None and len(rows) >= limit:
-            truncated = True
-            break
-        rows.append(tuple(solution))
-    return Solutions(variables, rows, truncated)

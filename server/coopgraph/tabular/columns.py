@@ -7,90 +7,18 @@ told back on this column (see :mod:`coopgraph.tabular.importer`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from coopgraph.lookup import fold
+from coopgraph.tabular.column import (
+    COMMENT,
+    ERRORS_HEADER,
+    LANGS,
+    SEPARATOR,
+    Column,
+    column,
+)
 from coopgraph.vocab import CG, DCTERMS, ORG, OWL, RDFS, SCHEMA, SKOS
 
-#: Multi-valued cells separate their values with this character (documented in the
-#: template's explanation row and in the README).
-SEPARATOR = ";"
-#: A row whose first cell starts with this is a comment (the template's explanation row).
-COMMENT = "#"
-LANGS = ("fr", "en")
-#: The extra column written by ``--annotate`` (ignored when such a sheet is re-imported).
-ERRORS_HEADER = {"fr": "Erreurs (coopgraph)", "en": "Errors (coopgraph)"}
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a template."""
-
-    key: str
-    header: dict[str, str]
-    help: dict[str, str]
-    example: dict[str, str]
-    required: bool = False
-    rule: str | None = None
-    multi: bool = False
-    #: the role of the node this column writes on (``main``, ``salary``, ``lang`` …)
-    node: str = "main"
-    paths: tuple[str, ...] = ()
-    #: more rule IDs told on this column (node-level rules, warnings)
-    also: tuple[str, ...] = ()
-
-    def explanation(self, lang: str) -> str:
-        """The text of this column's cell in the template's explanation row."""
-        words = _WORDS[lang]
-        parts = [words["required"] if self.required else words["optional"], self.help[lang]]
-        if self.multi:
-            parts.append(words["multi"])
-        if self.example[lang]:
-            parts.append(words["example"].format(self.example[lang]))
-        if self.rule:
-            parts.append(words["rule"].format(self.rule))
-        return " ".join(parts)
-
-
-_WORDS = {
-    "fr": {
-        "required": "Obligatoire.",
-        "optional": "Facultatif.",
-        "multi": f"Plusieurs valeurs : séparez-les par « {SEPARATOR} ».",
-        "example": "Exemple : {}",
-        "rule": "(vérifié par la règle {})",
-    },
-    "en": {
-        "required": "Required.",
-        "optional": "Optional.",
-        "multi": f"Several values: separate them with “{SEPARATOR}”.",
-        "example": "Example: {}",
-        "rule": "(checked by rule {})",
-    },
-}
-
-
-def _c(
-    key: str,
-    fr: str,
-    en: str,
-    help_fr: str,
-    help_en: str,
-    ex_fr: str,
-    ex_en: str | None = None,
-    **kw: Any,
-) -> Column:
-    return Column(
-        key,
-        {"fr": fr, "en": en},
-        {"fr": help_fr, "en": help_en},
-        {"fr": ex_fr, "en": ex_fr if ex_en is None else ex_en},
-        **kw,
-    )
-
-
-_ID = _c(
+_ID = column(
     "id",
     "Identifiant",
     "Identifier",
@@ -106,7 +34,7 @@ _SOURCE = (
 
 OFFER: tuple[Column, ...] = (
     _ID,
-    _c(
+    column(
         "title",
         "Intitulé du poste",
         "Job title",
@@ -118,7 +46,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-003",
         paths=(SCHEMA["title"], RDFS.label),
     ),
-    _c(
+    column(
         "employer",
         "Employeur",
         "Employer",
@@ -129,7 +57,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-002",
         paths=(SCHEMA.hiringOrganization,),
     ),
-    _c(
+    column(
         "intermediary",
         "Intermédiaire",
         "Intermediary",
@@ -139,7 +67,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-024",
         paths=(CG.intermediary,),
     ),
-    _c(
+    column(
         "duty_station",
         "Lieu d'affectation",
         "Duty station",
@@ -150,7 +78,7 @@ OFFER: tuple[Column, ...] = (
         paths=(CG.dutyStation, SCHEMA.jobLocation),
         also=("CG-OFFER-008", "CG-OFFER-009"),
     ),
-    _c(
+    column(
         "posted",
         "Date de publication",
         "Date posted",
@@ -161,7 +89,7 @@ OFFER: tuple[Column, ...] = (
         paths=(SCHEMA.datePosted,),
         also=("CG-OFFER-006",),
     ),
-    _c(
+    column(
         "deadline",
         "Date limite",
         "Deadline",
@@ -172,7 +100,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-004",
         paths=(SCHEMA.validThrough,),
     ),
-    _c(
+    column(
         "start",
         "Date de début",
         "Start date",
@@ -182,7 +110,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-007",
         paths=(SCHEMA.jobStartDate,),
     ),
-    _c(
+    column(
         "duration",
         "Durée",
         "Duration",
@@ -193,7 +121,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-013",
         paths=(CG.duration,),
     ),
-    _c(
+    column(
         "contract",
         "Type de contrat",
         "Contract type",
@@ -205,7 +133,7 @@ OFFER: tuple[Column, ...] = (
         paths=(CG.contractType,),
         also=("CG-OFFER-019",),
     ),
-    _c(
+    column(
         "working_time",
         "Temps de travail",
         "Working time",
@@ -216,7 +144,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-015",
         paths=(SCHEMA.employmentType, CG.timeFraction),
     ),
-    _c(
+    column(
         "weekly_hours",
         "Heures par semaine",
         "Hours per week",
@@ -226,7 +154,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-016",
         paths=(CG.weeklyHours,),
     ),
-    _c(
+    column(
         "pay_min",
         "Rémunération minimum",
         "Pay minimum",
@@ -238,7 +166,7 @@ OFFER: tuple[Column, ...] = (
         paths=(SCHEMA.minValue, SCHEMA.value),
         also=("CG-OFFER-020", "CG-OFFER-033"),
     ),
-    _c(
+    column(
         "pay_max",
         "Rémunération maximum",
         "Pay maximum",
@@ -249,7 +177,7 @@ OFFER: tuple[Column, ...] = (
         node="salary-value",
         paths=(SCHEMA.maxValue,),
     ),
-    _c(
+    column(
         "currency",
         "Devise",
         "Currency",
@@ -261,7 +189,7 @@ OFFER: tuple[Column, ...] = (
         paths=(SCHEMA.currency,),
         also=("CG-OFFER-050",),
     ),
-    _c(
+    column(
         "pay_period",
         "Période de rémunération",
         "Pay period",
@@ -273,7 +201,7 @@ OFFER: tuple[Column, ...] = (
         node="salary-value",
         paths=(SCHEMA.unitText,),
     ),
-    _c(
+    column(
         "gross_net",
         "Brut ou net",
         "Gross or net",
@@ -283,7 +211,7 @@ OFFER: tuple[Column, ...] = (
         node="salary",
         paths=(CG.grossOrNet,),
     ),
-    _c(
+    column(
         "education",
         "Niveau de formation",
         "Education level",
@@ -296,7 +224,7 @@ OFFER: tuple[Column, ...] = (
         node="education",
         paths=(SCHEMA.credentialCategory, SCHEMA.educationalLevel),
     ),
-    _c(
+    column(
         "experience",
         "Expérience minimum (années)",
         "Minimum experience (years)",
@@ -307,7 +235,7 @@ OFFER: tuple[Column, ...] = (
         node="experience",
         paths=(SCHEMA.monthsOfExperience, SCHEMA.description),
     ),
-    _c(
+    column(
         "languages",
         "Langues",
         "Languages",
@@ -322,7 +250,7 @@ OFFER: tuple[Column, ...] = (
         node="lang",
         paths=(CG.language, CG.requirementLevel, CG.cefrLevel),
     ),
-    _c(
+    column(
         "skills",
         "Compétences",
         "Skills",
@@ -335,7 +263,7 @@ OFFER: tuple[Column, ...] = (
         paths=(SCHEMA.skills,),
         also=("CG-OFFER-023",),
     ),
-    _c(
+    column(
         "programme",
         "Programme ou appel à projets",
         "Programme or call for projects",
@@ -346,7 +274,7 @@ OFFER: tuple[Column, ...] = (
         multi=True,
         paths=(CG.programme, CG.answersCall),
     ),
-    _c(
+    column(
         "source",
         "Source (adresse web)",
         "Source (web address)",
@@ -355,7 +283,7 @@ OFFER: tuple[Column, ...] = (
         rule="CG-OFFER-029",
         paths=(DCTERMS.source,),
     ),
-    _c(
+    column(
         "description",
         "Description",
         "Description",
@@ -368,7 +296,7 @@ OFFER: tuple[Column, ...] = (
 
 ORGANISATION: tuple[Column, ...] = (
     _ID,
-    _c(
+    column(
         "name_fr",
         "Nom (français)",
         "Name (French)",
@@ -379,7 +307,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-ORG-002",
         paths=(RDFS.label,),
     ),
-    _c(
+    column(
         "name_en",
         "Nom (anglais)",
         "Name (English)",
@@ -388,7 +316,7 @@ ORGANISATION: tuple[Column, ...] = (
         "City of Tournai",
         rule="CG-ORG-003",
     ),
-    _c(
+    column(
         "acronym",
         "Sigle",
         "Acronym",
@@ -397,7 +325,7 @@ ORGANISATION: tuple[Column, ...] = (
         "",
         paths=(SKOS.altLabel,),
     ),
-    _c(
+    column(
         "type",
         "Type d'organisation",
         "Organisation type",
@@ -409,7 +337,7 @@ ORGANISATION: tuple[Column, ...] = (
         required=True,
         rule="CG-ORG-001",
     ),
-    _c(
+    column(
         "place",
         "Territoire",
         "Territory",
@@ -419,7 +347,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-ORG-007",
         paths=(CG.jurisdiction,),
     ),
-    _c(
+    column(
         "parent",
         "Organisation parente",
         "Parent organisation",
@@ -429,7 +357,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-ORG-004",
         paths=(ORG.subOrganizationOf,),
     ),
-    _c(
+    column(
         "member_of",
         "Membre de",
         "Member of",
@@ -441,7 +369,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-ORG-008",
         paths=(ORG.memberOf,),
     ),
-    _c(
+    column(
         "website",
         "Site web",
         "Website",
@@ -450,7 +378,7 @@ ORGANISATION: tuple[Column, ...] = (
         "",
         paths=(SCHEMA.url,),
     ),
-    _c(
+    column(
         "siren",
         "SIREN",
         "SIREN",
@@ -460,7 +388,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-ORG-025",
         paths=(CG.sirenCode,),
     ),
-    _c(
+    column(
         "iati",
         "Identifiant IATI",
         "IATI identifier",
@@ -470,7 +398,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-ORG-026",
         paths=(CG.iatiIdentifier,),
     ),
-    _c(
+    column(
         "wikidata",
         "Wikidata",
         "Wikidata",
@@ -480,7 +408,7 @@ ORGANISATION: tuple[Column, ...] = (
         rule="CG-PLACE-013",
         paths=(OWL.sameAs,),
     ),
-    _c(
+    column(
         "id_source",
         "Source des identifiants (adresse web)",
         "Identifier source (web address)",
@@ -489,7 +417,7 @@ ORGANISATION: tuple[Column, ...] = (
         "",
         rule="CG-PLACE-014",
     ),
-    _c(
+    column(
         "description",
         "Description",
         "Description",
@@ -502,7 +430,7 @@ ORGANISATION: tuple[Column, ...] = (
 
 PARTNERSHIP: tuple[Column, ...] = (
     _ID,
-    _c(
+    column(
         "name_fr",
         "Nom (français)",
         "Name (French)",
@@ -513,8 +441,8 @@ PARTNERSHIP: tuple[Column, ...] = (
         rule="CG-PART-004",
         paths=(RDFS.label,),
     ),
-    _c("name_en", "Nom (anglais)", "Name (English)", "Nom en anglais.", "Name in English.", ""),
-    _c(
+    column("name_en", "Nom (anglais)", "Name (English)", "Nom en anglais.", "Name in English.", ""),
+    column(
         "partners",
         "Partenaires",
         "Partners",
@@ -528,7 +456,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         also=("CG-PART-010",),
         paths=(CG.partner, CG.partnerOf),
     ),
-    _c(
+    column(
         "type",
         "Type de partenariat",
         "Partnership type",
@@ -541,7 +469,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         also=("CG-CONCEPT-008",),
         paths=(CG.partnershipType,),
     ),
-    _c(
+    column(
         "signed",
         "Année de signature",
         "Year signed",
@@ -551,7 +479,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         rule="CG-PART-005",
         paths=(CG.signedYear,),
     ),
-    _c(
+    column(
         "start",
         "Début",
         "Start",
@@ -561,7 +489,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         rule="CG-PART-009",
         paths=(SCHEMA.startDate,),
     ),
-    _c(
+    column(
         "end",
         "Fin",
         "End",
@@ -571,7 +499,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         rule="CG-PART-009",
         paths=(SCHEMA.endDate,),
     ),
-    _c(
+    column(
         "programme",
         "Programme",
         "Programme",
@@ -581,7 +509,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         rule="CG-PART-006",
         paths=(CG.programme,),
     ),
-    _c(
+    column(
         "funders",
         "Financeurs",
         "Funders",
@@ -592,7 +520,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         multi=True,
         paths=(SCHEMA.funder,),
     ),
-    _c(
+    column(
         "themes",
         "Thèmes",
         "Themes",
@@ -605,7 +533,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         multi=True,
         paths=(CG.theme,),
     ),
-    _c(
+    column(
         "source",
         "Source (adresse web)",
         "Source (web address)",
@@ -614,7 +542,7 @@ PARTNERSHIP: tuple[Column, ...] = (
         rule="CG-PART-008",
         paths=(DCTERMS.source,),
     ),
-    _c(
+    column(
         "description",
         "Description",
         "Description",
@@ -635,7 +563,21 @@ KINDS: dict[str, tuple[Column, ...]] = {
 def header_index(kind: str) -> dict[str, tuple[Column, str]]:
     """Folded header text (either language) → (column, language)."""
     out: dict[str, tuple[Column, str]] = {}
-    for column in KINDS[kind]:
+    for col in KINDS[kind]:
         for lang in LANGS:
-            out.setdefault(fold(column.header[lang]).strip(), (column, lang))
+            out.setdefault(fold(col.header[lang]).strip(), (col, lang))
     return out
+
+
+__all__ = [
+    "COMMENT",
+    "ERRORS_HEADER",
+    "KINDS",
+    "LANGS",
+    "OFFER",
+    "ORGANISATION",
+    "PARTNERSHIP",
+    "SEPARATOR",
+    "Column",
+    "header_index",
+]

@@ -13,8 +13,9 @@ import pyoxigraph as ox
 from coopgraph import entries
 from coopgraph.errors import BadRequest, Conflict, ValidationFailed
 from coopgraph.store.base import Store
-from coopgraph.tabular.cells import Resolver, q
+from coopgraph.tabular.cells import q
 from coopgraph.tabular.columns import KINDS, Column
+from coopgraph.tabular.resolver import Resolver
 from coopgraph.tabular.rows import Issue, Row, build_row
 from coopgraph.tabular.sheet import Sheet, annotated
 from coopgraph.validate import Candidate, Finding, Validator

@@ -18,7 +18,6 @@ from coopgraph.csvsafe import is_formula, read_cell
 from coopgraph.entries import SLUG, entry_graph
 from coopgraph.tabular.cells import (
     CellError,
-    Resolver,
     number_literal,
     parse_currency,
     parse_date,
@@ -33,6 +32,7 @@ from coopgraph.tabular.cells import (
     slugify,
 )
 from coopgraph.tabular.columns import KINDS, SEPARATOR, Column
+from coopgraph.tabular.resolver import Resolver
 from coopgraph.vocab import CG, DCTERMS, ID, ORG, OWL, RDF, RDFS, SCHEMA, SKOS, XSD
 
 _MINT = {"offer": "offer/", "organisation": "org/", "partnership": "partnership/"}

@@ -1,0 +1,151 @@
+"""``coopgraph export``, ``network stats`` and ``network path``: the actor network for
+researchers, read from the maintained view (:mod:`coopgraph.netview`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from coopgraph.cli.common import (
+    StoreFlags,
+    as_of_option,
+    loaded_store,
+    reports_errors,
+    store_options,
+    tell,
+)
+from coopgraph.settings import Settings
+
+if TYPE_CHECKING:
+    from coopgraph.netview import NetworkSnapshot, NetworkView
+    from coopgraph.store import Store
+
+
+def _network_view(st: Store, settings: Settings) -> NetworkView:
+    from coopgraph.netview import NetworkView, persist_path
+
+    return NetworkView(
+        st,
+        queries_dir=settings.queries_dir / "network",
+        persist=persist_path(st),
+        progress=tell,
+    )
+
+
+def _network_snapshot(st: Store, settings: Settings, as_of: str | None) -> NetworkSnapshot:
+    """The network of ``st`` (as of a date): read back from beside a disk store when it
+    was computed from the same content, else computed (with progress) and kept there."""
+    from coopgraph.netview import Filters
+    from coopgraph.network import parse_date
+
+    view = _network_view(st, settings)
+    view.load_or_refresh()
+    snapshot, _ = view.snapshot(Filters(as_of=parse_date(as_of) if as_of else None))
+    return snapshot
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["graphml", "gexf", "csv", "jsonld", "quickstatements"]),
+    default="graphml",
+    show_default=True,
+    help="graphml/gexf for Gephi or Cytoscape, csv (nodes.csv + edges.csv) for "
+    "spreadsheets, jsonld for linked-data tools, quickstatements for Wikidata "
+    "(P190 twinnings, see coopgraph.quickstatements).",
+)
+@click.option(
+    "--out",
+    default=None,
+    metavar="PATH",
+    help="File to write (default stdout). With csv: a folder for nodes.csv and "
+    "edges.csv, or a .zip file.",
+)
+@as_of_option
+@store_options
+@reports_errors
+def export_cmd(fmt: str, out: str | None, as_of: str | None, where: StoreFlags) -> None:
+    """Export the actor network (queries/network/*.rq) for Gephi, spreadsheets or RDF tools."""
+    from coopgraph.exports import write_export
+
+    settings = where.settings()
+    with loaded_store(settings) as st:
+        if fmt == "quickstatements":  # not a network projection: the partnerships themselves
+            from coopgraph.quickstatements import quickstatements
+
+            text = quickstatements(st)
+            if out:
+                Path(out).write_text(text, "utf-8")
+                tell(f"wrote {out}")
+            else:
+                click.echo(text, nl=False)
+            return
+        graph = _network_snapshot(st, settings, as_of).graph
+        result = (
+            write_export(graph, fmt, out, context=None)
+            if fmt == "jsonld"
+            else write_export(graph, fmt, out)
+        )
+    if isinstance(result, bytes):
+        sys.stdout.buffer.write(result)
+    else:
+        for path in result:
+            tell(f"wrote {path}")
+
+
+@click.group("network")
+def network_group() -> None:
+    """Figures of the actor network: stats, shortest paths."""
+
+
+@network_group.command("stats")
+@as_of_option
+@click.option("--top", default=15, show_default=True, help="Organisations listed.")
+@store_options
+@reports_errors
+def network_stats_cmd(as_of: str | None, top: int, where: StoreFlags) -> None:
+    """Print nodes, ties by type, components and the organisations ranked by degree."""
+    from coopgraph.netview import SUMMARY_TOP
+    from coopgraph.network import render_stats
+
+    settings = where.settings()
+    with loaded_store(settings) as st:
+        # the persisted summary alone when it answers (no graph to read back)
+        summary = None if as_of or top > SUMMARY_TOP else _network_view(st, settings).load_summary()
+        if summary is None:
+            snap = _network_snapshot(st, settings, as_of)
+            summary = {"stats": snap.stats, "top": snap.ranking("degree"),
+                       "betweenness": snap.betweenness}
+    click.echo(render_stats(summary["stats"], summary["top"], top=top,
+                            method=summary["betweenness"]))
+
+
+@network_group.command("path")
+@click.argument("source")
+@click.argument("target")
+@as_of_option
+@store_options
+@reports_errors
+def network_path_cmd(source: str, target: str, as_of: str | None, where: StoreFlags) -> None:
+    """Shortest path between SOURCE and TARGET (IRI, org/slug path, or exact label).
+
+    Exit 2 when either is not a node or no path links them.
+    """
+    from coopgraph.network import path_ties, resolve_node, shortest_path
+
+    settings = where.settings()
+    with loaded_store(settings) as st:
+        graph = _network_snapshot(st, settings, as_of).graph
+        path = shortest_path(graph, resolve_node(graph, source), resolve_node(graph, target))
+        click.echo(graph.nodes[path[0]].get("label", path[0]) + f"  <{path[0]}>")
+        for node, ties in zip(path[1:], path_ties(graph, path), strict=True):
+            kinds = ", ".join(sorted({t["type"] for t in ties}))
+            click.echo(f"  --[{kinds}]--> " + graph.nodes[node].get("label", node)
+                       + f"  <{node}>")
+
+
+COMMANDS = [export_cmd, network_group]

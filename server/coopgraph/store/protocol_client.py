@@ -1,0 +1,125 @@
+"""The HTTP side of the remote store: one POST, its errors, its answer parsed.
+
+Everything here talks the SPARQL 1.1 Protocol and knows nothing of coopgraph's dataset
+or write choices (those are :mod:`coopgraph.store.remote`'s).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+import pyoxigraph as ox
+
+from coopgraph.errors import StoreError
+from coopgraph.store.base import Boolean, QueryResult, Solutions, Term, Triples
+
+JSON_RESULTS = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+FORM = "application/x-www-form-urlencoded"
+# Virtuoso reports blank nodes as "nodeID://b10001" in JSON results (not a valid label).
+_VIRTUOSO_BNODE = re.compile(rb'("type"\s*:\s*"bnode"\s*,\s*"value"\s*:\s*")nodeID://')
+
+
+def send(
+    url: str,
+    form: Mapping[str, str | Sequence[str]] | None,
+    accept: str,
+    timeout: float,
+    *,
+    body: bytes | None = None,
+    content_type: str = FORM,
+) -> IO[bytes]:
+    """POST and return the open response; map transport and HTTP errors."""
+    if form is not None:
+        body = urllib.parse.urlencode(form, doseq=True).encode("utf-8")
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Accept": accept, "Content-Type": content_type}
+    )
+    try:
+        return urllib.request.urlopen(request, timeout=timeout)  # type: ignore[no-any-return]
+    except urllib.error.HTTPError as exc:
+        message = _server_message(exc.read())
+        exc.close()
+        raise HTTPFailure(exc.code, message) from None
+    except TimeoutError as exc:
+        raise NoAnswer(f"no answer from {url} within {timeout:g} s") from exc
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise NoAnswer(f"no answer from {url} within {timeout:g} s") from exc
+        raise StoreError(f"cannot reach remote store {url}: {exc.reason}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot reach remote store {url}: {exc}") from exc
+
+
+class HTTPFailure(Exception):
+    """The server answered with an HTTP error status; ``message`` is its useful part."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class NoAnswer(Exception):
+    """No answer (or no more of it) within the timeout."""
+
+
+def _server_message(body: bytes) -> str:
+    """The useful part of an error body (Virtuoso appends the query text: dropped)."""
+    text = body.decode("utf-8", "replace").strip()
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            text = str(data.get("detail") or data.get("message") or data.get("error") or text)
+    text = text.split("\n\nSPARQL query:", 1)[0].strip()
+    return text[:2000] or "(no message)"
+
+
+def read_result(
+    response: IO[bytes], content_type: str, limit: int | None, *, virtuoso: bool
+) -> QueryResult:
+    """A query's answer (JSON or XML results, or RDF), at most ``limit`` rows or triples."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in (JSON_RESULTS, "application/json"):
+        data: bytes | IO[bytes] = response
+        if virtuoso:
+            data = _VIRTUOSO_BNODE.sub(rb"\1", response.read())
+        return _solutions(ox.parse_query_results(data, ox.QueryResultsFormat.JSON), limit)
+    if media in ("application/sparql-results+xml", "application/xml"):
+        return _solutions(ox.parse_query_results(response, ox.QueryResultsFormat.XML), limit)
+    from coopgraph.formats import rdf_format
+
+    fmt = rdf_format(media)
+    assert fmt.oxigraph is not None
+    triples: list[ox.Triple] = []
+    truncated = False
+    for item in ox.parse(response, fmt.oxigraph):
+        if limit is not None and len(triples) >= limit:
+            truncated = True
+            break
+        triples.append(item.triple if isinstance(item, ox.Quad) else item)
+    return Triples(triples, truncated)
+
+
+def _solutions(result: object, limit: int | None) -> QueryResult:
+    if isinstance(result, ox.QueryBoolean):
+        return Boolean(bool(result))
+    assert isinstance(result, ox.QuerySolutions)
+    variables = [v.value for v in result.variables]
+    rows: list[tuple[Term | None, ...]] = []
+    truncated = False
+    for solution in result:
+        if limit is not None and len(rows) >= limit:
+            truncated = True
+            break
+        rows.append(tuple(solution))
+    return Solutions(variables, rows, truncated)
