@@ -20,7 +20,7 @@ from coopgraph.errors import BadRequest, CoopgraphError, NotFound
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.queries import CatalogQuery
 from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
-from coopgraph.web import current_lang, state
+from coopgraph.web import TOTALS_FIRST_BUILD_WAIT, current_lang, state
 from coopgraph.web.negotiate import choose
 
 bp = Blueprint("pages", __name__)
@@ -247,7 +247,6 @@ def healthz() -> Response:
 STATS_PAGE_GRAPHS = 100
 STATS_MAX_LIMIT = 10_000
 #: Seconds ``/stats`` waits for the first count of the graphs before answering 503.
-STATS_FIRST_BUILD_WAIT = 30.0
 
 
 def _count_arg(name: str, default: int, highest: int) -> int:
@@ -270,7 +269,7 @@ def stats() -> Response:
     app_state = state()
     offset = _count_arg("offset", 0, 10**9)
     limit = _count_arg("limit", STATS_PAGE_GRAPHS, STATS_MAX_LIMIT)
-    built = app_state.totals.get(wait=STATS_FIRST_BUILD_WAIT)
+    built = app_state.totals.get(wait=TOTALS_FIRST_BUILD_WAIT)
     totals = built.value
     following = offset + limit < len(totals.sizes)
     body = {

@@ -36,7 +36,7 @@ from coopgraph.projection import explicit_projection
 from coopgraph.sparql_errors import explained
 from coopgraph.store.base import Dataset, QueryResult, SerializedResult, Triples, serializing
 from coopgraph.vocab import DCTERMS, RDF, SD, VOID, XSD
-from coopgraph.web import current_lang, state
+from coopgraph.web import current_lang, maintained_totals, state
 from coopgraph.web.negotiate import choose
 
 bp = Blueprint("sparql", __name__)
@@ -247,8 +247,7 @@ def endpoint() -> Response:
 
 
 def _sd_triples() -> list[ox.Triple]:
-    app_state = state()
-    sizes = app_state.store.graph_sizes()
+    sizes = maintained_totals().sizes
     endpoint_iri = ox.NamedNode(url_for("sparql.endpoint", _external=True))
     t = ox.Triple
     a = ox.NamedNode(RDF.type)
@@ -304,7 +303,7 @@ def service_description() -> Response:
     triples = _sd_triples()
     if fmt is HTML:
         turtle = results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8")
-        sizes = state().store.graph_sizes()
+        sizes = maintained_totals().sizes
         page = render_template(
             "service.html",
             lang=current_lang(),
