@@ -377,3 +377,33 @@ def test_cli_network_stats_reads_the_summary(tmp_path: Path, settings: Settings)
     assert second.exit_code == 0
     body = [ln for ln in first.output.splitlines() if not ln.startswith("network")]
     assert second.output.splitlines() == body
+
+
+def test_dataset_descriptions_rendered_once_per_totals_build(settings, fresh_store) -> None:
+    """VoID and the service description list every named graph: rendered once per count
+    of the graphs, served from memory after, and following writes once recounted."""
+    from coopgraph.web import create_app
+
+    app = create_app(settings, store=fresh_store)
+    client = app.test_client()
+    app_state = app.extensions["coopgraph"]
+    first = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    again = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert first.status_code == again.status_code == 200
+    assert first.data == again.data and first.mimetype == "text/turtle"
+    described = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert described.status_code == 200 and described.headers["Vary"] == "Accept"
+    assert app_state.descriptions.renders == 2  # one VoID, one service description
+    assert b"test-partnership" not in first.data
+    entries.add_entry(
+        fresh_store, PARTNERSHIP.read_bytes(), "ttl", graph="test-partnership", agent="alice",
+        source=PARTNERSHIP.name, validator=Validator(fresh_store),
+    )
+    deadline = time.monotonic() + 60
+    while (app_state.totals.stale or app_state.totals.get().generation == 0) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
+    after = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    assert b"test-partnership" in after.data
+    assert app_state.descriptions.renders == 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -30,7 +31,7 @@ from coopgraph.queries import CatalogQuery, load_catalog
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
 from coopgraph.summary import GraphTotals, graph_totals
-from coopgraph.views import View
+from coopgraph.views import BodyCache, View
 
 log = logging.getLogger("coopgraph.web")
 
@@ -83,6 +84,8 @@ class AppState:
     network: NetworkView
     #: named graphs' sizes and totals by kind (``/stats``): one build per generation
     totals: View[GraphTotals]
+    #: VoID and the service description, rendered once per build of ``totals``
+    descriptions: BodyCache = field(default_factory=lambda: BodyCache(size=16))
 
 
 def state() -> AppState:
@@ -99,6 +102,26 @@ def maintained_totals() -> GraphTotals:
     """The maintained graph sizes (``/stats``, VoID, the service description):
     one count per store generation, never one per request (1.5 s at 1M triples)."""
     return state().totals.get(wait=TOTALS_FIRST_BUILD_WAIT).value
+
+
+def described(kind: str, variant: str, render: Callable[[], Response]) -> Response:
+    """A dataset description (VoID, the service description: one line per named graph,
+    megabytes at 1M triples) rendered once per build of the graph totals and ``variant``
+    (format, language), then served from memory."""
+    app_state = state()
+    built = app_state.totals.get(wait=TOTALS_FIRST_BUILD_WAIT)
+    key = (kind, built.generation, built.built_at, variant, request.url_root, current_lang())
+
+    def frozen() -> tuple[bytes, str, list[tuple[str, str]]]:
+        response = render()
+        return response.get_data(), response.content_type, list(response.headers.items())
+
+    body, content_type, headers = app_state.descriptions.get(key, frozen)
+    response = Response(body, content_type=content_type)
+    for name, value in headers:
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
 
 
 def wants_html() -> bool:

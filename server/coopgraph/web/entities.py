@@ -38,7 +38,7 @@ from coopgraph.vocab import (
     VOID,
     XSD,
 )
-from coopgraph.web import current_lang, maintained_totals, state
+from coopgraph.web import current_lang, described, maintained_totals, state
 from coopgraph.web.entity_summary import parts_of, summarise
 from coopgraph.web.negotiate import choose
 
@@ -572,13 +572,17 @@ def void_triples() -> list[ox.Triple]:
 def void() -> Response:
     """VoID + DCAT description: Turtle by default, any RDF format, or an HTML page."""
     fmt = _negotiated(None)
-    triples = void_triples()
-    if fmt is HTML:
-        page = render_template(
-            "rdf.html",
-            lang=current_lang(),
-            title="VoID",
-            turtle=results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8"),
-        )
-        return Response(page, mimetype="text/html")
-    return rdf_response(triples, fmt)
+
+    def render() -> Response:
+        triples = void_triples()
+        if fmt is HTML:
+            page = render_template(
+                "rdf.html",
+                lang=current_lang(),
+                title="VoID",
+                turtle=results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8"),
+            )
+            return Response(page, mimetype="text/html")
+        return rdf_response(triples, fmt)
+
+    return described("void", fmt.name, render)

@@ -36,7 +36,7 @@ from coopgraph.projection import explicit_projection
 from coopgraph.sparql_errors import explained
 from coopgraph.store.base import Dataset, QueryResult, SerializedResult, Triples, serializing
 from coopgraph.vocab import DCTERMS, RDF, SD, VOID, XSD
-from coopgraph.web import current_lang, maintained_totals, state
+from coopgraph.web import current_lang, described, maintained_totals, state
 from coopgraph.web.negotiate import choose
 
 bp = Blueprint("sparql", __name__)
@@ -300,19 +300,22 @@ def service_description() -> Response:
     """The SPARQL 1.1 Service Description, in the negotiated RDF format or as HTML."""
     fmt = choose(request.headers.get("Accept"), [request.args.get("format")],
                  (*RDF_FORMATS, HTML))
-    triples = _sd_triples()
-    if fmt is HTML:
-        turtle = results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8")
-        sizes = maintained_totals().sizes
-        page = render_template(
-            "service.html",
-            lang=current_lang(),
-            turtle=turtle,
-            graphs=sorted(sizes.items()),
-            result_formats=RESULT_FORMATS,
-            rdf_formats=RDF_FORMATS,
-        )
-        return Response(page, mimetype="text/html")
-    response = Response(results.serialize_rdf(triples, fmt), content_type=results.content_type(fmt))
+
+    def render() -> Response:
+        triples = _sd_triples()
+        if fmt is HTML:
+            turtle = results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8")
+            page = render_template(
+                "service.html",
+                lang=current_lang(),
+                turtle=turtle,
+                graphs=sorted(maintained_totals().sizes.items()),
+                result_formats=RESULT_FORMATS,
+                rdf_formats=RDF_FORMATS,
+            )
+            return Response(page, mimetype="text/html")
+        return Response(results.serialize_rdf(triples, fmt), content_type=results.content_type(fmt))
+
+    response = described("service", fmt.name, render)
     response.headers["Vary"] = "Accept"
     return response
