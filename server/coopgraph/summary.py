@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from coopgraph.settings import PROJECT_ROOT
 from coopgraph.store.base import Solutions, Store
-from coopgraph.validate import compact
-from coopgraph.vocab import GRAPH
+from coopgraph.vocab import GRAPH, compact
 
 CLASS_COUNTS = PROJECT_ROOT / "queries" / "class-counts.rq"
 

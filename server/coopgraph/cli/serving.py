@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import importlib
+import threading
 from contextlib import closing
 from pathlib import Path
 
@@ -37,11 +39,16 @@ def serve(
     Opens the store (a disk store in a supervised child process), loads the project files
     that changed, then serves until interrupted; the URL is printed on stderr.
     """
+    # The web app's modules (Flask, networkx, the blueprints: about a second) are imported
+    # in a thread while this one opens the store and its child process starts, which
+    # mostly waits on disk and on the child: `serve` is ready that much sooner.
+    web = threading.Thread(target=importlib.import_module, args=("coopgraph.web.serve",),
+                           daemon=True, name="import-web")
+    web.start()
     from coopgraph.load import load_project
     from coopgraph.reason import Reasoner
     from coopgraph.search import attach
     from coopgraph.store import open_store
-    from coopgraph.web.serve import run_server
 
     settings = StoreFlags(store=store, config=config).settings(host=host, port=port,
                                                                threads=threads)
@@ -75,6 +82,9 @@ def serve(
         # the ontology's closure now, from the cache when it was computed before, so
         # that the first write does not pay for owlrl
         Reasoner(st, cache_dir=Path(settings.cache_dir)).warm()
+        web.join()
+        from coopgraph.web.serve import run_server
+
         run_server(settings, st)
 
 
