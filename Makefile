@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: serve test lint clean services
+.PHONY: serve test lint clean services messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,15 @@ lint: $(BIN)/.installed
 
 test: lint services
 	$(BIN)/python -m pytest
+
+# After changing texts of the pages: extract them (babel.cfg) and merge them into the
+# catalogues; then fill in the new or changed msgstr of each language (fr, en, nl).
+LOCALES = server/coopgraph/locales
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k translate:2 -k translate_plural:2,3 -k N_ \
+	  --add-location=file --sort-by-file --project=coopgraph -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) \
+	  --no-fuzzy-matching --ignore-obsolete
 
 # Debian packages the tests use, installed only when missing (root, or sudo):
 # - Virtuoso for tests/test_remote_store.py: the -bin package holds virtuoso-t and isql-vt

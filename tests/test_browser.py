@@ -9,6 +9,7 @@ waitress on 127.0.0.1 and a free port, in a thread, on the session's project sto
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -590,4 +591,23 @@ def test_results_as_a_chart(browser, live_url, tmp_path) -> None:
     assert len(bars) == len(rows) == 12
     assert browser.find_elements(By.CSS_SELECTOR, "svg.cg-chart text")
     browser.save_screenshot(str(tmp_path / "query-chart.png"))
+    assert js_errors(browser) == []
+
+
+def test_scripts_speak_the_page_language_with_plurals(browser, live_url, project_store) -> None:
+    """The scripts' texts come from the catalogues: the Dutch network page counts
+    "actoren" and "banden", the French map "lieux" and "offres"; no English is left."""
+    from selenium.webdriver.common.by import By
+
+    graph = network.build_graph(project_store)
+    open_page(browser, live_url + "/network?lang=nl&limit=0")
+    network_ready(browser)
+    status = browser.find_element(By.ID, "network-status").text
+    assert f"{graph.number_of_nodes()} actoren" in status, status
+    assert f"{graph.number_of_edges()} banden" in status, status
+    open_page(browser, live_url + "/map?lang=fr")
+    wait_for_attribute(browser, "map", "data-places")
+    status = browser.find_element(By.ID, "map-status").text
+    assert re.search(r"\d+ lieux, \d+ offres?, \d+ partenariats?", status), status
+    assert "places" not in status and "offers" not in status
     assert js_errors(browser) == []

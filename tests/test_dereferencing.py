@@ -121,5 +121,5 @@ def test_rdfs_label_holds_one_preferred_label_per_language(project_store: Store)
 def test_added_statements_are_shown_as_added(client) -> None:  # type: ignore[no-untyped-def]
     html = client.get("/id/offer/004-lille-participation-citoyenne", headers=BROWSER).data.decode()
     row = next(r for r in html.split("<tr") if "concept/sdg/16" in r)
-    assert "added by the observatory" in row or "ajouté par l&#39;observatoire" in row
+    assert "added by the observatory" in row or "ajouté par l'observatoire" in row
     assert "/graph/added/sdg-classification" in row

@@ -51,7 +51,8 @@ class _Text(HTMLParser):
         self.tags: list[str] = []
 
     def handle_starttag(self, tag, attrs) -> None:  # type: ignore[no-untyped-def]
-        self.tags.append(tag)
+        # the page's own scripts come from files (src=…); a tag without one is injected
+        self.tags.append(tag if tag != "script" or not dict(attrs).get("src") else "script src")
 
     def handle_data(self, data: str) -> None:
         self.chunks.append(data)

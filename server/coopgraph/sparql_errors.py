@@ -2,8 +2,9 @@
 the query uses without declaring it, the ``PREFIX`` line to add.
 
 The engine's own message (``error at 1:27: expected one of ",", ".", [_]``) is kept in
-the error body as ``engine``; people read ``detail``, in French or English. The query page
-uses ``line`` and ``column`` to mark the spot in the editor.
+the error body as ``engine``; people read ``detail``, in the visitor's language
+(:mod:`coopgraph.i18n`). The query page uses ``line`` and ``column`` to mark the spot in
+the editor.
 
 >>> e = explain("SELECT * WHERE { ?s cg:x ?o }", "error at 1:26: expected OPTIONAL", "en")
 >>> e["line"], e["column"], e["prefix"]
@@ -18,6 +19,7 @@ import re
 from typing import Any
 
 from coopgraph.errors import QuerySyntaxError
+from coopgraph.i18n import N_, translate, translate_plural
 from coopgraph.sparql_guard import tokenize
 from coopgraph.vocab import PREFIXES
 
@@ -25,42 +27,12 @@ _POSITION = re.compile(r"(?:error )?at (?:line )?(\d+)[:, ]+(?:column )?(\d+)")
 _EXPECTED = re.compile(r"expected (?:one of )?(.+)$", re.DOTALL)
 #: The engine's placeholders, in words.
 _PLACEHOLDERS = {
-    "[_]": {"fr": "un caractère valide", "en": "a valid character"},
-    "Prefix not found": {"fr": "un préfixe déclaré", "en": "a declared prefix"},
+    "[_]": N_("a valid character"),
+    "Prefix not found": N_("a declared prefix"),
 }
 _MAX_EXPECTED = 8
 #: One alternative in "expected one of …": a quoted token, a character class or a word.
 _ITEM = re.compile(r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|[^,\s][^,]*')
-
-TEXT: dict[str, dict[str, str]] = {
-    "fr": {
-        "at": "Ligne {line}, colonne {column}",
-        "expected": "attendu : {items}",
-        "or": " ou ",
-        "more": " (et {n} autre(s) possibilité(s))",
-        "prefix": "le préfixe « {prefix}: » n'est pas déclaré ; ajoutez en tête de la "
-                  "requête : {declare}",
-        "unknown_prefix": "le préfixe « {prefix}: » n'est pas déclaré et n'est pas un "
-                          "préfixe connu de coopgraph ; déclarez-le avec "
-                          "PREFIX {prefix}: <IRI de l'espace de noms>",
-        "end": "la requête s'arrête trop tôt (une accolade ou une parenthèse non fermée ?)",
-        "unreadable": "la requête ne peut pas être lue",
-    },
-    "en": {
-        "at": "Line {line}, column {column}",
-        "expected": "expected {items}",
-        "or": " or ",
-        "more": " (and {n} other possibility(ies))",
-        "prefix": "the prefix \"{prefix}:\" is not declared; add at the top of the query: "
-                  "{declare}",
-        "unknown_prefix": "the prefix \"{prefix}:\" is not declared and is not one of "
-                          "coopgraph's known prefixes; declare it with "
-                          "PREFIX {prefix}: <namespace IRI>",
-        "end": "the query ends too early (an unclosed brace or parenthesis?)",
-        "unreadable": "the query cannot be read",
-    },
-}
-
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
     """1-based line and column of a character offset."""
@@ -91,14 +63,14 @@ def _expected(message: str, lang: str) -> tuple[list[str], int]:
     if not match:
         return [], 0
     items = _ITEM.findall(match.group(1))
-    words = [_PLACEHOLDERS.get(item, {}).get(lang, item) for item in items if item]
+    words = [translate(lang, _PLACEHOLDERS[item]) if item in _PLACEHOLDERS else item
+             for item in items if item]
     return words[:_MAX_EXPECTED], max(0, len(words) - _MAX_EXPECTED)
 
 
 def explain(query: str, message: str, lang: str = "en") -> dict[str, Any]:
     """The details of a syntax error: ``line``, ``column``, ``expected``, ``detail`` (in
     ``lang``), and ``prefix`` / ``declare`` for an undeclared prefix."""
-    text = TEXT.get(lang, TEXT["en"])
     info: dict[str, Any] = {"engine": message}
     position = _POSITION.search(message)
     if position:
@@ -111,23 +83,34 @@ def explain(query: str, message: str, lang: str = "en") -> dict[str, Any]:
         info["prefix"] = prefix
         if prefix in PREFIXES:
             info["declare"] = f"PREFIX {prefix}: <{PREFIXES[prefix]}>"
-            parts.append(text["prefix"].format(prefix=prefix, declare=info["declare"]))
+            parts.append(translate(
+                lang, "the prefix \"%(prefix)s:\" is not declared; add at the top of the "
+                "query: %(declare)s", prefix=prefix, declare=info["declare"]))
         else:
-            parts.append(text["unknown_prefix"].format(prefix=prefix))
+            parts.append(translate(
+                lang, "the prefix \"%(prefix)s:\" is not declared and is not one of "
+                "coopgraph's known prefixes; declare it with PREFIX %(prefix)s: "
+                "<namespace IRI>", prefix=prefix))
     else:
         expected, more = _expected(message, lang)
         if expected:
             info["expected"] = expected
-            items = text["or"].join(expected) + (text["more"].format(n=more) if more else "")
-            parts.append(text["expected"].format(items=items))
+            items = translate(lang, " or ").join(expected)
+            if more:
+                items += translate_plural(
+                    lang, " (and %(num)d other possibility)",
+                    " (and %(num)d other possibilities)", more)
+            parts.append(translate(lang, "expected %(items)s", items=items))
             if "line" in info and _at_end(query, info["line"], info["column"]):
-                parts.append(text["end"])
+                parts.append(translate(
+                    lang, "the query ends too early (an unclosed brace or parenthesis?)"))
         else:
-            parts.append(text["unreadable"])
-    where = text["at"].format(**info) + " : " if "line" in info else ""
-    if lang != "fr":
-        where = where.replace(" : ", ": ")
-    info["detail"] = where + " ; ".join(parts) if lang == "fr" else where + "; ".join(parts)
+            parts.append(translate(lang, "the query cannot be read"))
+    where = ""
+    if "line" in info:
+        where = translate(lang, "Line %(line)s, column %(column)s: ",
+                          line=info["line"], column=info["column"])
+    info["detail"] = where + translate(lang, "; ").join(parts)
     return info
 
 

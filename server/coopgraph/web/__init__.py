@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from coopgraph import i18n
 from coopgraph.errors import BadRequest, CoopgraphError
 from coopgraph.formats import HTML, Format
 from coopgraph.netview import NetworkView, persist_path
@@ -167,7 +168,11 @@ def error_response(exc: CoopgraphError) -> Response:
     body = exc.to_dict()
     if wants_html():
         response = Response(
-            render_template("error.html", error=body, lang=current_lang()),
+            render_template(
+                "error.html", error=body, lang=current_lang(),
+                generic=isinstance(exc, _HTTPError) and exc.generic,
+                detail_translated=getattr(exc, "translated", False),
+            ),
             status=exc.status,
             mimetype="text/html",
         )
@@ -182,12 +187,12 @@ def error_response(exc: CoopgraphError) -> Response:
 
 #: The cookie that keeps the visitor's language choice across pages and forms.
 LANG_COOKIE = "coopgraph_lang"
-SUPPORTED_LANGS = ("fr", "en")
+SUPPORTED_LANGS = i18n.LANGS
 
 
 def current_lang() -> str:
-    """The visitor's language, ``fr`` or ``en``: ``?lang=``, then the language cookie,
-    then Accept-Language, then the configured default."""
+    """The visitor's language, ``fr``, ``en`` or ``nl``: ``?lang=``, then the language
+    cookie, then Accept-Language, then the configured default."""
     supported = SUPPORTED_LANGS
     asked = request.args.get("lang", "").lower()
     if asked in supported:
@@ -199,7 +204,28 @@ def current_lang() -> str:
     if best:
         return best
     default = state().settings.lang
-    return default if default in supported else "fr"
+    return default if default in supported else i18n.DEFAULT_LANG
+
+
+def _page_lang() -> str:
+    """:func:`current_lang`, or the default language outside a request."""
+    try:
+        return current_lang()
+    except (RuntimeError, KeyError):
+        return i18n.DEFAULT_LANG
+
+
+def _install_catalogues(app: Flask) -> None:
+    """Templates translate with ``_()`` / ``ngettext()`` (Jinja's i18n extension, new
+    style: ``%(name)s`` placeholders, autoescaped) in the visitor's language."""
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda message: i18n.translations(_page_lang()).gettext(message),
+        lambda singular, plural, n: i18n.translations(_page_lang()).ngettext(
+            singular, plural, n
+        ),
+        newstyle=True,
+    )
 
 
 def _handle_coopgraph_error(exc: CoopgraphError) -> Response:
@@ -216,6 +242,9 @@ class _HTTPError(CoopgraphError):
         super().__init__(exc.description or exc.name)
         self.status = exc.code or 500
         self.title = exc.name
+        #: the framework's own text (a route that does not exist…), not one of ours: the
+        #: error page says it in the visitor's language instead
+        self.generic = exc.description == type(exc).description
 
 
 def _handle_http_error(exc: HTTPException) -> Response:
@@ -323,6 +352,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    _install_catalogues(app)
     app.extensions["coopgraph"] = AppState(
         settings=settings,
         store=store,

@@ -14,82 +14,81 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
+from babel import Locale
+from babel.numbers import format_decimal
 
+from coopgraph.i18n import N_, translate
 from coopgraph.vocab import CG, GEO, ORG, RDF, RDFS, SCHEMA, SKOS
 
-#: Key facts in the order they are shown; the label is in French and English.
-KEY_PROPERTIES: tuple[tuple[str, str, str], ...] = (
-    (SCHEMA.hiringOrganization, "Employeur", "Employer"),
-    (CG.supervisingUnit, "Service", "Unit"),
-    (CG.dutyStation, "Lieu d'affectation", "Duty station"),
-    (SCHEMA.jobLocation, "Lieu de travail", "Job location"),
-    (SCHEMA.datePosted, "Publiée le", "Posted on"),
-    (SCHEMA.validThrough, "Date limite", "Deadline"),
-    (SCHEMA.jobStartDate, "Prise de poste", "Start of the job"),
-    (SCHEMA.startDate, "Début", "Start"),
-    (SCHEMA.endDate, "Fin", "End"),
-    (CG.signedYear, "Signé en", "Signed in"),
-    (SCHEMA.baseSalary, "Rémunération", "Pay"),
-    (SCHEMA.employmentType, "Temps de travail", "Working time"),
-    (CG.contractType, "Contrat", "Contract"),
-    (CG.grade, "Grade", "Grade"),
-    (CG.requiresLanguage, "Langues", "Languages"),
-    (SCHEMA.educationRequirements, "Formation", "Education"),
-    (SCHEMA.experienceRequirements, "Expérience", "Experience"),
-    (CG.partner, "Partenaires", "Partners"),
-    (CG.partnerOf, "Partenaire de", "Partner of"),
-    (CG.managingBody, "Géré par", "Managed by"),
-    (CG.jurisdiction, "Territoire", "Jurisdiction"),
-    (CG.preparationCourse, "Préparation", "Preparation"),
-    (CG.language, "Langue", "Language"),
-    (CG.requirementLevel, "Niveau requis", "Level required"),
-    (CG.cefrLevel, "Niveau CECRL", "CEFR level"),
-    (ORG.memberOf, "Membre de", "Member of"),
-    (ORG.subOrganizationOf, "Fait partie de", "Part of"),
-    (CG.funder, "Financeur", "Funder"),
-    (CG.programme, "Programme", "Programme"),
-    (CG.within, "Situé dans", "Lies in"),
-    (SCHEMA.location, "Lieu", "Location"),
-    (GEO.lat, "Latitude", "Latitude"),
-    (GEO.long, "Longitude", "Longitude"),
+#: Key facts in the order they are shown, with their names (translated per page).
+KEY_PROPERTIES: tuple[tuple[str, str], ...] = (
+    (SCHEMA.hiringOrganization, N_("Employer")),
+    (CG.supervisingUnit, N_("Unit")),
+    (CG.dutyStation, N_("Duty station")),
+    (SCHEMA.jobLocation, N_("Job location")),
+    (SCHEMA.datePosted, N_("Posted on")),
+    (SCHEMA.validThrough, N_("Deadline")),
+    (SCHEMA.jobStartDate, N_("Start of the job")),
+    (SCHEMA.startDate, N_("Start")),
+    (SCHEMA.endDate, N_("End")),
+    (CG.signedYear, N_("Signed in")),
+    (SCHEMA.baseSalary, N_("Pay")),
+    (SCHEMA.employmentType, N_("Working time")),
+    (CG.contractType, N_("Contract")),
+    (CG.grade, N_("Grade")),
+    (CG.requiresLanguage, N_("Languages")),
+    (SCHEMA.educationRequirements, N_("Education")),
+    (SCHEMA.experienceRequirements, N_("Experience")),
+    (CG.partner, N_("Partners")),
+    (CG.partnerOf, N_("Partner of")),
+    (CG.managingBody, N_("Managed by")),
+    (CG.jurisdiction, N_("Jurisdiction")),
+    (CG.preparationCourse, N_("Preparation")),
+    (CG.language, N_("Language")),
+    (CG.requirementLevel, N_("Level required")),
+    (CG.cefrLevel, N_("CEFR level")),
+    (ORG.memberOf, N_("Member of")),
+    (ORG.subOrganizationOf, N_("Part of")),
+    (CG.funder, N_("Funder")),
+    (CG.programme, N_("Programme")),
+    (CG.within, N_("Lies in")),
+    (SCHEMA.location, N_("Location")),
+    (GEO.lat, N_("Latitude")),
+    (GEO.long, N_("Longitude")),
 )
 #: schema.org enumeration values in words.
-ENUMERATIONS: dict[str, tuple[str, str]] = {
-    "FULL_TIME": ("temps plein", "full time"),
-    "PART_TIME": ("temps partiel", "part time"),
-    "CONTRACTOR": ("prestataire", "contractor"),
-    "TEMPORARY": ("temporaire", "temporary"),
-    "INTERN": ("stage", "internship"),
-    "VOLUNTEER": ("volontariat", "volunteer"),
+ENUMERATIONS: dict[str, str] = {
+    "FULL_TIME": N_("full time"),
+    "PART_TIME": N_("part time"),
+    "CONTRACTOR": N_("contractor"),
+    "TEMPORARY": N_("temporary"),
+    "INTERN": N_("internship"),
+    "VOLUNTEER": N_("volunteer"),
 }
 #: Classes of other vocabularies in words, when the ontology gives them no label.
-KIND_WORDS: dict[str, tuple[str, str]] = {
-    SCHEMA.JobPosting: ("offre d'emploi", "job posting"),
-    SCHEMA.Organization: ("organisation", "organisation"),
-    SCHEMA.GovernmentOrganization: ("administration", "government organisation"),
-    SCHEMA.Place: ("lieu", "place"),
-    SCHEMA.City: ("ville", "city"),
-    SCHEMA.Country: ("pays", "country"),
-    SCHEMA.AdministrativeArea: ("territoire administratif", "administrative area"),
-    SCHEMA.MonetaryAmount: ("montant", "amount"),
-    SCHEMA.ContactPoint: ("contact", "contact point"),
-    SCHEMA.EducationalOccupationalCredential: ("diplôme demandé", "credential asked for"),
-    SCHEMA.OccupationalExperienceRequirements: ("expérience demandée", "experience asked for"),
-    SCHEMA.Event: ("événement", "event"),
-    ORG.Organization: ("organisation", "organisation"),
-    ORG.FormalOrganization: ("organisation", "organisation"),
-    ORG.OrganizationalUnit: ("service", "unit"),
-    ORG.Site: ("site", "site"),
+KIND_WORDS: dict[str, str] = {
+    SCHEMA.JobPosting: N_("job posting"),
+    SCHEMA.Organization: N_("organisation"),
+    SCHEMA.GovernmentOrganization: N_("government organisation"),
+    SCHEMA.Place: N_("place"),
+    SCHEMA.City: N_("city"),
+    SCHEMA.Country: N_("country"),
+    SCHEMA.AdministrativeArea: N_("administrative area"),
+    SCHEMA.MonetaryAmount: N_("amount"),
+    SCHEMA.ContactPoint: N_("contact point"),
+    SCHEMA.EducationalOccupationalCredential: N_("credential asked for"),
+    SCHEMA.OccupationalExperienceRequirements: N_("experience asked for"),
+    SCHEMA.Event: N_("event"),
+    ORG.Organization: N_("organisation"),
+    ORG.FormalOrganization: N_("organisation"),
+    ORG.OrganizationalUnit: N_("unit"),
+    ORG.Site: N_("site"),
 }
-UNITS: dict[str, tuple[str, str]] = {
-    "YEAR": ("par an", "a year"), "MONTH": ("par mois", "a month"),
-    "WEEK": ("par semaine", "a week"), "DAY": ("par jour", "a day"),
-    "HOUR": ("de l'heure", "an hour"),
+UNITS: dict[str, str] = {
+    "YEAR": N_("a year"), "MONTH": N_("a month"),
+    "WEEK": N_("a week"), "DAY": N_("a day"),
+    "HOUR": N_("an hour"),
 }
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-             "septembre", "octobre", "novembre", "décembre")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-             "September", "October", "November", "December")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
@@ -114,21 +113,28 @@ def words(local: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
 
 
+def _month(lang: str, month: int) -> str:
+    """The month's name in ``lang`` (CLDR data through Babel): ``juin``, ``June``."""
+    return str(Locale.parse(lang).months["format"]["wide"][month])
+
+
 def readable_date(value: str, datatype: str, lang: str) -> str:
     """A date at its own precision: a year stays a year (``xsd:gYear``)."""
-    fr = lang == "fr"
     try:
         if datatype == _XSD + "gYear":
             return value[:4]
         if datatype == _XSD + "gYearMonth":
             month = int(value[5:7])
-            return f"{(MONTHS_FR if fr else MONTHS_EN)[month - 1]} {value[:4]}"
+            return translate(lang, "%(month)s %(year)s", month=_month(lang, month),
+                             year=value[:4])
         if datatype in (_XSD + "date", _XSD + "dateTime"):
             year, month, day = int(value[:4]), int(value[5:7]), int(value[8:10])
-            if fr:
-                return f"{'1er' if day == 1 else day} {MONTHS_FR[month - 1]} {year}"
-            return f"{day} {MONTHS_EN[month - 1]} {year}"
-    except (ValueError, IndexError):
+            # French writes the first of the month "1er"
+            first = translate(lang, "1 (the first day of a month)")
+            return translate(lang, "%(day)s %(month)s %(year)s",
+                             day=first if day == 1 else str(day), month=_month(lang, month),
+                             year=str(year))
+    except (ValueError, IndexError, KeyError):
         pass
     return value
 
@@ -138,8 +144,8 @@ def _number(value: str, lang: str) -> str:
         number = float(value)
     except ValueError:
         return value
-    text = f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
-    return text.replace(",", "\u202f") if lang == "fr" else text
+    pattern = "#,##0" if number == int(number) else "#,##0.00"
+    return format_decimal(number, format=pattern, locale=lang)
 
 
 def literal_text(literal: ox.Literal, lang: str) -> str:
@@ -150,7 +156,7 @@ def literal_text(literal: ox.Literal, lang: str) -> str:
     if datatype in (_XSD + "integer", _XSD + "decimal", _XSD + "double"):
         return _number(literal.value, lang)
     if literal.value in ENUMERATIONS:
-        return ENUMERATIONS[literal.value][0 if lang == "fr" else 1]
+        return translate(lang, ENUMERATIONS[literal.value])
     return literal.value
 
 
@@ -167,7 +173,7 @@ def amount_text(part: dict[str, list[ox.Term]], lang: str) -> str | None:
         figure = f"{_number(low, lang)} – {_number(high, lang)}"
     else:
         figure = _number(low or high or single or "", lang)
-    period = UNITS.get(unit or "", (unit or "", unit or ""))[0 if lang == "fr" else 1]
+    period = translate(lang, UNITS[unit]) if unit in UNITS else (unit or "")
     return " ".join(x for x in (figure, currency, period) if x)
 
 
@@ -229,16 +235,16 @@ def summarise(store: Any, resource: Any, labels: dict[str, str], lang: str,
         if s.predicate.value == RDF.type and s.asserted and isinstance(s.value, ox.NamedNode)
     ]
     kinds = [
-        labels.get(t) or KIND_WORDS.get(t, ("", ""))[0 if lang == "fr" else 1]
+        labels.get(t) or (translate(lang, KIND_WORDS[t]) if t in KIND_WORDS else "")
         or words(t.rsplit("#", 1)[-1].rsplit("/", 1)[-1])
         for t in asserted_types
     ]
     facts = []
-    for predicate, name_fr, name_en in KEY_PROPERTIES:
+    for predicate, name in KEY_PROPERTIES:
         values = by_predicate.get(str(predicate), [])
         if not values:
             continue
-        fact = Fact(name_fr if lang == "fr" else name_en)
+        fact = Fact(translate(lang, name))
         for value in values:
             text, link = value_text(store, value, labels, lang, href)
             if (text, link) not in fact.values:

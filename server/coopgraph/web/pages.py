@@ -18,10 +18,12 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from coopgraph import results
 from coopgraph.errors import BadRequest, CoopgraphError, NotFound
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
-from coopgraph.queries import CatalogQuery
+from coopgraph.i18n import DEFAULT_LANG
+from coopgraph.queries import FALLBACK_LANG, CatalogQuery
 from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
 from coopgraph.web import TOTALS_FIRST_BUILD_WAIT, current_lang, state
 from coopgraph.web.negotiate import choose
+from coopgraph.web.ui_words import page_words
 
 bp = Blueprint("pages", __name__)
 
@@ -29,131 +31,19 @@ bp = Blueprint("pages", __name__)
 DEFAULT_QUERY_NAME = "class-counts"
 _JSON = Format("json", ("application/json",), ("json",), "JSON")
 
-TEXT: dict[str, dict[str, str]] = {
-    "fr": {
-        "query": "Requête",
-        "run": "Exécuter",
-        "examples": "Exemples",
-        "results": "Résultats",
-        "share": "Lien à partager",
-        "download": "Télécharger",
-        "truncated": "Résultat tronqué : seules les {limit} premières lignes sont montrées.",
-        "expected": "Réponse attendue",
-        "stats": "Statistiques",
-        "service": "Description du service",
-        "graphs": "Graphes nommés",
-        "triples": "triplets",
-        "types": "Types",
-        "properties": "Propriétés",
-        "incoming": "Liens entrants",
-        "why": "Pourquoi ?",
-        "asserted": "affirmé",
-        "inferred": "inféré",
-        "source": "document source",
-        "graph": "Graphe",
-        "other_formats": "Autres formats",
-        "no_results": "Aucun résultat.",
-        "error": "Erreur",
-        "running": "Exécution…",
-        "rows": "lignes",
-        "uptime": "Temps de fonctionnement (s)",
-        "queries": "Requêtes servies",
-        "errors": "Erreurs",
-        "timeouts": "Délais dépassés",
-        "network": "Réseau",
-        "endpoint": "Point d'accès SPARQL",
-        "added_prefixes": "Préfixes connus ajoutés à la requête :",
-        "syntax_error": "Erreur de syntaxe SPARQL.",
-        "status_400": "Requête incorrecte",
-        "status_403": "Interdit",
-        "status_404": "Page introuvable",
-        "status_405": "Méthode non permise",
-        "status_406": "Format non disponible",
-        "status_413": "Requête trop volumineuse",
-        "status_415": "Type de contenu non accepté",
-        "status_500": "Erreur interne",
-        "status_503": "Délai dépassé",
-        "not_found_detail": "Cette adresse ne correspond à aucune page de coopgraph.",
-        "home": "Retour à l'accueil",
-        "line": "ligne",
-        "editor_help": "Ctrl+Entrée exécute la requête ; Ctrl+Espace complète les préfixes, "
-                       "classes et propriétés ; les onglets sont gardés dans ce navigateur.",
-        "row_one": "{n} ligne",
-        "row_many": "{n} lignes",
-    },
-    "en": {
-        "query": "Query",
-        "run": "Run",
-        "examples": "Examples",
-        "results": "Results",
-        "share": "Shareable link",
-        "download": "Download",
-        "truncated": "Truncated result: only the first {limit} rows are shown.",
-        "expected": "Expected answer",
-        "stats": "Statistics",
-        "service": "Service description",
-        "graphs": "Named graphs",
-        "triples": "triples",
-        "types": "Types",
-        "properties": "Properties",
-        "incoming": "Incoming links",
-        "why": "Why is this here?",
-        "asserted": "asserted",
-        "inferred": "inferred",
-        "source": "source document",
-        "graph": "Graph",
-        "other_formats": "Other formats",
-        "no_results": "No results.",
-        "error": "Error",
-        "running": "Running…",
-        "rows": "rows",
-        "uptime": "Uptime (s)",
-        "queries": "Queries served",
-        "errors": "Errors",
-        "timeouts": "Timeouts",
-        "network": "Network",
-        "endpoint": "SPARQL endpoint",
-        "added_prefixes": "Known prefixes added to the query:",
-        "syntax_error": "SPARQL syntax error.",
-        "status_400": "Bad request",
-        "status_403": "Forbidden",
-        "status_404": "Page not found",
-        "status_405": "Method not allowed",
-        "status_406": "Format not available",
-        "status_413": "Request too large",
-        "status_415": "Content type not accepted",
-        "status_500": "Internal error",
-        "status_503": "Timed out",
-        "not_found_detail": "This address is no page of coopgraph.",
-        "home": "Back to the home page",
-        "line": "line",
-        "editor_help": "Ctrl+Enter runs the query; Ctrl+Space completes prefixes, classes "
-                       "and properties; tabs are kept in this browser.",
-        "row_one": "{n} row",
-        "row_many": "{n} rows",
-    },
-}
-
-
 @bp.app_context_processor
 def _ui_text() -> dict[str, Any]:
     try:
         lang = current_lang()
     except (RuntimeError, KeyError):
-        lang = "fr"
-    text = TEXT.get(lang, TEXT["fr"])
-
-    def rows_count(n: int) -> str:
-        # French counts 0 and 1 as singular, English only 1.
-        one = n in (0, 1) if lang == "fr" else n == 1
-        return (text["row_one"] if one else text["row_many"]).format(n=n)
+        lang = DEFAULT_LANG
 
     def lang_url(code: str) -> str:
         """This page in another language, its other parameters kept."""
         args = {**request.args.to_dict(), "lang": code}
         return request.path + "?" + urlencode(args)
 
-    return {"t": text, "ui_lang": lang, "rows_count": rows_count, "lang_url": lang_url}
+    return {"ui_lang": lang, "lang_url": lang_url, **page_words(lang)}
 
 
 def _default_query(catalog: list[CatalogQuery]) -> str:
@@ -200,7 +90,9 @@ def index() -> Response:
     shared_query, shared_name = _shared(catalog, lang)
     gallery = [
         {"query": q, "title": q.title(lang), "description": q.description(lang),
-         "expected": _expected_table(q)}
+         "expected": _expected_table(q),
+         # a gallery text not written in the visitor's language says which one it is in
+         "text_lang": lang if lang in q.localised.get("title", {}) else FALLBACK_LANG}
         for q in catalog
     ]
     page = render_template(

@@ -15,21 +15,11 @@
   if (!box || !window.L || !window.topojson) { return; }
   var L = window.L;
   var data = box.dataset;
-  var lang = data.lang === "fr" ? "fr" : "en";
+  var lang = data.lang || "fr";
   var status = document.getElementById("map-status");
   var unlocated = document.getElementById("map-unlocated");
-  var TEXT = {
-    fr: { summary: "{p} lieux, {o} offres, {l} partenariats", asOf: " (offres valides le {d} ; {u} non datées)",
-          offer: "Offre", employer: "Employeur", posted: "publiée le", deadline: "date limite",
-          undated: "non datée", actors: "Acteurs", unlocated: "Offre sans lieu sur la carte : ",
-          error: "La carte n'a pas pu être chargée : " },
-    en: { summary: "{p} places, {o} offers, {l} partnerships", asOf: " (offers valid on {d}; {u} undated)",
-          offer: "Offer", employer: "Employer", posted: "posted", deadline: "deadline",
-          undated: "undated", actors: "Actors", unlocated: "Offer with no place on the map: ",
-          error: "The map could not be loaded: " }
-  }[lang];
-
-  function fill(text, values) { return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; }); }
+  var i18n = window.coopgraphI18n;
+  var _ = i18n.gettext, ngettext = i18n.ngettext, fill = i18n.fill;
   function label(d) { return d["label_" + lang] || d.label || d.id; }
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
@@ -88,7 +78,7 @@
       var popup = el("div", null, { "class": "cg-popup" });
       var title = el("h3"); title.appendChild(link(p.label, p.href)); popup.appendChild(title);
       if (p.actors.length) {
-        popup.appendChild(el("strong", TEXT.actors));
+        popup.appendChild(el("strong", _("Actors")));
         var ul = el("ul");
         p.actors.forEach(function (a) { var li = el("li"); li.appendChild(link(label(a), a.href)); ul.appendChild(li); });
         popup.appendChild(ul);
@@ -115,16 +105,16 @@
         located = true;
         var icon = L.divIcon({ className: "", iconSize: [14, 14],
           html: "<div class=\"cg-offer-marker status-" + status + "\"></div>" });
-        var marker = L.marker(at, { icon: icon, title: TEXT.offer + " : " + o.title });
+        var marker = L.marker(at, { icon: icon, title: fill(_("Offer: {title}"), { title: o.title }) });
         var popup = el("div", null, { "class": "cg-popup" });
         var title = el("h3"); title.appendChild(link(o.title, o.href)); popup.appendChild(title);
-        if (o.employer_label) { popup.appendChild(el("div", TEXT.employer + " : " + o.employer_label)); }
+        if (o.employer_label) { popup.appendChild(el("div", fill(_("Employer: {name}"), { name: o.employer_label }))); }
         popup.appendChild(el("div", s.label));
         var when = [];
-        if (o.posted) { when.push(TEXT.posted + " " + o.posted); }
-        if (o.deadline) { when.push(TEXT.deadline + " " + o.deadline); }
+        if (o.posted) { when.push(fill(_("posted on {date}"), { date: o.posted })); }
+        if (o.deadline) { when.push(fill(_("deadline {date}"), { date: o.deadline })); }
         popup.appendChild(el("div", when.join(" · ")));
-        if (status === "undated") { popup.appendChild(el("span", TEXT.undated, { "class": "cg-badge-undated" })); }
+        if (status === "undated") { popup.appendChild(el("span", _("undated"), { "class": "cg-badge-undated" })); }
         marker.bindPopup(popup);
         marker.on("add", function () {
           var dot = marker.getElement() && marker.getElement().firstChild;
@@ -133,7 +123,7 @@
         cluster.addLayer(marker);
       });
       if (located) { shown += 1; } else {
-        unlocated.appendChild(el("li", TEXT.unlocated + o.title));
+        unlocated.appendChild(el("li", fill(_("Offer with no place on the map: {title}"), { title: o.title })));
       }
     });
 
@@ -164,8 +154,13 @@
     box.dataset.offers = String(shown);
     box.dataset.undated = String(undated);
     box.dataset.lines = String(lines);
-    var text = fill(TEXT.summary, { p: places.places.length, o: shown, l: lines });
-    if (places.asOf) { text += fill(TEXT.asOf, { d: places.asOf, u: undated }); }
+    var text = [
+      fill(ngettext("{n} place", "{n} places", places.places.length), { n: places.places.length }),
+      fill(ngettext("{n} offer", "{n} offers", shown), { n: shown }),
+      fill(ngettext("{n} partnership", "{n} partnerships", lines), { n: lines })
+    ].join(", ");
+    if (places.asOf) { text += fill(ngettext(" (offers valid on {d}; {n} undated)", " (offers valid on {d}; {n} undated)", undated),
+                                  { d: places.asOf, n: undated }); }
     status.textContent = text;
   }
 
@@ -182,6 +177,6 @@
     draw(all[0], all[1], all[2], undatedBox.checked);
   }).catch(function (err) {
     box.dataset.error = String(err);
-    status.textContent = TEXT.error + String(err);
+    status.textContent = _("The map could not be loaded:") + " " + String(err);
   });
 }());

@@ -27,18 +27,11 @@
     partnership: "#e63946", funding: "#2a9d4b", employment: "#6a4c93", membership: "#1d6fb8",
     suborganisation: "#7d8597", programme: "#d17a00", offer: "#c9184a"
   };
-  var TEXT = {
-    fr: { shown: "{n} acteurs et {t} liens", top: " (les {n} plus liés sur {m} ; cherchez un acteur pour voir son voisinage)",
-          focus: "Voisinage de {label} (profondeur {d})", degree: "liens", kind: "type", place: "lieu",
-          betweenness: "intermédiarité", none: "Aucun acteur ne correspond.", error: "Le réseau n'a pas pu être chargé : " },
-    en: { shown: "{n} actors and {t} ties", top: " (the {n} best connected of {m}; search an actor to see its neighbourhood)",
-          focus: "Neighbourhood of {label} (depth {d})", degree: "ties", kind: "type", place: "place",
-          betweenness: "betweenness", none: "No actor matches.", error: "The network could not be loaded: " }
-  }[lang === "fr" ? "fr" : "en"];
+  var i18n = window.coopgraphI18n;
+  var _ = i18n.gettext, ngettext = i18n.ngettext;
   var KIND_NAMES = {
-    fr: { organisation: "organisation", programme: "programme", call: "appel à projets", place: "lieu" },
-    en: { organisation: "organisation", programme: "programme", call: "call for projects", place: "place" }
-  }[lang === "fr" ? "fr" : "en"];
+    organisation: _("organisation"), programme: _("programme"), call: _("call for projects"), place: _("place")
+  };
 
   var params = new URLSearchParams(window.location.search);
   var hiddenTypes = (params.get("hide") || "").split(",").filter(Boolean);
@@ -47,9 +40,7 @@
   var limit = parseInt(params.has("limit") ? params.get("limit") : (data.limit || "0"), 10);
   var graph, renderer, hovered = null, neighbours = null, totalNodes = 0;
 
-  function fill(text, values) {
-    return text.replace(/\{(\w+)\}/g, function (_, k) { return values[k]; });
-  }
+  var fill = i18n.fill;
   function label(d) { return d["label_" + lang] || d.label || d.id; }
 
   function keepInUrl() {
@@ -154,8 +145,8 @@
     var title = document.createElement("strong");
     title.textContent = label(d);
     var facts = document.createElement("dl");
-    [[TEXT.kind, KIND_NAMES[d.kind] || d.category || d.kind], [TEXT.degree, String(graph.degree(node))],
-     [TEXT.betweenness, d.betweenness !== undefined ? String(d.betweenness) : ""]].forEach(function (kv) {
+    [[_("type"), KIND_NAMES[d.kind] || d.category || d.kind], [_("ties"), String(graph.degree(node))],
+     [_("betweenness"), d.betweenness !== undefined ? String(d.betweenness) : ""]].forEach(function (kv) {
       if (!kv[1]) { return; }
       var dt = document.createElement("dt"); dt.textContent = kv[0];
       var dd = document.createElement("dd"); dd.textContent = kv[1];
@@ -220,11 +211,14 @@
     box.dataset.drawnTies = String(graph.size);
     box.dataset.focus = focus;
     countVisible();
-    var text = fill(TEXT.shown, { n: graph.order, t: graph.size });
+    var text = fill(ngettext("{n} actor", "{n} actors", graph.order), { n: graph.order }) + " · " +
+      fill(ngettext("{n} tie", "{n} ties", graph.size), { n: graph.size });
     if (focus && graph.hasNode(focus)) {
-      text = fill(TEXT.focus, { label: graph.getNodeAttribute(focus, "label"), d: depth }) + " — " + text;
+      text = fill(_("Neighbourhood of {label} (depth {d})"), { label: graph.getNodeAttribute(focus, "label"), d: depth }) + " — " + text;
     } else if (graph.order < totalNodes) {
-      text += fill(TEXT.top, { n: graph.order, m: totalNodes });
+      text += fill(ngettext(" (the best connected of {m}; search an actor to see its neighbourhood)",
+                          " (the {n} best connected of {m}; search an actor to see its neighbourhood)",
+                          graph.order), { n: graph.order, m: totalNodes });
     }
     status.textContent = text;
     keepInUrl();
@@ -250,7 +244,7 @@
       draw();
     }).catch(function (err) {
       box.dataset.error = String(err);
-      status.textContent = TEXT.error + String(err);
+      status.textContent = _("The network could not be loaded:") + " " + String(err);
     });
   }
 
@@ -269,7 +263,7 @@
   document.getElementById("network-controls").addEventListener("submit", function (event) {
     event.preventDefault();
     var node = findNode(search.value);
-    if (!node) { status.textContent = TEXT.none; return; }
+    if (!node) { status.textContent = _("No actor matches."); return; }
     focus = node;
     load();
   });

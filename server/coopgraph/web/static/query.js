@@ -16,6 +16,7 @@
   var prefixes = {};
   var labelsByIri = {};
   var Yasqe = window.Yasgui.Yasqe;
+  var _ = window.coopgraphI18n.gettext;
 
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
@@ -78,7 +79,7 @@
     var add = {};
     missing.forEach(function (p) { add[p] = prefixes[p]; });
     yasqe.addPrefixes(add);
-    addedNotice.textContent = data.textAddedPrefixes + " " + missing.map(function (p) {
+    addedNotice.textContent = _("Known prefixes added to the query:") + " " + missing.map(function (p) {
       return "PREFIX " + p + ": <" + prefixes[p] + ">";
     }).join(", ");
     addedNotice.hidden = false;
@@ -124,7 +125,7 @@
   function showError(yasqe, body) {
     clearError();
     var title = document.createElement("strong");
-    title.textContent = data.textSyntaxError + " ";
+    title.textContent = _("SPARQL syntax error.") + " ";
     var detail = document.createElement("span");
     detail.className = "cg-error-detail";
     detail.textContent = body.detail;
@@ -221,7 +222,7 @@
   /* A YASR view: a bar chart of the first numeric column against the first other one
    * (e.g. ?class and COUNT), up to 50 bars, drawn in SVG with textContent only. */
   var SVG = "http://www.w3.org/2000/svg";
-  function ChartPlugin(yasr) { this.yasr = yasr; this.priority = 5; this.label = "Chart"; }
+  function ChartPlugin(yasr) { this.yasr = yasr; this.priority = 5; this.label = _("Chart"); }
   function numericColumn(yasr) {
     var vars = yasr.results.getVariables ? yasr.results.getVariables() : [];
     var rows = yasr.results.getBindings ? yasr.results.getBindings() : [];
@@ -354,7 +355,7 @@
       });
     });
     if (data.sharedQuery) {
-      var tab = openTab(yasgui, data.sharedName || "Query", data.sharedQuery, false);
+      var tab = openTab(yasgui, data.sharedName || _("Query"), data.sharedQuery, false);
       declareMissing(tab.getYasqe());
       tab.query();
     }
