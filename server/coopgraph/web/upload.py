@@ -26,7 +26,7 @@ from coopgraph.auth import authenticate
 from coopgraph.errors import BadRequest, NotFound
 from coopgraph.formats import HTML, Format
 from coopgraph.tabular import add_rows, import_sheet, read_sheet
-from coopgraph.tabular.columns import KINDS
+from coopgraph.tabular.columns import KINDS, LANGS
 from coopgraph.tabular.sheet import template
 from coopgraph.web import current_lang, state
 from coopgraph.web.negotiate import choose
@@ -79,6 +79,13 @@ def import_page() -> Response:
     return Response(html, mimetype=HTML.media_type)
 
 
+def _sheet_lang() -> str:
+    """The sheets' language: the visitor's when the spreadsheet columns have it (French or
+    English), else English."""
+    lang = current_lang()
+    return lang if lang in LANGS else "en"
+
+
 @bp.get("/upload/template/<kind>.csv")
 def import_template(kind: str) -> Response:
     """A blank template of ``kind`` (``offer``, ``organisation``, ``partnership``).
@@ -87,7 +94,7 @@ def import_template(kind: str) -> Response:
     """
     if kind not in KINDS:
         raise NotFound(f"no template for {kind!r}; kinds: {', '.join(KINDS)}")
-    response = Response(template(kind, current_lang()), mimetype="text/csv")
+    response = Response(template(kind, _sheet_lang()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}.csv"'
     return response
 
@@ -102,7 +109,7 @@ def import_upload() -> Response:
     data, name, form_token = _uploaded()
     header = f"Bearer {form_token}" if form_token else request.headers.get("Authorization")
     agent = authenticate(header, state().settings.tokens)
-    lang = current_lang()
+    lang = _sheet_lang()
     store = state().store
     validator = get_validator(store)
     sheet = read_sheet(data, source=name)
@@ -120,7 +127,7 @@ def import_upload() -> Response:
     if not report.conforms:
         link = url_for("upload.annotated", key=_keep(annotated))
     html = render_template(
-        "upload.html", lang=lang, kinds=list(KINDS), report=report,
+        "upload.html", lang=current_lang(), kinds=list(KINDS), report=report,
         lines=report.to_text(lang).splitlines(), annotated_href=link, name=name,
         href=entity_href,
     )
