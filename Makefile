@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN = $(VENV)/bin
 
-.PHONY: serve test lint clean services messages
+.PHONY: serve test quick lint clean services messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ lint: $(BIN)/.installed
 
 test: lint services
 	$(BIN)/python -m pytest
+
+# The everyday run while working (see README): everything but the tests marked
+# virtuoso, browser or slow (no Debian services needed). `make test` runs them all.
+quick: lint
+	$(BIN)/python -m pytest -m "not virtuoso and not browser and not slow"
 
 # After changing texts of the pages: extract them (babel.cfg) and merge them into the
 # catalogues; then fill in the new or changed msgstr of each language (fr, en, nl).

@@ -28,6 +28,14 @@ def settings() -> Settings:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the throw-away Virtuoso (directly or through a fixture) is
+    marked ``virtuoso``, so ``make quick`` leaves it out without a list to keep up."""
+    for item in items:
+        if "virtuoso_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.virtuoso)
+
+
 def build_store(settings: Settings) -> Store:
     from coopgraph.load import load_project
 

@@ -22,6 +22,8 @@ import pytest
 from coopgraph import network
 from coopgraph.store import Store
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 INSTALL_HINT = (

@@ -263,6 +263,7 @@ def test_http_import_with_token(web_settings, fresh_store: Store, tmp_path: Path
 # -- interruption ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_leaves_whole_entries_and_repairs_inferences(tmp_path: Path) -> None:
     """SIGKILL of `coopgraph import --add` after its first batches: every entry graph is
     whole or absent; the pending marker makes the next open rebuild the inferences, which

@@ -21,6 +21,8 @@ import pytest
 
 from coopgraph.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # make quick leaves it out
+
 
 def _load_crash() -> ModuleType:
     path = PROJECT_ROOT / "benchmarks" / "crash.py"

@@ -30,6 +30,8 @@ from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.validate import Validator
 from coopgraph.vocab import ENTRY_GRAPH_PREFIX, ID, INFERRED_GRAPH, PROV, PROVENANCE_GRAPH
 
+pytestmark = pytest.mark.slow  # make quick leaves it out
+
 GRAPH = ENTRY_GRAPH_PREFIX + "crash"
 #: IRIs the large entry points at: each one is a node whose inferences the write refreshes,
 #: which makes the transaction long enough to be killed inside.

@@ -281,6 +281,7 @@ def test_a_body_of_tens_of_mib_is_413(
     assert store_fingerprint(store) == before
 
 
+@pytest.mark.slow
 def test_a_body_of_tens_of_mib_over_a_socket(live_server: str) -> None:
     """waitress refuses it (413, or closes the connection); /healthz answers right after."""
     port = urlsplit(live_server).port

@@ -19,6 +19,8 @@ import pytest
 from coopgraph.errors import OverBudget, QueryTimeout
 from coopgraph.store.isolated import IsolatedStore
 
+pytestmark = pytest.mark.slow  # make quick leaves it out
+
 CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 

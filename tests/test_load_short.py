@@ -18,6 +18,8 @@ import pytest
 
 from coopgraph.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # make quick leaves it out
+
 TIMEOUT = 2.0
 
 

@@ -279,6 +279,7 @@ def test_fixture_equals_owlrl_reference() -> None:
     assert (sorted(missing), sorted(extra)) == ([], [])
 
 
+@pytest.mark.slow
 def test_seed_data_equals_owlrl_reference(seeds: Store) -> None:
     missing, extra = _diff(seeds)
     print(f"owlrl reference: {len(inferred(seeds))} inferred; missing {len(missing)}, "
@@ -578,6 +579,7 @@ def _check_against_owlrl_and_rebuild(store: Store) -> None:
     ("seed", "limit"),
     [(s, 64) for s in range(16)] + [(s, 1) for s in range(6)] + [(2, 2), (9, 2)],
 )
+@pytest.mark.slow
 def test_incremental_delta_equals_owlrl_on_random_entries(
     seed: int, limit: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:

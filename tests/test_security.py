@@ -503,6 +503,7 @@ def public_urls(app: Flask, store: Store) -> list[str]:
     return urls
 
 
+@pytest.mark.slow
 def test_no_personal_data_on_any_public_route(read_app: Flask, project_store: Store) -> None:
     client = read_app.test_client()
     urls = public_urls(read_app, project_store)

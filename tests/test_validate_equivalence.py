@@ -124,6 +124,7 @@ def seeded_world(settings: Settings) -> tuple[Store, list[ox.Quad], list[str]]:
     return store, broken, notes
 
 
+@pytest.mark.slow
 def test_seeded_entries_match_pyshacl(
     seeded_world: tuple[Store, list[ox.Quad], list[str]], twins: bool
 ) -> None:
@@ -146,6 +147,7 @@ def test_seeded_entries_match_pyshacl(
     assert any(g.startswith(ENTRY_GRAPH_PREFIX) for g in violated)
 
 
+@pytest.mark.slow
 def test_seeded_store_matches_pyshacl(
     seeded_world: tuple[Store, list[ox.Quad], list[str]], twins: bool
 ) -> None:
