@@ -66,3 +66,12 @@ def test_refused(query):
 def test_format_that_cannot_carry_the_result():
     result = run("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--format", "turtle")
     assert result.exit_code == 3
+
+
+def test_no_inferred_reads_the_asserted_graphs_only():
+    """Issue 15: ``--no-inferred`` on a query without FROM crashed (AttributeError)."""
+    ask = f"ASK {{ <https://w3id.org/coopgraph/id/place/oujda> cg:within {MOROCCO} }}"
+    assert json.loads(run(ask, "--format", "json").stdout)["boolean"] is True
+    result = run(ask, "--format", "json", "--no-inferred")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["boolean"] is False

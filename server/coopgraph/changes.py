@@ -202,4 +202,5 @@ def feed_atom(
         if change.comment:
             summary += f" — {change.comment}"
         sub(entry, "summary", summary)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return data

@@ -18,9 +18,8 @@ def render_table(result: QueryResult) -> str:
     if isinstance(result, Boolean):
         return "true" if result.value else "false"
     if isinstance(result, Triples):
-        rows = [
-            (compact(t.subject.value), compact(t.predicate.value), _cell(t.object))
-            for t in result.triples
+        rows: list[tuple[str, ...]] = [
+            (_cell(t.subject), _cell(t.predicate), _cell(t.object)) for t in result.triples
         ]
         header = ["subject", "predicate", "object"]
     else:
@@ -72,9 +71,12 @@ def run_local_query(store: Store, text: str, fmt: str, *, include_inferred: bool
 def _run(store: Store, text: str, fmt: str, include_inferred: bool) -> bytes:
     checked = check(text)
     dataset = checked.dataset
-    if not include_inferred and dataset.default_graphs is None:
+    if not include_inferred and (dataset is None or dataset.default_graphs is None):
+        # the asserted graphs only; a query's own FROM NAMED is kept (issue 15: this
+        # crashed with AttributeError when the query had no FROM at all)
         graphs = tuple(g for g in store.graph_sizes() if g != INFERRED_GRAPH)
-        dataset = Dataset(default_graphs=graphs, named_graphs=dataset.named_graphs)
+        named = None if dataset is None else dataset.named_graphs
+        dataset = Dataset(default_graphs=graphs, named_graphs=named)
     result = store.query(text, dataset=dataset)
     if fmt == "table":
         return (render_table(result) + "\n").encode("utf-8")

@@ -156,9 +156,9 @@ def parse_bytes(
         ]
     except SyntaxError as exc:
         message = str(exc)
-        line, column = _position(message)
+        at_line, at_column = _position(message)
         message = re.sub(r"^Parser error at line \d+ column \d+: ", "", message)
-        raise ParseError(message, source=source, line=line, column=column) from None
+        raise ParseError(message, source=source, line=at_line, column=at_column) from None
     if not quads:
         raise ParseError(f"no triples found in this {fmt.label} document", source=source)
     return quads
@@ -291,10 +291,14 @@ def skolemise(quads: Sequence[ox.Quad], graph: str) -> list[ox.Quad]:
         suffix = f"-{n}" if n else ""
         iris[node] = ox.NamedNode(f"{SKOLEM_PREFIX}{colour[node][:32]}{suffix}")
 
-    def term(t: object) -> object:
+    def subject(t: ox.NamedNode | ox.BlankNode | ox.Triple) -> ox.NamedNode | ox.Triple:
+        return iris[t.value] if isinstance(t, ox.BlankNode) else t
+
+    def obj(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+            ) -> ox.NamedNode | ox.Literal | ox.Triple:
         return iris[t.value] if isinstance(t, ox.BlankNode) else t
 
     return [
-        ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name)  # type: ignore[arg-type]
+        ox.Quad(subject(q.subject), q.predicate, obj(q.object), q.graph_name)
         for q in quads
     ]

@@ -22,7 +22,7 @@ IRI order when there are several). The output is sorted, one line per statement.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -86,6 +86,15 @@ class Twinning:
         return "|".join(fields)
 
 
+@dataclass
+class _Evidence:
+    """What the graph says about one pair of twinned places."""
+
+    years: set[int | None] = field(default_factory=set)
+    signed: set[int | None] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+
+
 def _year(term: ox.Literal | None) -> int | None:
     """The year of an xsd:gYear or xsd:date literal (``"2005"``, ``"2005-03-01"``)."""
     if term is None:
@@ -117,29 +126,30 @@ def twinnings(store: Store) -> list[Twinning]:
     """
     result = store.query(PARTNERSHIPS_QUERY)
     assert isinstance(result, Solutions)
-    by_pair: dict[tuple[str, str], dict[str, set]] = {}
+    by_pair: dict[tuple[str, str], _Evidence] = {}
     for row in result.dicts():
-        if row["type"].value not in P190_TYPES:  # type: ignore[union-attr]
+        if row["type"].value not in P190_TYPES:
             continue
         pair = (_qid(row["itemA"]), _qid(row["itemB"]))
         if pair[0] == pair[1]:
             continue
-        info = by_pair.setdefault(pair, {"years": set(), "signed": set(), "sources": set()})
-        if row.get("start") is not None:
-            info["years"].add(_year(row["start"]))  # type: ignore[arg-type]
-        if row.get("signed") is not None:
-            info["signed"].add(_year(row["signed"]))  # type: ignore[arg-type]
-        if row.get("source") is not None:
-            info["sources"].add(_safe_url(row["source"].value))  # type: ignore[union-attr]
+        info = by_pair.setdefault(pair, _Evidence())
+        start, signed, source = row.get("start"), row.get("signed"), row.get("source")
+        if isinstance(start, ox.Literal):
+            info.years.add(_year(start))
+        if isinstance(signed, ox.Literal):
+            info.signed.add(_year(signed))
+        if source is not None:
+            info.sources.add(_safe_url(source.value))
     statements = []
     for (qa, qb), info in by_pair.items():
-        years = sorted(y for y in info["years"] if y is not None) or sorted(
-            y for y in info["signed"] if y is not None
+        years = sorted(y for y in info.years if y is not None) or sorted(
+            y for y in info.signed if y is not None
         )
         year = years[0] if years else None
-        source = min(info["sources"]) if info["sources"] else None
-        statements.append(Twinning(qa, qb, year, source))
-        statements.append(Twinning(qb, qa, year, source))
+        cited = min(info.sources) if info.sources else None
+        statements.append(Twinning(qa, qb, year, cited))
+        statements.append(Twinning(qb, qa, year, cited))
     return sorted(statements, key=lambda t: (int(t.subject[1:]), int(t.target[1:])))
 
 

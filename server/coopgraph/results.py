@@ -173,14 +173,15 @@ def serialize_rdf(
     """
     if fmt.oxigraph is None:
         raise NotAcceptable(f"{fmt.label} is not an RDF serialisation")
-    items: list[ox.Triple | ox.Quad] = []
-    for s in statements:
-        if fmt.quads and isinstance(s, ox.Triple):
-            items.append(ox.Quad(s.subject, s.predicate, s.object, ox.DefaultGraph()))
-        elif not fmt.quads and isinstance(s, ox.Quad):
-            items.append(ox.Triple(s.subject, s.predicate, s.object))
-        else:
-            items.append(s)
+    items: list[ox.Triple] | list[ox.Quad]
+    if fmt.quads:
+        items = [
+            ox.Quad(s.subject, s.predicate, s.object, ox.DefaultGraph())
+            if isinstance(s, ox.Triple) else s
+            for s in statements
+        ]
+    else:
+        items = [s.triple if isinstance(s, ox.Quad) else s for s in statements]
     data = ox.serialize(items, format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt, prefixes))
     assert data is not None
     return data

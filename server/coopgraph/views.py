@@ -68,7 +68,7 @@ def step(progress: Progress | None, message: str, *, after: float = 1.0) -> Iter
 
 
 #: (view, build) while a build's answers are being prepared in the building thread
-_PREPARING: ContextVar[tuple[Any, Any] | None] = ContextVar("preparing", default=None)
+_PREPARING: ContextVar[tuple[View[Any], Built[Any]] | None] = ContextVar("preparing", default=None)
 
 
 class ViewNotReady(CoopgraphError):
@@ -159,7 +159,7 @@ class View(Generic[T]):
         """
         preparing = _PREPARING.get()
         if preparing is not None and preparing[0] is self:
-            return preparing[1]  # type: ignore[return-value]
+            return preparing[1]
         built = self._latest
         if built is not None:
             return built

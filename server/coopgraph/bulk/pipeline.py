@@ -36,6 +36,7 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 
 from coopgraph import entries, pending, provenance
+from coopgraph.auth import TOKEN_NAME
 from coopgraph.bulk.report import BulkReport, Outcome
 from coopgraph.bulk.sources import Candidate, Source, candidates
 from coopgraph.errors import BadRequest, Conflict, CoopgraphError, NotFound
@@ -376,7 +377,7 @@ def run_import(
     on with the next file (for a streamed file, after the complete entries before the
     error).
     """
-    if not entries.AGENT.fullmatch(options.agent):
+    if not TOKEN_NAME.fullmatch(options.agent):
         raise BadRequest(
             f"bad agent name {options.agent!r}: use ASCII letters, digits, '.', '_' or '-'"
         )

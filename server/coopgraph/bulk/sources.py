@@ -13,11 +13,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -150,7 +151,7 @@ def _single(source: Source, reference: bool) -> Iterator[Candidate]:
 class _Tracked:
     """A binary file that remembers how far it has been read (for the progress bar)."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: io.BufferedReader) -> None:
         self.handle = handle
         self.position = 0
 

@@ -266,7 +266,7 @@ def to_quads(keys: Iterable[Key]) -> list[ox.Quad]:
     much faster than building each term)."""
     graph = str(_INFERRED)
     text = "".join(f"{s} {p} {o} {graph} .\n" for s, p, o in sorted(keys)).encode()
-    return list(ox.parse(text, format=ox.RdfFormat.N_QUADS)) if text else []  # type: ignore[arg-type]
+    return list(ox.parse(text, format=ox.RdfFormat.N_QUADS)) if text else []
 
 
 def _neighbourhood(

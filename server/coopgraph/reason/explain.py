@@ -166,13 +166,13 @@ def _candidates(store: Store, tbox: TBox, triple: ox.Triple) -> Iterator[Candida
     if p in tbox.symmetric:
         yield (
             "owl-symmetric",
-            [ox.Triple(o, triple.predicate, s)],  # type: ignore[arg-type]
+            [ox.Triple(o, triple.predicate, s)],
             [(p, TYPE, OWL.SymmetricProperty)],
         )
     for q in sorted(a for a, b in tbox.inverses if b == p):
         yield (
             "owl-inverse",
-            [ox.Triple(o, ox.NamedNode(q), s)],  # type: ignore[arg-type]
+            [ox.Triple(o, ox.NamedNode(q), s)],
             [(q, OWL.inverseOf, p)],
         )
     yield from _sub_property_candidates(tbox, s, p, o)

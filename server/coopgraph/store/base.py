@@ -224,7 +224,7 @@ def expand(pattern: Pattern) -> Iterator[tuple[Term | None, ox.NamedNode | None,
     """The single-term patterns (s, p, o) a pattern with choices stands for."""
     s, p, o, _ = pattern
     choices = [t if isinstance(t, tuple) else (t,) for t in (s, p, o)]
-    yield from itertools.product(*choices)  # type: ignore[misc]
+    yield from itertools.product(*choices)
 
 
 def match(
@@ -308,8 +308,9 @@ def match_by_query(
         return found
     result = store.query("SELECT ?i ?s ?p ?o ?g WHERE {\n" + "\nUNION ".join(branches) + "\n}")
     assert isinstance(result, Solutions)
-    for i, s, p, o, g in result.rows:
-        found[int(i.value)].append(ox.Quad(s, p, o, g))  # type: ignore[arg-type, union-attr]
+    for index, s, p, o, g in result.rows:
+        assert isinstance(index, ox.Literal)
+        found[int(index.value)].append(ox.Quad(s, p, o, g))  # type: ignore[arg-type]
     return found
 
 

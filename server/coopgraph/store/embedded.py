@@ -199,8 +199,10 @@ class EmbeddedStore:
                     found.append(self._pairs(s, p, o, graph))
                     continue
                 quads: list[ox.Quad] = []
-                for single in expand(pattern):
-                    hits = self._store.quads_for_pattern(*single, graph)
+                for subject, predicate, obj in expand(pattern):
+                    if isinstance(subject, ox.Literal):
+                        continue  # no quad has a literal subject (pyoxigraph: TypeError)
+                    hits = self._store.quads_for_pattern(subject, predicate, obj, graph)
                     quads += itertools.islice(hits, limit)
                 found.append(quads)
         except OSError as exc:
@@ -214,6 +216,8 @@ class EmbeddedStore:
         wanted = set(objects)
         quads: list[ox.Quad] = []
         for s in subjects:
+            if isinstance(s, ox.Literal):
+                continue  # no quad has a literal subject
             scan = list(itertools.islice(
                 self._store.quads_for_pattern(s, p, None, graph), _SCAN + 1
             ))

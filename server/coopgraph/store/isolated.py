@@ -450,7 +450,7 @@ class IsolatedStore:
 
         :raises QueryTimeout: the request's deadline has passed.
         """
-        until = getattr(self._writer, "until", None)
+        until: float | None = getattr(self._writer, "until", None)
         if until is None:
             return timeout
         left = until - time.monotonic()

@@ -12,6 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
+from http.client import HTTPResponse
 from typing import IO
 
 import pyoxigraph as ox
@@ -34,7 +35,7 @@ def send(
     *,
     body: bytes | None = None,
     content_type: str = FORM,
-) -> IO[bytes]:
+) -> HTTPResponse:
     """POST and return the open response; map transport and HTTP errors."""
     if form is not None:
         body = urllib.parse.urlencode(form, doseq=True).encode("utf-8")
@@ -42,7 +43,8 @@ def send(
         url, data=body, method="POST", headers={"Accept": accept, "Content-Type": content_type}
     )
     try:
-        return urllib.request.urlopen(request, timeout=timeout)  # type: ignore[no-any-return]
+        response: HTTPResponse = urllib.request.urlopen(request, timeout=timeout)
+        return response
     except urllib.error.HTTPError as exc:
         message = _server_message(exc.read())
         exc.close()

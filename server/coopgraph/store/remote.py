@@ -254,7 +254,7 @@ class RemoteStore:
             with self._lock:
                 if self._dialect == "auto":
                     self._dialect = self._probe()
-        return self._dialect  # type: ignore[return-value]
+        return self._dialect
 
     def _probe(self) -> Literal["virtuoso", "generic"]:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from coopgraph import entries
+from coopgraph.auth import TOKEN_NAME
 from coopgraph.errors import BadRequest, Conflict, ValidationFailed
 from coopgraph.store.base import Store
 from coopgraph.tabular.cells import q
@@ -248,7 +249,7 @@ def add_rows(
 
     :raises BadRequest: a bad agent name (before anything is written).
     """
-    if not entries.AGENT.fullmatch(agent):
+    if not TOKEN_NAME.fullmatch(agent):
         raise BadRequest(f"bad agent name {agent!r}: use ASCII letters, digits, '.', '_' or '-'")
     validator = validator or Validator(store)
     for row in report.rows:

@@ -110,7 +110,7 @@ class Fetched:
                     continue
                 out.append((s, p, o))
                 if followed(iri, p, o):
-                    hop2.add(o.value)  # type: ignore[attr-defined]
+                    hop2.add(o.value)
         if candidate.overlay is not None:
             for t in candidate.overlay(set(candidate.named)):
                 out.append((t.subject, t.predicate, t.object))
@@ -242,9 +242,9 @@ def close_types(
     batched import rebuilds it at the end)."""
     rdf_type = RDF.type
     typed = [(s, o) for s, p, o in triples if p.value == rdf_type and isinstance(o, ox.NamedNode)]
-    found = supers({o.value for _, o in typed})  # type: ignore[union-attr]
+    found = supers({o.value for _, o in typed})
     type_node = ox.NamedNode(rdf_type)
-    return [(s, type_node, ox.NamedNode(sup)) for s, o in typed for sup in found.get(o.value, ())]  # type: ignore[union-attr]
+    return [(s, type_node, ox.NamedNode(sup)) for s, o in typed for sup in found.get(o.value, ())]
 
 
 def _fetch_plain(

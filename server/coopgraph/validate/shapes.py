@@ -268,7 +268,7 @@ class ShapeSet:
                     ("property", S.propertyValidator),
                 )
             }
-            out.append((comp, params, validators))  # type: ignore[arg-type]
+            out.append((comp, params, validators))
         return out
 
     def _custom(self, node: rdflib.term.Node, shape: Shape) -> list[tuple[URIRef, SparqlCheck]]:
@@ -298,7 +298,7 @@ class ShapeSet:
                     raise Unsupported(f"component {comp}: $PATH on a node shape")
                 text = re.sub(r"[\$\?]PATH\b", f"<{shape.path}>", text)
             kind = "ask" if ask is not None else "select"
-            check = SparqlCheck(comp, kind, text, tuple(bound), None, template)  # type: ignore[arg-type]
+            check = SparqlCheck(comp, kind, text, tuple(bound), None, template)
             found.append((comp, check))
         return found
 

@@ -104,7 +104,7 @@ class SparqlRunner:
             variables = [v.value for v in solutions.variables]  # type: ignore[union-attr]
             for solution in solutions:  # type: ignore[union-attr]
                 row = {
-                    v: to_rdflib(solution[v])  # type: ignore[arg-type]
+                    v: to_rdflib(solution[v])
                     for v in variables
                     if solution[v] is not None
                 }
@@ -118,9 +118,9 @@ class SparqlRunner:
                     answers[i] = [{}]
                 continue
             variables = [v.value for v in outcome.variables]  # type: ignore[union-attr]
-            for solution in outcome:  # type: ignore[union-attr]
+            for solution in outcome:
                 answers.setdefault(i, []).append(
-                    {v: to_rdflib(solution[v]) for v in variables if solution[v] is not None}  # type: ignore[arg-type]
+                    {v: to_rdflib(solution[v]) for v in variables if solution[v] is not None}
                 )
         return answers
 

@@ -94,7 +94,7 @@ def _value(row: dict[str, Any], key: str) -> str | None:
 def map_data(as_of: date | None, lang: str) -> dict[str, Any]:
     """Places with coordinates and offers at their duty stations (see the module doc)."""
     store = state().store
-    places = []
+    places: list[dict[str, Any]] = []
     for row in store.query(_PLACES).dicts():  # type: ignore[union-attr]
         try:
             lat, long = float(row["lat"].value), float(row["long"].value)

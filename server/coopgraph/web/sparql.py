@@ -75,7 +75,7 @@ def _charset(default: str = "utf-8") -> str:
         info = codecs.lookup(name)
     except LookupError:
         raise UnsupportedFormat(f"unknown charset {name!r} in Content-Type") from None
-    if not info._is_text_encoding:  # type: ignore[attr-defined]
+    if not info._is_text_encoding:
         raise UnsupportedFormat(f"{name!r} is not a text encoding")
     return info.name
 

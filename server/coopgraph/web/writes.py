@@ -86,7 +86,7 @@ def get_store() -> Store:
 
     :raises StartupError: the app has no store.
     """
-    store = _find(Store, "coopgraph.store", "store")  # type: ignore[type-abstract]
+    store = _find(Store, "coopgraph.store", "store")
     if store is None:
         raise StartupError("the web app has no store")
     return store  # type: ignore[no-any-return]
