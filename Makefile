@@ -18,6 +18,7 @@ serve: $(BIN)/.installed
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check server tests benchmarks
+	$(BIN)/mypy
 
 test: lint services
 	$(BIN)/python -m pytest

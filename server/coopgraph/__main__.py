@@ -2,4 +2,5 @@
 
 from coopgraph.cli import main
 
-main()
+if __name__ == "__main__":  # importing it (pytest's doctest collection) runs nothing
+    main()

@@ -135,7 +135,9 @@ def to_csv_zip(graph: nx.MultiGraph) -> bytes:
     return out.getvalue()
 
 
-def to_jsonld_document(graph: nx.MultiGraph, *, context: str | None = CONTEXT_URL) -> dict:
+def to_jsonld_document(
+    graph: nx.MultiGraph, *, context: str | None = CONTEXT_URL
+) -> dict[str, Any]:
     """The network as a JSON-LD document; ``context=None`` inlines the context (for tools
     that cannot fetch it), otherwise it is referenced by URL."""
     items: list[dict[str, Any]] = []

@@ -49,7 +49,7 @@ class NetworkSnapshot:
     layout: dict[str, tuple[float, float]]
     betweenness: str  # how betweenness was computed (network.betweenness_method)
     _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
-    _rankings: dict[tuple[str, ...], list[dict]] = field(
+    _rankings: dict[tuple[str, ...], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -64,7 +64,9 @@ class NetworkSnapshot:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state, _ranks={}, _rankings={})
 
-    def ranking(self, by: str = "degree", kinds: Iterable[str] = ("organisation",)) -> list[dict]:
+    def ranking(
+        self, by: str = "degree", kinds: Iterable[str] = ("organisation",)
+    ) -> list[dict[str, Any]]:
         """:func:`coopgraph.network.ranking` on the computed metrics (sorted once per
         snapshot, metric and kinds; callers copy the rows they change)."""
         key = (by, *sorted(kinds))

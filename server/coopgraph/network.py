@@ -171,7 +171,9 @@ def graph_from_triples(triples: Iterable[ox.Triple]) -> nx.MultiGraph:
     """Read the projection's triples into a MultiGraph (see the module doc for attributes)."""
     by_subject: dict[str, dict[str, list[ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
     for t in triples:
-        by_subject.setdefault(str(t.subject.value), {}).setdefault(t.predicate.value, []).append(
+        if isinstance(t.subject, ox.Triple):
+            continue  # the projection's CONSTRUCTs never make triple terms
+        by_subject.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(
             t.object  # type: ignore[arg-type]
         )
 
@@ -479,7 +481,7 @@ def resolve_node(graph: nx.MultiGraph, ref: str) -> str:
         if candidate in graph:
             return candidate
     folded = ref.casefold()
-    hits = sorted(
+    hits: list[str] = sorted(
         n
         for n, d in graph.nodes(data=True)
         if folded in {str(d.get(k, "")).casefold() for k in ("label", "label_fr", "label_en")}

@@ -158,10 +158,10 @@ def _area(
         # descendants of each edge's lower end, ancestors of its upper end (one hop
         # suffices: the store holds the transitive closure)
         patterns: list[Pattern] = []
-        for p, low, high in sorted(edges):
-            prop = ox.NamedNode(p)
-            patterns.append((None, prop, ox.NamedNode(low), None))
-            patterns.append((ox.NamedNode(high), prop, None, None))
+        for p, lower, upper in sorted(edges):
+            predicate = ox.NamedNode(p)
+            patterns.append((None, predicate, ox.NamedNode(lower), None))
+            patterns.append((ox.NamedNode(upper), predicate, None, None))
         for i, found in enumerate(match(store, patterns)):
             for q in found:
                 m = q.subject if i % 2 == 0 else q.object
@@ -325,8 +325,8 @@ def _middles_outside(
                 [(ox.NamedNode(a), prop, None, None) if up else (None, prop, ox.NamedNode(a), None)
                  for a in hubs[up]],
             )
-            for a, found in zip(hubs[up], full, strict=True):
-                walk[a] = sorted({q.object if up else q.subject for q in found}, key=str)
+            for hub, found in zip(hubs[up], full, strict=True):
+                walk[hub] = sorted({q.object if up else q.subject for q in found}, key=str)
         prop = ox.NamedNode(p)
         first += [
             (ox.NamedNode(a), prop, m, up)

@@ -38,8 +38,9 @@ class Premise:
         return self.graph == INFERRED_GRAPH
 
     def to_dict(self) -> dict[str, Any]:
+        subject = self.triple.subject
         return {
-            "subject": self.triple.subject.value,
+            "subject": str(subject) if isinstance(subject, ox.Triple) else subject.value,
             "predicate": self.triple.predicate.value,
             "object": str(self.triple.object),
             "graph": self.graph,
@@ -124,6 +125,8 @@ def _explain(
 
 
 def _graphs_of(store: Store, triple: ox.Triple) -> list[str]:
+    if isinstance(triple.subject, ox.Triple) or isinstance(triple.object, ox.Triple):
+        return []  # entries refuse RDF 1.2 triple terms: nothing inferred is about one
     result = store.query(
         "SELECT DISTINCT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }",
         bindings={"s": triple.subject, "p": triple.predicate, "o": triple.object},

@@ -155,7 +155,8 @@ class Reasoner:
         return changes, delta
 
     def explain(
-        self, s: str, p: str, o: ox.NamedNode | ox.Literal | str, *, depth: int = 4
+        self, s: str, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal | str, *,
+        depth: int = 4
     ) -> list[Explanation]:
         """Why an inferred triple holds: each rule instance that derives it.
 

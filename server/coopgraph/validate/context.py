@@ -24,13 +24,23 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from coopgraph.store.base import Solutions, Store
+from coopgraph.store.base import Solutions, Store, Term
 from coopgraph.validate.report import SKOLEM
 from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
 
 SUPER = "urn:coopgraph:validate:superclass"
 Overlay = Callable[[set[str]], list[ox.Triple]]
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+
+def plain(statements: Iterable[ox.Triple | ox.Quad]) -> list[Triple]:
+    """The (subject, predicate, object) of each statement, RDF 1.2 triple terms left out
+    (entries refuse them and no shape speaks of them)."""
+    return [
+        (s.subject, s.predicate, s.object)
+        for s in statements
+        if not isinstance(s.subject, ox.Triple) and not isinstance(s.object, ox.Triple)
+    ]
 
 
 @dataclass
@@ -80,7 +90,7 @@ def needs(candidate: Candidate) -> None:
 class Fetched:
     """The batch's context: quads by subject IRI, superclasses by class."""
 
-    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]]]
+    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, Term, str]]]
     supers: dict[str, set[str]]
     follow: frozenset[str] | None  # None: every property (the full second hop)
     #: fetches the store's statements about more IRIs into ``by_subject`` (overlay only)
@@ -112,13 +122,11 @@ class Fetched:
                 if followed(iri, p, o):
                     hop2.add(o.value)
         if candidate.overlay is not None:
-            for t in candidate.overlay(set(candidate.named)):
-                out.append((t.subject, t.predicate, t.object))
-                if isinstance(t.subject, ox.NamedNode) and followed(
-                    t.subject.value, t.predicate, t.object
-                ):
-                    if t.object.value not in hop2:  # type: ignore[union-attr]
-                        extra.add(t.object.value)  # type: ignore[union-attr]
+            for subj, pred, obj in plain(candidate.overlay(set(candidate.named))):
+                out.append((subj, pred, obj))
+                if isinstance(subj, ox.NamedNode) and followed(subj.value, pred, obj):
+                    if obj.value not in hop2:
+                        extra.add(obj.value)
         if extra and self.more is not None:
             self.more(extra)  # the store's statements about them, fetched now
         for iri in hop2 | extra:
@@ -126,7 +134,7 @@ class Fetched:
                 if g not in excluded:
                     out.append((s, p, o))
         if candidate.overlay is not None and (hop2 | extra):
-            out += [(t.subject, t.predicate, t.object) for t in candidate.overlay(hop2 | extra)]
+            out += plain(candidate.overlay(hop2 | extra))
         return out
 
 
@@ -150,7 +158,7 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
     named = set().union(*(c.named for c in candidates)) if candidates else set()
     subjects = set().union(*(c.subjects for c in candidates)) if candidates else set()
     classes = set().union(*(c.classes for c in candidates)) if candidates else set()
-    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]]] = {}
+    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, Term, str]]] = {}
     supers: dict[str, set[str]] = {}
     follow = None if follow is None else frozenset(follow) - {RDF.type}
     if not named and not classes:
@@ -190,7 +198,7 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
         where = f"{{ {hop1} }} UNION {{ {hop1} {gate} {hop2} }} UNION {classes_part}"
     result = store.query(f"SELECT DISTINCT ?x ?p1 ?s1 ?g1 ?p ?o ?g WHERE {{ {where} }}")
     assert isinstance(result, Solutions)
-    seen: set[tuple[ox.NamedNode, ox.NamedNode, ox.Term, str]] = set()
+    seen: set[tuple[ox.NamedNode, ox.NamedNode, Term, str]] = set()
     for x, p1, s1, g1, p, o, g in result.rows:
         assert isinstance(x, ox.NamedNode) and isinstance(p1, ox.NamedNode) and s1 is not None
         if p1.value == SUPER:

@@ -16,13 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rdflib
 from pyshacl.rdfutil.compare import compare_literal
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 
 from coopgraph.validate.shapes import S, Shape, SparqlCheck
+
+if TYPE_CHECKING:
+    from coopgraph.validate.sparql import SparqlRunner
 
 ALLOWED = {S.Warning, S.Info}  # allow_warnings and allow_infos, as coopgraph runs pyshacl
 XSD = rdflib.XSD
@@ -121,7 +124,7 @@ class Evaluation:
     :param sparql: runs SHACL-SPARQL checks (``sparql.SparqlRunner``).
     """
 
-    def __init__(self, data: Data, sparql: Any) -> None:
+    def __init__(self, data: Data, sparql: SparqlRunner) -> None:
         self.data = data
         self.sparql = sparql
         self.pending: list[tuple[Shape, SparqlCheck, Node, list[Node]]] = []
@@ -273,7 +276,7 @@ def _range(component: str, passes: Any) -> Any:
             flag = False
             if isinstance(v, Literal) and isinstance(v.value, str) == bound_is_string:
                 try:
-                    flag = passes(compare_literal(v, bound))
+                    flag = passes(compare_literal(v, bound))  # type: ignore[no-untyped-call]
                 except (TypeError, NotImplementedError):
                     flag = False
             if not flag:

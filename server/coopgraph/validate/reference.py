@@ -46,12 +46,14 @@ def install_query_cache() -> None:
     if _query_cache_installed:
         return
     from rdflib.plugins.sparql import processor
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
 
     original = processor.SPARQLProcessor.query
 
     @functools.lru_cache(maxsize=_QUERY_CACHE_SIZE)
     def translated(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Any:
-        return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces))
+        return translateQuery(parseQuery(text), base, dict(namespaces))
 
     def query(
         self: Any,
@@ -156,8 +158,9 @@ class Reference:
             self._shapes_graph = validator.shacl_graph
         else:
             validator.shacl_graph = self._shapes_graph
-        _conforms, results, _text = validator.run()
-        return results
+        _conforms, results, _text = validator.run()  # type: ignore[no-untyped-call]
+        graph: rdflib.Graph = results
+        return graph
 
     def run_entry(
         self,

@@ -21,6 +21,11 @@ from coopgraph.validate.reference import TARGET_KINDS
 from coopgraph.vocab import SH
 
 S = rdflib.Namespace(str(SH))
+#: A SHACL-SPARQL constraint component: its IRI, its parameters (path, optional?) and its
+#: validators by kind (``validator``, ``node``, ``property``).
+Component = tuple[
+    rdflib.term.Node, list[tuple[rdflib.term.Node | None, bool]], dict[str, rdflib.term.Node | None]
+]
 
 #: Parameters that describe a shape without constraining anything.
 DESCRIPTIVE = {
@@ -185,7 +190,7 @@ class ShapeSet:
     def _checks(self, node: rdflib.term.Node, shape: Shape) -> list[tuple[URIRef, Any]]:
         g = self.graph
         checks: list[tuple[URIRef, Any]] = []
-        params = set(g.predicates(node, None))
+        params = {p for p in g.predicates(node, None) if isinstance(p, URIRef)}
         for param in sorted(params, key=str):
             if param in UNSUPPORTED:
                 raise Unsupported(f"{_local(param)} is not compiled")
@@ -252,14 +257,15 @@ class ShapeSet:
 
     # -- SHACL-SPARQL constraint components ------------------------------------------------
 
-    def _components(self) -> list[tuple[URIRef, list[tuple[URIRef, bool]], dict[str, Any]]]:
+    def _components(self) -> list[Component]:
         g = self.graph
-        out = []
+        out: list[Component] = []
         for comp in g.subjects(RDF.type, S.ConstraintComponent):
             params = []
             for p in g.objects(comp, S.parameter):
                 optional = g.value(p, S.optional)
-                params.append((g.value(p, S.path), bool(optional and optional.toPython())))
+                params.append((g.value(p, S.path),
+                               isinstance(optional, Literal) and bool(optional.toPython())))
             validators = {
                 key: g.value(comp, pred)
                 for key, pred in (
@@ -283,8 +289,12 @@ class ShapeSet:
             )
             if chosen is None or (chosen, S.prefixes, None) in g:
                 raise Unsupported(f"component {comp}: no usable validator (or sh:prefixes)")
+            if not isinstance(comp, URIRef):
+                raise Unsupported(f"component {comp}: not named by an IRI")
             bound: list[tuple[str, rdflib.term.Node]] = []
             for path, _optional in params:
+                if path is None:
+                    raise Unsupported(f"component {comp}: a parameter without sh:path")
                 values = list(g.objects(node, path))
                 if len(values) > 1:
                     raise Unsupported(f"component {comp}: several values for {path}")

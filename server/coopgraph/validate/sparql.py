@@ -162,7 +162,7 @@ def _bindings(
         base["this"] = focus
     if check.kind == "constraint":
         return [(None, base)]
-    out = []
+    out: list[tuple[Node | None, dict[str, Node]]] = []
     for v in values:
         binding = dict(base)
         if binds_value and v:
@@ -189,6 +189,7 @@ def _report(rows: list[Any], answers: dict[int, list[dict[str, Node]]]) -> list[
             t, p, v = solution.get("this"), solution.get("path"), solution.get("value")
             if t is None and p is None and v is None:
                 continue  # a generic failure row: pyshacl ignores it here
+            key: tuple[Any, ...]
             if check.kind == "constraint":
                 key = (id(shape), focus, tuple(sorted(solution.items(), key=str)))
             else:

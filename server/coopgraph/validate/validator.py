@@ -23,7 +23,7 @@ import rdflib
 from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.store.base import Solutions, Store
-from coopgraph.validate.context import Candidate, Overlay, Triple, close_types, fetch
+from coopgraph.validate.context import Candidate, Overlay, Triple, close_types, fetch, plain
 from coopgraph.validate.engine import Data, Evaluation, Result
 from coopgraph.validate.reference import Reference, shape_targets, targeting
 from coopgraph.validate.report import (
@@ -125,8 +125,9 @@ class Validator:
             assert isinstance(result, Solutions)
             for c in missing:
                 cache[c] = set()
-            for c, sup in result.rows:
-                cache[c.value].add(sup.value)  # type: ignore[union-attr]
+            for found, sup in result.rows:
+                if found is not None and sup is not None:
+                    cache[found.value].add(sup.value)
         return {c: cache[c] for c in classes}
 
     def _constants(self) -> list[Node]:
@@ -221,14 +222,14 @@ class Validator:
         return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
 
     def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
-        triples: list[Triple] = [(q.subject, q.predicate, q.object) for q in candidate.quads]
+        triples: list[Triple] = plain(candidate.quads)
         triples += context
         triples += close_types(triples, self._supers)
         data = self.terms.index(triples)
         runner = SparqlRunner(data, lambda: as_quads(triples))
         results: list[Result] = []
         fallback: set[Node] = set()
-        subjects = {self.terms(q.subject) for q in candidate.quads}
+        subjects = {self.terms(s) for s, _, _ in plain(candidate.quads)}
         evaluations = []
         for shapes, focus in self._plan(data, subjects).items():
             ev = Evaluation(data, runner)
@@ -278,10 +279,8 @@ class Validator:
 
         quads = store_quads(self.store, graphs)
         terms = Terms(limit=None).seed(self._constants())
-        data = terms.index((q.subject, q.predicate, q.object) for q in quads)
-        runner = SparqlRunner(
-            data, lambda: as_quads((q.subject, q.predicate, q.object) for q in quads)
-        )
+        data = terms.index(plain(quads))
+        runner = SparqlRunner(data, lambda: as_quads(plain(quads)))
         ev = Evaluation(data, runner)
         results: list[Result] = []
         fallback = []

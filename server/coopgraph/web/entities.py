@@ -166,9 +166,9 @@ def labels_for(iris: Iterable[str], lang: str) -> dict[str, str]:
                 found.setdefault(subject.value, []).append(key)
     labels = {}
     for iri, keys in found.items():
-        label = pick_label([k[3] for k in sorted(keys, key=lambda k: k[:3])], lang)
-        if label:
-            labels[iri] = label
+        chosen = pick_label([k[3] for k in sorted(keys, key=lambda k: k[:3])], lang)
+        if chosen:
+            labels[iri] = chosen
     return labels
 
 
@@ -276,6 +276,7 @@ def _parts(iri: str, out_rows: list[tuple[Any, Any, str]]) -> list[Resource]:
         rows = [
             (r["p"], r["o"], r["g"].value)
             for r in internal_query(_OUTGOING, bindings={"s": node}).dicts()
+            if isinstance(r["p"], ox.NamedNode)
         ]
         if not rows:
             continue

@@ -18,6 +18,7 @@ from babel import Locale
 from babel.numbers import format_decimal
 
 from coopgraph.i18n import N_, translate
+from coopgraph.store.base import Term
 from coopgraph.vocab import CG, GEO, ORG, RDF, RDFS, SCHEMA, SKOS
 
 #: Key facts in the order they are shown, with their names (translated per page).
@@ -160,7 +161,7 @@ def literal_text(literal: ox.Literal, lang: str) -> str:
     return literal.value
 
 
-def amount_text(part: dict[str, list[ox.Term]], lang: str) -> str | None:
+def amount_text(part: dict[str, list[Term]], lang: str) -> str | None:
     """``25 000 – 32 000 EUR par an`` from a ``schema:MonetaryAmount`` and its value."""
     currency = _first_literal(part, SCHEMA.currency)
     low = _first_literal(part, SCHEMA.minValue)
@@ -177,7 +178,7 @@ def amount_text(part: dict[str, list[ox.Term]], lang: str) -> str | None:
     return " ".join(x for x in (figure, currency, period) if x)
 
 
-def _described(props: dict[str, list[ox.Term]], lang: str, limit: int = 140) -> str | None:
+def _described(props: dict[str, list[Term]], lang: str, limit: int = 140) -> str | None:
     """A part with no label, told by its description (or credential category)."""
     for predicate in (SCHEMA.credentialCategory, SCHEMA.description, SKOS.note):
         literals = [v for v in props.get(predicate, []) if isinstance(v, ox.Literal)]
@@ -188,20 +189,20 @@ def _described(props: dict[str, list[ox.Term]], lang: str, limit: int = 140) -> 
     return None
 
 
-def _first_literal(props: dict[str, list[ox.Term]], predicate: str) -> str | None:
+def _first_literal(props: dict[str, list[Term]], predicate: str) -> str | None:
     for value in props.get(predicate, []):
         if isinstance(value, ox.Literal):
             return value.value
     return None
 
 
-def properties_of(store: Any, iri: str) -> dict[str, list[ox.Term]]:
+def properties_of(store: Any, iri: str) -> dict[str, list[Term]]:
     """Outgoing values of ``iri`` (and of its ``schema:value`` node), by predicate."""
     node = str(ox.NamedNode(iri))  # checked, then written as <…>
     query = f"""SELECT ?p ?o WHERE {{
       {{ {node} ?p ?o }} UNION {{ {node} <http://schema.org/value> ?v . ?v ?p ?o }}
     }}"""
-    props: dict[str, list[ox.Term]] = {}
+    props: dict[str, list[Term]] = {}
     for row in store.query(query).dicts():
         props.setdefault(row["p"].value, [])
         if row["o"] not in props[row["p"].value]:
@@ -209,7 +210,7 @@ def properties_of(store: Any, iri: str) -> dict[str, list[ox.Term]]:
     return props
 
 
-def value_text(store: Any, value: ox.Term, labels: dict[str, str], lang: str,
+def value_text(store: Any, value: Term, labels: dict[str, str], lang: str,
                href: Any) -> tuple[str, str | None]:
     """A value in words, with a link for a resource that has a page."""
     if isinstance(value, ox.Literal):
@@ -227,7 +228,7 @@ def value_text(store: Any, value: ox.Term, labels: dict[str, str], lang: str,
 def summarise(store: Any, resource: Any, labels: dict[str, str], lang: str,
               href: Any) -> Summary:
     """The summary of ``resource`` (a :class:`~coopgraph.web.entities.Resource`)."""
-    by_predicate: dict[str, list[ox.Term]] = {}
+    by_predicate: dict[str, list[Term]] = {}
     for statement in resource.outgoing:
         by_predicate.setdefault(statement.predicate.value, []).append(statement.value)
     asserted_types = [
