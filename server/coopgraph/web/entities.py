@@ -314,6 +314,10 @@ def describe(iri: str) -> Resource | None:
 def _graph_exists(store: Store, iri: str) -> bool:
     """Does the store hold a quad in graph ``iri``? (One index lookup, not a count of
     every graph.)"""
+    try:
+        ox.NamedNode(iri)
+    except ValueError:  # not even an IRI (``/graph/"``): no such graph, not a 500
+        return False
     return bool(match(store, [(None, None, None, iri)], limit=1)[0])
 
 
@@ -484,7 +488,7 @@ def graph(path: str) -> Response:
     store = state().store
     path, suffix = _suffix_format(path, lambda p: _graph_exists(store, GRAPH[p]))
     iri = GRAPH[path]
-    quads = list(store.quads(iri))
+    quads = list(store.quads(iri)) if _graph_exists(store, iri) else []
     if not quads:
         raise NotFound(f"no named graph <{iri}> in this dataset")
     fmt = _negotiated(suffix)
