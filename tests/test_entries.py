@@ -6,6 +6,8 @@ transaction holding the entry, its provenance and its inferences.
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -13,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA, store_fingerprint
-from coopgraph import entries, provenance
+from coopgraph import entries, provenance, vocab
 from coopgraph.cli import main
 from coopgraph.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from coopgraph.reason import Reasoner
@@ -137,10 +139,10 @@ def test_bad_entry_ids_are_bad_requests(ref: str) -> None:
 
 
 def test_expand_iri_knows_the_prefixes_and_refuses_unknown_ones() -> None:
-    assert entries.expand_iri("cgid:place/oujda") == ID["place/oujda"]
-    assert entries.expand_iri("a") == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    assert vocab.expand("cgid:place/oujda") == ID["place/oujda"]
+    assert vocab.expand("a") == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
     with pytest.raises(BadRequest, match="unknown prefix 'zz'"):
-        entries.expand_iri("zz:x")
+        vocab.expand("zz:x")
 
 
 # -- add / replace / remove --------------------------------------------------------------
@@ -233,6 +235,47 @@ def test_merge_validates_the_union_and_keeps_both_parts(
     )
     assert result.action == "replaced" and result.triples == result.previous + 1
     assert holds(fresh_store, FRANCE_VOLONTAIRES, CG.partnerOf, TOURNAI, INFERRED_GRAPH)
+
+
+def test_concurrent_merges_into_one_graph_lose_nothing(
+    fresh_store: Store, validator: Validator
+) -> None:
+    """Issue 15: a merge read the entry under the write lock but validated and wrote
+    outside it, so two merges at once each wrote "old + own part" and one part was lost.
+    Validation is slowed so that, without the lock held throughout, both read the same
+    old version."""
+    add_file(fresh_store, validator, ORGANISATION, "merged-twice")
+
+    class SlowValidator:
+        def validate_quads(
+            self, quads: list[ox.Quad], *, entry: str, text: str | None = None
+        ) -> object:
+            time.sleep(0.3)
+            return validator.validate_quads(quads, entry=entry, text=text)
+
+    partners = [FRANCE_VOLONTAIRES, NOUVELLE_AQUITAINE]
+    failures: list[BaseException] = []
+
+    def merge(partner: str) -> None:
+        try:
+            entries.merge_entry(
+                fresh_store, f"<{TOURNAI}> <{CG.partnerOf}> <{partner}> .".encode(),
+                "ntriples", graph="merged-twice", agent="alice", source=partner,
+                validator=SlowValidator(),
+            )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=merge, args=(p,)) for p in partners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    graph = ENTRY_GRAPH_PREFIX + "merged-twice"
+    for partner in partners:
+        assert holds(fresh_store, TOURNAI, CG.partnerOf, partner, graph), partner
+    assert_inferences_complete(fresh_store)
 
 
 def test_add_to_an_existing_entry_is_a_conflict_and_changes_nothing(

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coopgraph.errors import BadRequest, QueryRefused, QuerySyntaxError
-from coopgraph.sparql_guard import MAX_DEPTH, MAX_LENGTH, check, tokenize
+from coopgraph.sparql_guard import MAX_DEPTH, MAX_LENGTH, check
+from coopgraph.sparql_text import tokenize
 from coopgraph.store.base import Dataset
 from coopgraph.vocab import GRAPH, INFERRED_GRAPH
 

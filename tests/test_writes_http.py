@@ -6,6 +6,7 @@ Reads are public; writes need a bearer token whose name goes to the provenance l
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from urllib.parse import quote, unquote
 
@@ -329,6 +330,31 @@ def test_gsp_writes_go_through_the_pipeline(client: FlaskClient, store: Store) -
     assert list(store.quads(graph)) == []
     assert not holds(store, FRANCE_VOLONTAIRES, CG.partnerOf, TOURNAI)
     assert client.delete(data_url(graph), headers=ALICE).status_code == 404
+
+
+def test_two_gsp_merges_at_once_lose_nothing(app: Flask, store: Store) -> None:
+    """Issue 15: two POST /data into one graph at the same time both end up in it."""
+    graph = ENTRY_GRAPH_PREFIX + "gsp-race"
+    with app.test_client() as client:
+        assert client.put(data_url(graph), data=ORGANISATION,
+                          headers={**ALICE, **TURTLE}).status_code == 201
+    statuses: list[int] = []
+
+    def merge(partner: str) -> None:
+        body = f"<{TOURNAI}> <{CG.partnerOf}> <{partner}> .\n".encode()
+        with app.test_client() as own:  # one client per thread
+            statuses.append(own.post(data_url(graph), data=body, headers={
+                **BOB, "Content-Type": "application/n-triples"}).status_code)
+
+    threads = [threading.Thread(target=merge, args=(p,))
+               for p in (FRANCE_VOLONTAIRES, NOUVELLE_AQUITAINE)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200, 200]
+    for partner in (FRANCE_VOLONTAIRES, NOUVELLE_AQUITAINE):
+        assert holds(store, TOURNAI, CG.partnerOf, partner, graph), partner
 
 
 @pytest.mark.parametrize("method", ["put", "post", "delete"])

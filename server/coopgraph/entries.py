@@ -48,6 +48,7 @@ from coopgraph.vocab import (
     PROV,
     PROVENANCE_GRAPH,
     SHAPES_GRAPH,
+    expand,
 )
 
 __all__ = [
@@ -57,7 +58,6 @@ __all__ = [
     "add_entry",
     "entry_graph",
     "entry_id",
-    "expand_iri",
     "merge_entry",
     "remove_entry",
     "replace_entry",
@@ -77,9 +77,10 @@ _ASK_GRAPH = "ASK { GRAPH ?g { ?s ?p ?o } }"
 _HAS_QUADS = "FILTER EXISTS { GRAPH ?g { ?s ?p ?o } }"
 
 # Serialises "does the graph exist?" + the write within one process, so two concurrent
-# adds of the same id cannot both pass the check. (The embedded store is opened by one
-# process at a time; a remote store shared by several servers would need more.)
-_WRITE_LOCK = threading.Lock()
+# adds of the same id cannot both pass the check; a merge holds it from its read to its
+# write (re-entrant: the commit inside takes it again). (The embedded store is opened by
+# one process at a time; a remote store shared by several servers would need more.)
+_WRITE_LOCK = threading.RLock()
 
 
 class EntryValidator(Protocol):
@@ -139,40 +140,6 @@ class EntryResult:
 # ---------------------------------------------------------------------------------------
 
 
-def expand_iri(term: str) -> str:
-    """A compact IRI (``cgid:place/oujda``), ``<iri>`` or full IRI → the full IRI.
-
-    ``a`` stands for ``rdf:type``, as in Turtle and SPARQL.
-
-    >>> expand_iri("cg:within")
-    'https://w3id.org/coopgraph/ontology#within'
-    >>> expand_iri("<http://example.org/x>")
-    'http://example.org/x'
-
-    :raises BadRequest: an unknown prefix or something that is not an IRI.
-    """
-    term = term.strip()
-    if term == "a":
-        return PREFIXES["rdf"] + "type"
-    if term.startswith("<") and term.endswith(">"):
-        iri = term[1:-1]
-    else:
-        prefix, sep, local = term.partition(":")
-        if not sep:
-            raise BadRequest(f"{term!r} is not an IRI: write prefix:name or <full IRI>")
-        if prefix in PREFIXES and not local.startswith("//"):
-            iri = PREFIXES[prefix] + local
-        elif local.startswith("//") or prefix == "urn":
-            iri = term
-        else:
-            known = ", ".join(sorted(PREFIXES))
-            raise BadRequest(f"unknown prefix {prefix!r} in {term!r}; known prefixes: {known}")
-    try:
-        return ox.NamedNode(iri).value
-    except ValueError as exc:
-        raise BadRequest(f"{term!r} is not a valid IRI: {exc}") from None
-
-
 def entry_graph(ref: str | None) -> str:
     """The entry graph IRI for an id, ``cgg:entry/<id>`` or full IRI; a new uuid for ``None``.
 
@@ -184,7 +151,7 @@ def entry_graph(ref: str | None) -> str:
         return ENTRY_GRAPH_PREFIX + uuid.uuid4().hex
     ref = ref.strip()
     if ref.startswith("<") or ":" in ref:
-        iri = expand_iri(ref)
+        iri = expand(ref)
         if not iri.startswith(ENTRY_GRAPH_PREFIX):
             raise Forbidden(_not_writable(iri))
         slug = iri[len(ENTRY_GRAPH_PREFIX):]
@@ -562,20 +529,15 @@ def merge_entry(
     """
     _check_agent(agent)
     target, quads = _parse_entry(data, fmt, graph, source)
-    with _WRITE_LOCK:
+    with _WRITE_LOCK:  # read, validate and write as one: concurrent merges lose nothing
         old = list(store.quads(target))
-    if not old:
-        warnings = _validate(validator, target, quads, _text(data), source)
+        merged = list(dict.fromkeys([*old, *quads]))
+        warnings = _validate(validator, target, merged, None if old else _text(data), source)
         return _write(
-            store, provenance.ADDED, target, quads, agent=agent, source=source,
-            digest=provenance.digest(data), warnings=warnings, must_exist=False,
+            store, provenance.REPLACED if old else provenance.ADDED, target, merged,
+            agent=agent, source=source, digest=provenance.digest(data), warnings=warnings,
+            must_exist=bool(old),
         )
-    merged = list(dict.fromkeys([*old, *quads]))
-    warnings = _validate(validator, target, merged, None, source)
-    return _write(
-        store, provenance.REPLACED, target, merged, agent=agent, source=source,
-        digest=provenance.digest(data), warnings=warnings, must_exist=True,
-    )
 
 
 def remove_entry(store: Store, graph: str, *, agent: str, source: str) -> EntryResult:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
-from coopgraph.errors import QuerySyntaxError
 from coopgraph.formats import rdf_format, result_format
 from coopgraph.results import serialize
 from coopgraph.sparql_guard import check
 from coopgraph.store.base import Boolean, Dataset, QueryResult, Store, Triples
-from coopgraph.validate import compact
-from coopgraph.vocab import INFERRED_GRAPH, PREFIXES
+from coopgraph.vocab import INFERRED_GRAPH, PREFIXES, compact
 
 
 def render_table(result: QueryResult) -> str:
@@ -47,29 +43,14 @@ def run_local_query(store: Store, text: str, fmt: str, *, include_inferred: bool
     """Run ``text`` and serialise the result as ``fmt`` (``table`` or a formats.py name).
 
     The usual prefixes (``cg:``, ``cgid:``, ``schema:``…) are predeclared; the query's own
-    declarations override them. They go on the query's first line, so the line numbers of
-    syntax errors stay those of the text given.
+    declarations override them. They are passed beside the text
+    (``Store.query(prefixes=…)``), so syntax errors give the positions of the text given.
 
     :raises QueryRefused: SERVICE/LOAD/updates (same guard as the endpoint).
     :raises QuerySyntaxError: invalid SPARQL.
     :raises NotAcceptable: ``fmt`` cannot carry this kind of result.
     """
-    prologue = "".join(f"PREFIX {p}: <{iri}> " for p, iri in PREFIXES.items())
-    try:
-        return _run(store, prologue + text, fmt, include_inferred)
-    except QuerySyntaxError as exc:
-        # Report columns of the first line as the user wrote it, without the prologue.
-        exc.message = re.sub(
-            r"\b1:(\d+)\b",
-            lambda m: f"1:{max(1, int(m.group(1)) - len(prologue))}",
-            exc.message,
-            count=1,
-        )
-        raise
-
-
-def _run(store: Store, text: str, fmt: str, include_inferred: bool) -> bytes:
-    checked = check(text)
+    checked = check(text, prefixes=PREFIXES)
     dataset = checked.dataset
     if not include_inferred and (dataset is None or dataset.default_graphs is None):
         # the asserted graphs only; a query's own FROM NAMED is kept (issue 15: this
@@ -77,7 +58,7 @@ def _run(store: Store, text: str, fmt: str, include_inferred: bool) -> bytes:
         graphs = tuple(g for g in store.graph_sizes() if g != INFERRED_GRAPH)
         named = None if dataset is None else dataset.named_graphs
         dataset = Dataset(default_graphs=graphs, named_graphs=named)
-    result = store.query(text, dataset=dataset)
+    result = store.query(text, dataset=dataset, prefixes=PREFIXES)
     if fmt == "table":
         return (render_table(result) + "\n").encode("utf-8")
     return serialize(result, rdf_format(fmt) if isinstance(result, Triples) else result_format(fmt))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from coopgraph.sparql_guard import tokenize
+from coopgraph.sparql_text import tokenize
 
 _EMPTY = ox.Store()
 

@@ -14,8 +14,7 @@ import pyoxigraph as ox
 import rdflib
 
 from coopgraph.rdfbridge import graph_of
-from coopgraph.validate import compact
-from coopgraph.vocab import CG, DCTERMS, RDFS, SH
+from coopgraph.vocab import CG, DCTERMS, RDFS, SH, compact
 
 SEVERITY_WORDS = {
     "Violation": {"fr": "obligatoire", "en": "must", "nl": "verplicht"},

@@ -20,7 +20,7 @@ from typing import Any
 
 from coopgraph.errors import QuerySyntaxError
 from coopgraph.i18n import N_, translate, translate_plural
-from coopgraph.sparql_guard import tokenize
+from coopgraph.sparql_text import tokenize
 from coopgraph.vocab import PREFIXES
 
 _POSITION = re.compile(r"(?:error )?at (?:line )?(\d+)[:, ]+(?:column )?(\d+)")

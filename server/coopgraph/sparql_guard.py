@@ -20,11 +20,19 @@ coopgraph.errors.QueryRefused: SERVICE <http://evil.example/sparql> refused: ...
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from coopgraph.errors import BadRequest, QueryRefused, QuerySyntaxError
+from coopgraph.sparql_text import (
+    CLOSERS,
+    OPENERS,
+    OPERAND_KINDS,
+    Token,
+    form_of,
+    tokenize,
+)
 from coopgraph.store.base import Dataset
 
 #: Longest query text accepted, in characters.
@@ -40,73 +48,9 @@ MAX_PATTERN_KEYWORDS = 500
 UPDATE_KEYWORDS = frozenset(
     {"INSERT", "DELETE", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH", "LOAD"}
 )
-QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 _PATTERN_KEYWORDS = frozenset(
     {"OPTIONAL", "MINUS", "BIND", "UNION", "FILTER", "VALUES", "GRAPH", "SERVICE", "EXISTS"}
 )
-
-_IRI = r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
-_PN_LOCAL_CHAR = r"(?:[\w:%\-\u00B7]|\\[_~.\-!$&'()*+,;=/?#@%])"
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\n\r]*)
-  | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-             |\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-             |'(?:[^'\\\n\r]|\\.)*'
-             |"(?:[^"\\\n\r]|\\.)*")
-  | (?P<iri>"""
-    + _IRI
-    + r""")
-  | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-  | (?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-  | (?P<pname>(?:[^\W\d](?:[\w.\-\u00B7]*[\w\-\u00B7])?)?:"""
-    + rf"(?:{_PN_LOCAL_CHAR}|\.(?={_PN_LOCAL_CHAR}))*)"
-    + r"""
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<op>\|\||&&|!=|<=|>=|\^\^|[!=<>+\-*/|^?])
-  | (?P<punct>[{}()\[\],;.])
-  | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_OPENERS = {"{": "}", "(": ")", "[": "]"}
-_CLOSERS = frozenset(_OPENERS.values())
-_OPERAND_KINDS = frozenset({"var", "number", "string", "langtag"})
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper()
-
-
-def tokenize(text: str, *, lt_operator_at: frozenset[int] = frozenset()) -> Iterator[Token]:
-    """Significant tokens of ``text`` (whitespace and comments dropped).
-
-    :param lt_operator_at: offsets where a ``<`` must be read as the less-than operator
-        even though an IRI could start there.
-    """
-    pos = 0
-    while pos < len(text):
-        if pos in lt_operator_at:
-            match = re.compile(r"<=?").match(text, pos)
-            assert match is not None
-            kind = "op"
-        else:
-            match = _TOKEN.match(text, pos)
-            assert match is not None  # the "other" branch matches any character
-            kind = match.lastgroup or "other"
-        if kind not in ("ws", "comment"):
-            yield Token(kind, match.group(), pos)
-        pos = match.end()
-
 
 @dataclass(frozen=True)
 class GuardResult:
@@ -158,16 +102,16 @@ def _ambiguous_lt(tokens: list[Token]) -> frozenset[int]:
     found: set[int] = set()
     previous: Token | None = None
     for token in tokens:
-        if token.kind == "punct" and token.text in _OPENERS:
+        if token.kind == "punct" and token.text in OPENERS:
             stack.append(token.text)
-        elif token.kind == "punct" and token.text in _CLOSERS and stack:
+        elif token.kind == "punct" and token.text in CLOSERS and stack:
             stack.pop()
         elif (
             token.kind == "iri"
             and stack
             and stack[-1] == "("
             and previous is not None
-            and (previous.kind in _OPERAND_KINDS or previous.text == ")")
+            and (previous.kind in OPERAND_KINDS or previous.text == ")")
         ):
             found.add(token.start)
         previous = token
@@ -220,14 +164,14 @@ def _check_tokens(
     allowed = {h.lower() for h in allowed_service_hosts}
     depth = max_depth = operators = pattern_keywords = 0
     for i, token in enumerate(tokens):
-        if token.kind == "punct" and token.text in _OPENERS:
+        if token.kind == "punct" and token.text in OPENERS:
             depth += 1
             max_depth = max(max_depth, depth)
             if max_depth > MAX_DEPTH:
                 raise _refuse(
                     f"query nested deeper than {MAX_DEPTH} brackets; simplify the query"
                 )
-        elif token.kind == "punct" and token.text in _CLOSERS:
+        elif token.kind == "punct" and token.text in CLOSERS:
             depth = max(0, depth - 1)
         elif token.kind == "op":
             operators += 1
@@ -288,9 +232,9 @@ def _dataset(tokens: list[Token], prefixes: dict[str, str], base: str | None) ->
     named: list[str] = []
     depth = 0
     for i, token in enumerate(tokens):
-        if token.kind == "punct" and token.text in _OPENERS:
+        if token.kind == "punct" and token.text in OPENERS:
             depth += 1
-        elif token.kind == "punct" and token.text in _CLOSERS:
+        elif token.kind == "punct" and token.text in CLOSERS:
             depth = max(0, depth - 1)
         elif depth == 0 and token.kind == "word" and token.upper == "FROM":
             j = i + 1
@@ -310,12 +254,15 @@ def check(
     *,
     allowed_service_hosts: Iterable[str] = (),
     max_length: int = MAX_LENGTH,
+    prefixes: Mapping[str, str] | None = None,
 ) -> GuardResult:
     """Check a query text from a request and tell its form and dataset.
 
     :param query: the SPARQL query text.
     :param allowed_service_hosts: hosts a ``SERVICE`` clause may call.
     :param max_length: longest text accepted, in characters.
+    :param prefixes: prefixes declared outside the text (``Store.query(prefixes=…)``);
+        the text's own PREFIX declarations win.
     :returns: the query form and the FROM/FROM NAMED dataset.
     :raises BadRequest: empty query.
     :raises QueryRefused: SERVICE to another host, LOAD, an update keyword, a text too
@@ -331,7 +278,8 @@ def check(
         raise _refuse(f"query longer than {max_length} characters refused")
     allowed = tuple(allowed_service_hosts)
     tokens = list(tokenize(query))
-    prefixes, base = _prologue(tokens)
+    declared, base = _prologue(tokens)
+    prefixes = {**(prefixes or {}), **declared}
     readings = [tokens, _split_glued(tokens)]
     ambiguous = _ambiguous_lt(tokens)
     if ambiguous:
@@ -340,15 +288,6 @@ def check(
         readings += [alternative, _split_glued(alternative)]
     for reading in readings:
         _check_tokens(reading, prefixes, base, allowed)
-    form = None
-    depth = 0
-    for token in tokens:
-        if token.kind == "punct" and token.text in _OPENERS:
-            depth += 1
-        elif token.kind == "punct" and token.text in _CLOSERS:
-            depth = max(0, depth - 1)
-        elif depth == 0 and token.kind == "word" and token.upper in QUERY_FORMS:
-            form = token.upper
-            break
+    form = form_of(tokens)
     # FROM:g is "FROM :g" (at the top level a prefixed name can only follow FROM).
     return GuardResult(form, _dataset(_split_glued(tokens), prefixes, base), prefixes)

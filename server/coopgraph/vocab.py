@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from coopgraph.errors import BadRequest
+
 
 class NS(str):
     """A namespace IRI; attribute or item access appends a local name."""
@@ -119,3 +121,37 @@ def compact(iri: str) -> str:
         if iri.startswith(ns) and len(ns) > len(best):
             best, name = ns, prefix
     return f"{name}:{iri[len(best) :]}" if best else iri
+
+
+def expand(term: str) -> str:
+    """A compact IRI (``cgid:place/oujda``), ``<iri>`` or full IRI → the full IRI.
+
+    ``a`` stands for ``rdf:type``, as in Turtle and SPARQL.
+
+    >>> expand("cg:within")
+    'https://w3id.org/coopgraph/ontology#within'
+    >>> expand("<http://example.org/x>")
+    'http://example.org/x'
+
+    :raises BadRequest: an unknown prefix or something that is not an IRI.
+    """
+    term = term.strip()
+    if term == "a":
+        return PREFIXES["rdf"] + "type"
+    if term.startswith("<") and term.endswith(">"):
+        iri = term[1:-1]
+    else:
+        prefix, sep, local = term.partition(":")
+        if not sep:
+            raise BadRequest(f"{term!r} is not an IRI: write prefix:name or <full IRI>")
+        if prefix in PREFIXES and not local.startswith("//"):
+            iri = PREFIXES[prefix] + local
+        elif local.startswith("//") or prefix == "urn":
+            iri = term
+        else:
+            known = ", ".join(sorted(PREFIXES))
+            raise BadRequest(f"unknown prefix {prefix!r} in {term!r}; known prefixes: {known}")
+    try:
+        return ox.NamedNode(iri).value
+    except ValueError as exc:
+        raise BadRequest(f"{term!r} is not a valid IRI: {exc}") from None

@@ -129,7 +129,7 @@ def _explain_object(term: str) -> ox.NamedNode | ox.Literal:
     """An IRI (compact or full) or a literal written as in Turtle: "text", "text"@fr."""
     import pyoxigraph as ox
 
-    from coopgraph.entries import expand_iri
+    from coopgraph.vocab import expand
 
     text = term.strip()
     if text.startswith('"'):
@@ -137,9 +137,9 @@ def _explain_object(term: str) -> ox.NamedNode | ox.Literal:
         if tail.startswith("@"):
             return ox.Literal(body, language=tail[1:])
         if tail.startswith("^^"):
-            return ox.Literal(body, datatype=ox.NamedNode(expand_iri(tail[2:])))
+            return ox.Literal(body, datatype=ox.NamedNode(expand(tail[2:])))
         return ox.Literal(body)
-    return ox.NamedNode(expand_iri(text))
+    return ox.NamedNode(expand(text))
 
 
 @click.command()
@@ -164,14 +164,14 @@ def explain(subject: str, predicate: str, object_: str, lang: str | None, depth:
     or, for the object, a Turtle literal. Exit 0 with an explanation; 2 when the triple
     is asserted (nothing to explain) or does not hold.
     """
-    from coopgraph.entries import expand_iri
     from coopgraph.errors import NotFound
     from coopgraph.reason import Reasoner
     from coopgraph.reason.explain import render_text
     from coopgraph.store.base import Boolean
+    from coopgraph.vocab import expand
 
     settings = where.settings(lang=lang)
-    s, p, o = expand_iri(subject), expand_iri(predicate), _explain_object(object_)
+    s, p, o = expand(subject), expand(predicate), _explain_object(object_)
     with loaded_store(settings) as st:
         explanations = Reasoner(st).explain(s, p, o, depth=depth)
         if not explanations:

@@ -113,6 +113,7 @@ class Store(Protocol):
         bindings: Mapping[str, Term] | None = None,
         limit: int | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run a SPARQL query.
 
@@ -122,6 +123,8 @@ class Store(Protocol):
         :param bindings: values substituted for variables before evaluation.
         :param limit: cap on rows/triples; the result's ``truncated`` says when it bit.
         :param timeout: seconds; enforced by stores that can stop a query.
+        :param prefixes: prefix → namespace declared before the text (its own PREFIX
+            declarations win); syntax errors keep the positions of the text given.
         :raises QuerySyntaxError: unparseable query.
         :raises QueryTimeout: the query ran past ``timeout``.
         :raises StoreError: storage failure.

@@ -112,10 +112,13 @@ class EmbeddedStore:
         bindings: Mapping[str, Term] | None = None,
         limit: int | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         options = dataset_options(dataset)
         if bindings:
             options["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
+        if prefixes:
+            options["prefixes"] = dict(prefixes)
         try:
             return materialise(self._store.query(sparql, **options), limit)  # type: ignore[arg-type]
         except SyntaxError as exc:

@@ -401,9 +401,11 @@ class IsolatedStore:
         bindings: Mapping[str, Term] | None = None,
         limit: int | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         return self._call(  # type: ignore[no-any-return]
-            "query", sparql, dataset=dataset, bindings=bindings, limit=limit, timeout=timeout
+            "query", sparql, dataset=dataset, bindings=bindings, limit=limit, timeout=timeout,
+            prefixes=prefixes,
         )
 
     def query_serialized(

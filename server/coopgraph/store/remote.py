@@ -303,6 +303,7 @@ class RemoteStore:
         bindings: Mapping[str, Term] | None = None,
         limit: int | None = None,
         timeout: float | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run a query on the remote endpoint (see :meth:`Store.query`).
 
@@ -313,6 +314,8 @@ class RemoteStore:
         """
         timeout = self.timeout if timeout is None else timeout
         text = inject_values(sparql, bindings) if bindings else sparql
+        if prefixes:  # the server needs them in the text (on the first line: lines hold)
+            text = "".join(f"PREFIX {p}: <{iri}> " for p, iri in prefixes.items()) + text
         params = self._dataset_params(text, dataset or Dataset(), timeout)
         return self._run(text, params, limit, timeout)
 

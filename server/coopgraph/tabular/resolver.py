@@ -12,13 +12,11 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from coopgraph.entries import expand_iri
 from coopgraph.errors import BadRequest
 from coopgraph.lookup import fold, lookup, suggest
 from coopgraph.store.base import Boolean, Solutions, Store
 from coopgraph.tabular.cells import CellError, q, quoted
-from coopgraph.validate import compact
-from coopgraph.vocab import CG, ID, ORG, RDFS, SCHEMA, SKOS
+from coopgraph.vocab import CG, ID, ORG, RDFS, SCHEMA, SKOS, compact, expand
 
 __all__ = ["TYPES", "Resolver"]
 
@@ -115,7 +113,7 @@ class Resolver:
         except BadRequest:
             matches = []
         wanted = fold(text).strip()
-        fitting = [m for m in matches if {expand_iri(t) for t in m.types} & allowed]
+        fitting = [m for m in matches if {expand(t) for t in m.types} & allowed]
         exact = {m.iri for m in fitting if m.score == 3}
         if not exact:
             exact = {m.iri for m in fitting if wanted in _variants(m.matched)}
@@ -157,7 +155,7 @@ class Resolver:
             near = suggest(self.store, text, limit=10, cutoff=0.8)
         except BadRequest:
             return []
-        fitting = [m.matched for m in near if {expand_iri(t) for t in m.types} & allowed]
+        fitting = [m.matched for m in near if {expand(t) for t in m.types} & allowed]
         return list(dict.fromkeys(fitting))[:3]
 
     def _as_iri(self, text: str) -> str | None:
@@ -165,7 +163,7 @@ class Resolver:
             r"[a-z]+:[^\s:]+/[^\s]+", text
         ):
             try:
-                return expand_iri(text)
+                return expand(text)
             except BadRequest:
                 return None
         return None

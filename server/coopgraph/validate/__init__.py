@@ -7,7 +7,7 @@ Modules: ``report`` (findings and reports for people), ``validator`` (the API),
 """
 
 from coopgraph.validate.context import Candidate, Overlay
-from coopgraph.validate.report import Finding, Report, compact, expand_paths
+from coopgraph.validate.report import Finding, Report, expand_paths
 from coopgraph.validate.validator import Validator
 
 __all__ = [
@@ -16,6 +16,5 @@ __all__ = [
     "Overlay",
     "Report",
     "Validator",
-    "compact",
     "expand_paths",
 ]

@@ -19,6 +19,7 @@ import rdflib
 from coopgraph.vocab import (
     PREFIXES,
     SH,
+    compact,
 )
 
 SKOLEM = "urn:coopgraph:bnode:"
@@ -66,16 +67,6 @@ _LABELS = {
         "summary": "{n} fout(en), {w} waarschuwing(en), {i} advies — vormen {v}",
     },
 }
-
-
-def compact(iri: str) -> str:
-    """``https://w3id.org/coopgraph/id/org/x`` → ``cgid:org/x`` using the known prefixes."""
-    best = ""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(ns) > len(best):
-            best = ns
-            name = prefix
-    return f"{name}:{iri[len(best) :]}" if best else iri
 
 
 @dataclass

@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from coopgraph import events
 from coopgraph.errors import BadRequest
-from coopgraph.vocab import PREFIXES
+from coopgraph.vocab import PREFIXES, compact
 from coopgraph.web import current_lang, state
 
 bp = Blueprint("completion", __name__)
@@ -54,15 +54,6 @@ SELECT DISTINCT ?term WHERE {
 _cache_lock = threading.Lock()
 #: (store id, generation, kind, lang) → terms; one entry per store, kind and language.
 _CACHE: dict[tuple[int, int, str, str], list[dict[str, str]]] = {}
-
-
-def compact(iri: str) -> str:
-    """``cg:Organization`` for an IRI under a known prefix, else the IRI itself."""
-    best = ""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
-            best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
 
 
 def labels_of(iris: list[str], lang: str) -> dict[str, str]:

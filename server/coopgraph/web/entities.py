@@ -29,7 +29,6 @@ from coopgraph.vocab import (
     GRAPH,
     ID,
     INFERRED_GRAPH,
-    PREFIXES,
     PROV,
     RDF,
     RDFS,
@@ -37,6 +36,7 @@ from coopgraph.vocab import (
     SKOS,
     VOID,
     XSD,
+    compact,
 )
 from coopgraph.web import current_lang, described, maintained_totals, state
 from coopgraph.web.entity_summary import parts_of, summarise
@@ -110,19 +110,6 @@ def local_href(iri: str) -> str | None:
     if iri.startswith(str(GRAPH)):
         return url_for("entities.graph", path=iri[len(GRAPH) :])
     return None
-
-
-def compact_iri(iri: str) -> str:
-    """``rdf:type`` for an IRI in a known namespace (vocab.PREFIXES), else the IRI.
-
-    >>> compact_iri("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    'rdf:type'
-    """
-    best = ""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(namespace) > len(PREFIXES.get(best, "")):
-            best = prefix
-    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def pick_label(literals: Iterable[ox.Literal], lang: str) -> str | None:
@@ -472,7 +459,7 @@ def entity(path: str) -> Response:
         inferred_graph=INFERRED_GRAPH,
         twins=_twins("entities.entity", path),
         href=local_href,
-        curie=compact_iri,
+        curie=compact,
     )
     response = Response(page, mimetype="text/html")
     response.headers["Link"] = (
@@ -510,7 +497,7 @@ def graph(path: str) -> Response:
         inferred=iri == INFERRED_GRAPH,
         twins=_twins("entities.graph", path),
         href=local_href,
-        curie=compact_iri,
+        curie=compact,
     )
     return Response(page, mimetype="text/html")
 
