@@ -71,6 +71,30 @@ class Triples:
 QueryResult = Solutions | Boolean | Triples
 
 
+def materialise(result: object, limit: int | None) -> QueryResult:
+    """Turn a lazy pyoxigraph result into a :data:`QueryResult`, stopping at ``limit``."""
+    if isinstance(result, ox.QueryBoolean):
+        return Boolean(bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows: list[tuple[Term | None, ...]] = []
+        truncated = False
+        for solution in result:
+            if limit is not None and len(rows) >= limit:
+                truncated = True
+                break
+            rows.append(tuple(solution))
+        return Solutions(variables, rows, truncated)
+    triples: list[ox.Triple] = []
+    truncated = False
+    for triple in result:  # type: ignore[attr-defined]
+        if limit is not None and len(triples) >= limit:
+            truncated = True
+            break
+        triples.append(triple)
+    return Triples(triples, truncated)
+
+
 @dataclass(frozen=True)
 class Dataset:
     """The RDF dataset a query sees (SPARQL ``FROM``/``FROM NAMED`` or protocol params).

@@ -17,17 +17,15 @@ import pyoxigraph as ox
 from coopgraph.errors import QuerySyntaxError, StartupError, StoreError
 from coopgraph.results import serialize_native
 from coopgraph.store.base import (
-    Boolean,
     Changes,
     Dataset,
     Pattern,
     QueryResult,
     SerializedResult,
-    Solutions,
     Term,
-    Triples,
     changes_as_update,
     expand,
+    materialise,
 )
 
 #: Quads of one subject read in a scan before it counts as a hub (EmbeddedStore.match).
@@ -50,30 +48,6 @@ def dataset_options(dataset: Dataset | None) -> dict[str, object]:
     if dataset.named_graphs is not None:
         options["named_graphs"] = [ox.NamedNode(g) for g in dataset.named_graphs]
     return options
-
-
-def materialise(result: object, limit: int | None) -> QueryResult:
-    """Turn a lazy pyoxigraph result into a :data:`QueryResult`, stopping at ``limit``."""
-    if isinstance(result, ox.QueryBoolean):
-        return Boolean(bool(result))
-    if isinstance(result, ox.QuerySolutions):
-        variables = [v.value for v in result.variables]
-        rows: list[tuple[Term | None, ...]] = []
-        truncated = False
-        for solution in result:
-            if limit is not None and len(rows) >= limit:
-                truncated = True
-                break
-            rows.append(tuple(solution))
-        return Solutions(variables, rows, truncated)
-    triples: list[ox.Triple] = []
-    truncated = False
-    for triple in result:  # type: ignore[attr-defined]
-        if limit is not None and len(triples) >= limit:
-            truncated = True
-            break
-        triples.append(triple)
-    return Triples(triples, truncated)
 
 
 class EmbeddedStore:

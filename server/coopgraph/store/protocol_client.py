@@ -18,7 +18,7 @@ from typing import IO
 import pyoxigraph as ox
 
 from coopgraph.errors import StoreError
-from coopgraph.store.base import Boolean, QueryResult, Solutions, Term, Triples
+from coopgraph.store.base import QueryResult, Triples, materialise
 
 JSON_RESULTS = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -95,9 +95,9 @@ def read_result(
         data: bytes | IO[bytes] = response
         if virtuoso:
             data = _VIRTUOSO_BNODE.sub(rb"\1", response.read())
-        return _solutions(ox.parse_query_results(data, ox.QueryResultsFormat.JSON), limit)
+        return materialise(ox.parse_query_results(data, ox.QueryResultsFormat.JSON), limit)
     if media in ("application/sparql-results+xml", "application/xml"):
-        return _solutions(ox.parse_query_results(response, ox.QueryResultsFormat.XML), limit)
+        return materialise(ox.parse_query_results(response, ox.QueryResultsFormat.XML), limit)
     from coopgraph.formats import rdf_format
 
     fmt = rdf_format(media)
@@ -110,18 +110,3 @@ def read_result(
             break
         triples.append(item.triple if isinstance(item, ox.Quad) else item)
     return Triples(triples, truncated)
-
-
-def _solutions(result: object, limit: int | None) -> QueryResult:
-    if isinstance(result, ox.QueryBoolean):
-        return Boolean(bool(result))
-    assert isinstance(result, ox.QuerySolutions)
-    variables = [v.value for v in result.variables]
-    rows: list[tuple[Term | None, ...]] = []
-    truncated = False
-    for solution in result:
-        if limit is not None and len(rows) >= limit:
-            truncated = True
-            break
-        rows.append(tuple(solution))
-    return Solutions(variables, rows, truncated)

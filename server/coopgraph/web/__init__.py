@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
@@ -33,6 +33,10 @@ from coopgraph.settings import Settings
 from coopgraph.store.base import Store
 from coopgraph.summary import GraphTotals, graph_totals
 from coopgraph.views import BodyCache, View
+from coopgraph.web.writequeue import WriteQueue
+
+if TYPE_CHECKING:
+    from coopgraph.rules import Rule
 
 log = logging.getLogger("coopgraph.web")
 
@@ -87,6 +91,10 @@ class AppState:
     totals: View[GraphTotals]
     #: VoID and the service description, rendered once per build of ``totals``
     descriptions: BodyCache = field(default_factory=lambda: BodyCache(size=16))
+    #: writes take turns in it (:mod:`coopgraph.web.writequeue`)
+    write_queue: WriteQueue = field(default_factory=WriteQueue)
+    #: the validation rules of the shapes graph (``/rules``), read on first use
+    rules: list[Rule] | None = None
 
 
 def state() -> AppState:

@@ -49,10 +49,10 @@ def lookup() -> Response:
 
 
 def _rules() -> list[Rule]:
-    cache = state().__dict__.setdefault("_rules_cache", {})
-    if "rules" not in cache:
-        cache["rules"] = rules_from_quads(state().store.quads(SHAPES_GRAPH))
-    return cache["rules"]  # type: ignore[no-any-return]
+    app_state = state()
+    if app_state.rules is None:  # (two first requests at once both read: same answer)
+        app_state.rules = rules_from_quads(app_state.store.quads(SHAPES_GRAPH))
+    return app_state.rules
 
 
 @bp.route("/rules")

@@ -38,7 +38,6 @@ from coopgraph.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
-    StartupError,
     UnsupportedFormat,
     ValidationFailed,
 )
@@ -59,48 +58,18 @@ _EXT_KEY = "coopgraph.writes"
 # ---------------------------------------------------------------------------------------
 
 
-def _find(kind: type, *keys: str) -> Any:
-    ext = current_app.extensions
-    for key in keys:
-        value = ext.get(key)
-        if isinstance(value, kind):
-            return value
-    holder = ext.get("coopgraph")
-    if isinstance(holder, kind):
-        return holder
-    if isinstance(holder, dict):
-        for value in holder.values():
-            if isinstance(value, kind):
-                return value
-    value = getattr(holder, kind.__name__.lower(), None)
-    if isinstance(value, kind):
-        return value
-    for value in current_app.config.values():
-        if isinstance(value, kind):
-            return value
-    return None
-
-
 def get_store() -> Store:
-    """The app's store (set by ``create_app``).
+    """The app's store: :func:`coopgraph.web.state`, the one accessor of the app's state."""
+    from coopgraph.web import state  # (the package imports this blueprint)
 
-    :raises StartupError: the app has no store.
-    """
-    store = _find(Store, "coopgraph.store", "store")
-    if store is None:
-        raise StartupError("the web app has no store")
-    return store  # type: ignore[no-any-return]
+    return state().store
 
 
 def get_settings() -> Settings:
-    """The app's settings (set by ``create_app``).
+    """The app's settings (:func:`coopgraph.web.state`)."""
+    from coopgraph.web import state
 
-    :raises StartupError: the app has no settings.
-    """
-    settings = _find(Settings, "coopgraph.settings", "settings")
-    if settings is None:
-        raise StartupError("the web app has no settings")
-    return settings  # type: ignore[no-any-return]
+    return state().settings
 
 
 #: One validation at a time in the whole process: pyshacl parses SPARQL with rdflib's
@@ -189,13 +158,10 @@ def write_turn() -> Any:
 
     :raises Busy: it waited ``write_wait`` seconds (503).
     """
-    from coopgraph.web.writequeue import WriteQueue
+    from coopgraph.web import state
 
-    queue = current_app.extensions.get("coopgraph.write_queue")
-    if queue is None:
-        with _VALIDATION_LOCK:
-            queue = current_app.extensions.setdefault("coopgraph.write_queue", WriteQueue())
-    return queue.turn(get_settings().write_wait)
+    app_state = state()
+    return app_state.write_queue.turn(app_state.settings.write_wait)
 
 
 def one_write_at_a_time(view: Any) -> Any:
