@@ -6,8 +6,11 @@ tests that write get their own fresh store from ``fresh_store``.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -26,6 +29,20 @@ def settings() -> Settings:
         tokens={"alice": "alice-secret-token", "bob": "bob-secret-token"},
         query_timeout=5.0,
     )
+
+
+def bench_module(name: str) -> ModuleType:
+    """``benchmarks/NAME.py`` imported once: the harness tests share with the benchmarks
+    (the scripts are not a package; issue 15)."""
+    key = f"coopgraph_bench_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, ROOT / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,7 +7,6 @@ plus the fixtures of ``tests/data``. Nothing here is timed.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import signal
@@ -15,12 +14,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
+from conftest import bench_module
 from coopgraph import pending
 from coopgraph.bulk import ImportOptions, run_import, source_for
 from coopgraph.cli import main
@@ -34,17 +33,7 @@ from coopgraph.vocab import GRAPH, INFERRED_GRAPH, RDFS
 DATA = PROJECT_ROOT / "tests" / "data"
 
 
-def _load_generate() -> ModuleType:
-    path = PROJECT_ROOT / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location("coopgraph_bench_generate_bulk", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generate()
+generate = bench_module("generate")
 
 
 def _generated(path: Path, orgs: int) -> Path:

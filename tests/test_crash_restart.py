@@ -12,29 +12,16 @@ a full materialisation computes.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from coopgraph.settings import PROJECT_ROOT
+from conftest import bench_module
 
 pytestmark = pytest.mark.slow  # make quick leaves it out
 
 
-def _load_crash() -> ModuleType:
-    path = PROJECT_ROOT / "benchmarks" / "crash.py"
-    spec = importlib.util.spec_from_file_location("coopgraph_bench_crash", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-crash = _load_crash()
+crash = bench_module("crash")
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,7 @@ which runs them much longer and against a live server too.
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import socket
-import sys
-from types import ModuleType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -23,25 +20,14 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
-from conftest import DATA, build_store, store_fingerprint
+from conftest import DATA, bench_module, build_store, store_fingerprint
 from coopgraph.errors import CoopgraphError, ParseError
 from coopgraph.parse import parse_bytes
-from coopgraph.settings import PROJECT_ROOT, Settings
+from coopgraph.settings import Settings
 from coopgraph.store import Store
 from coopgraph.web import create_app
 
-
-def _load_fuzz() -> ModuleType:
-    path = PROJECT_ROOT / "benchmarks" / "fuzz.py"
-    spec = importlib.util.spec_from_file_location("coopgraph_bench_fuzz", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load_fuzz()
+fuzz = bench_module("fuzz")
 SHORT = settings(max_examples=50, deadline=None, database=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ALICE = {"Authorization": "Bearer alice-secret-token"}

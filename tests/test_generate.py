@@ -7,31 +7,17 @@ seed always gives the same bytes (so figures from two runs are comparable).
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
-from types import ModuleType
 
 import pytest
 
+from conftest import bench_module
 from coopgraph.formats import rdf_format
 from coopgraph.parse import parse_bytes
-from coopgraph.settings import PROJECT_ROOT
 from coopgraph.store import Store
 from coopgraph.vocab import GRAPH, PROV, RDF
 
-
-def _load_generate() -> ModuleType:
-    path = PROJECT_ROOT / "benchmarks" / "generate.py"
-    spec = importlib.util.spec_from_file_location("coopgraph_bench_generate", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generate()
+generate = bench_module("generate")
 
 
 def _output(orgs: int, seed: int, trig: bool = False) -> str:

@@ -10,16 +10,14 @@ violations (benchmarks/violations.py), and that whole world validated as one sto
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pyoxigraph as ox
 import pytest
 
+from conftest import bench_module
 from coopgraph.formats import rdf_format
 from coopgraph.parse import parse_bytes, parse_file
 from coopgraph.reason import Reasoner
@@ -40,16 +38,6 @@ FILES = (
     + sorted((PROJECT_ROOT / "data" / "seeds").glob("*.trig"))
     + sorted((PROJECT_ROOT / "data" / "reference").glob("*.trig"))
 )
-
-
-def _bench_module(name: str) -> ModuleType:
-    path = PROJECT_ROOT / "benchmarks" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"coopgraph_bench_{name}", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def findings(report: Report) -> Counter[tuple[object, ...]]:
@@ -111,7 +99,7 @@ def seeded_world(settings: Settings) -> tuple[Store, list[ox.Quad], list[str]]:
     """Project + a generated world of 25 organisations with 80 seeded violations."""
     from conftest import build_store
 
-    generate, violations = _bench_module("generate"), _bench_module("violations")
+    generate, violations = bench_module("generate"), bench_module("violations")
     import io
 
     out = io.StringIO()
