@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import math
+import re
+import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,17 +28,20 @@ from typing import Any
 
 import networkx as nx
 
-from coopgraph import network
+from coopgraph import events, network
 from coopgraph.errors import BadRequest
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import BodyCache, Built, Progress, View, step
 from coopgraph.vocab import PROV, PROVENANCE_GRAPH
+
+log = logging.getLogger(__name__)
 
 #: Deepest neighbourhood ``select`` returns (3 hops already reach most of a dense network).
 MAX_DEPTH = 3
 #: Bumped when the snapshot's content changes: persisted snapshots are then rebuilt.
 SNAPSHOT_VERSION = "network-1"
 
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*\n?", re.M)
 _PROVENANCE_MARK = f"""SELECT (COUNT(?a) AS ?n) (MAX(STR(?t)) AS ?last) WHERE {{
   GRAPH <{PROVENANCE_GRAPH}> {{ ?a <{PROV.startedAtTime}> ?t }} }}"""
 
@@ -48,6 +54,9 @@ class NetworkSnapshot:
     stats: network.NetworkStats
     layout: dict[str, tuple[float, float]]
     betweenness: str  # how betweenness was computed (network.betweenness_method)
+    #: figures carried over from the previous build while they are recomputed in the
+    #: background after a write (``("betweenness",)``), else empty
+    pending: tuple[str, ...] = ()
     _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
     _rankings: dict[tuple[str, ...], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False, repr=False
@@ -62,7 +71,7 @@ class NetworkSnapshot:
         return {k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _ranks={}, _rankings={})
+        self.__dict__.update({"pending": ()}, **state, _ranks={}, _rankings={})
 
     def ranking(
         self, by: str = "degree", kinds: Iterable[str] = ("organisation",)
@@ -145,7 +154,7 @@ def layout(graph: nx.MultiGraph) -> dict[str, tuple[float, float]]:
         for n in graph.nodes:
             if n in pos:
                 continue
-            near = [pos[m] for m in graph.neighbors(n) if m in pos]
+            near = [pos[m] for m in sorted(graph.neighbors(n)) if m in pos]
             if near:
                 dx, dy = _jitter(n, 2.0)
                 placed[n] = (sum(p[0] for p in near) / len(near) + dx,
@@ -163,16 +172,84 @@ def snapshot_of(
     *,
     positions: dict[str, tuple[float, float]] | None = None,
     progress: Progress | None = None,
+    between: dict[str, float] | None = None,
 ) -> NetworkSnapshot:
-    """Figures and layout of ``graph`` (``positions``: reuse a parent's layout)."""
+    """Figures and layout of ``graph`` (``positions``: reuse a parent's layout;
+    ``between``: betweenness carried over from a previous build, marked pending)."""
     n = graph.number_of_nodes()
     with step(progress, f"network: metrics of {n} nodes, {graph.number_of_edges()} ties"):
-        stats = network.network_stats(graph)
+        stats = network.network_stats(graph, between)
     with step(progress, "network: layout"):
         positions = positions if positions is not None else layout(graph)
     return NetworkSnapshot(
-        graph=graph, stats=stats, layout=positions, betweenness=network.betweenness_method(n)
+        graph=graph, stats=stats, layout=positions, betweenness=network.betweenness_method(n),
+        pending=("betweenness",) if between is not None else (),
     )
+
+
+def with_betweenness(snapshot: NetworkSnapshot, between: dict[str, float]) -> NetworkSnapshot:
+    """``snapshot`` with its betweenness recomputed (no longer pending)."""
+    metrics = {
+        n: dataclasses.replace(m, betweenness=round(between.get(n, 0.0), 6))
+        for n, m in snapshot.metrics.items()
+    }
+    return NetworkSnapshot(
+        graph=snapshot.graph,
+        stats=dataclasses.replace(snapshot.stats, metrics=metrics),
+        layout=snapshot.layout,
+        betweenness=snapshot.betweenness,
+    )
+
+
+def _betweenness_of_edges(
+    nodes: list[str], edges: list[tuple[str, str]], samples: int
+) -> dict[str, float]:
+    """:func:`coopgraph.network.betweenness` of a simple graph given as lists (run in a
+    child process: the computation holds the GIL for seconds at 1M triples)."""
+    simple = nx.Graph()
+    simple.add_nodes_from(nodes)
+    simple.add_edges_from(edges)
+    return network.betweenness(simple, samples)
+
+
+def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
+    """Betweenness of ``snapshot``'s network, in a child process above
+    :data:`~coopgraph.network.EXACT_BETWEENNESS_MAX_NODES` nodes (the requests keep the
+    interpreter), in this one below."""
+    simple = network.simple_graph(snapshot.graph)
+    if simple.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
+        return network.betweenness(simple)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(
+            _betweenness_of_edges, list(simple.nodes), list(simple.edges),
+            network.BETWEENNESS_SAMPLES,
+        ).result()
+
+
+def patched_snapshot(
+    store: Store,
+    previous: NetworkSnapshot,
+    commits: list[events.Commit],
+    queries_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> NetworkSnapshot:
+    """``previous`` brought up to date with ``commits`` (:func:`coopgraph.netupdate.patch`):
+    degrees, components and layout exact; betweenness exact at once on a small network,
+    else carried over and marked pending (:meth:`NetworkView.complete` recomputes it)."""
+    from coopgraph import netupdate
+
+    with step(progress, f"network: patching after {len(commits)} write(s)"):
+        done = netupdate.patch(
+            store, previous.graph, commits, network.projection_queries(queries_dir)
+        )
+    graph = done.graph
+    if graph.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
+        return snapshot_of(graph, progress=progress)
+    old = {n: m.betweenness for n, m in previous.metrics.items()}
+    return snapshot_of(graph, progress=progress, between=old)
 
 
 def build_snapshot(
@@ -195,6 +272,8 @@ def store_fingerprint(store: Store, queries_dir: Path | None = None) -> str:
     queries = network.projection_queries(queries_dir)
     digest = hashlib.sha256(SNAPSHOT_VERSION.encode())
     for name, text in queries.items():
+        # whole-line comments (titles, #@restrict markers) do not change the answers
+        text = _COMMENT_LINE.sub("", text)
         digest.update(f"\0{name}\0{text}".encode())
     digest.update(f"\0{mark}".encode())
     return digest.hexdigest()
@@ -244,10 +323,52 @@ class NetworkView(View[NetworkSnapshot]):
             fingerprint=lambda: store_fingerprint(store, queries_dir),
             persist=persist,
             progress=progress,
+            update=lambda previous, commits, report: patched_snapshot(
+                store, previous, commits, queries_dir, report
+            ),
         )
         self.derived = BodyCache(size=16)
         self.bodies = BodyCache(size=32)
         self.summarise = summary_of
+        self._completing: threading.Thread | None = None
+
+    @property
+    def stale(self) -> bool:
+        """A write is not in the served build yet, or a figure of it is being recomputed."""
+        built = self.latest
+        return super().stale or built is None or bool(built.value.pending)
+
+    def catch_up(self) -> Built[NetworkSnapshot]:
+        """:meth:`View.catch_up`; when serving, pending figures are then recomputed in a
+        background thread (:meth:`complete`)."""
+        built = super().catch_up()
+        if built.value.pending and self._thread is not None:
+            running = self._completing
+            if running is None or not running.is_alive():
+                self._completing = threading.Thread(
+                    target=self._complete_quietly, name="view:network betweenness", daemon=True
+                )
+                self._completing.start()
+        return built
+
+    def complete(self) -> Built[NetworkSnapshot] | None:
+        """Recompute the pending figures (betweenness) of the latest build and serve the
+        result, again if a newer build came meanwhile; the latest build then."""
+        while True:
+            built = self.latest
+            if built is None or not built.value.pending:
+                return built
+            with step(self.progress, "network: betweenness after a write"):
+                between = recompute_betweenness(built.value)
+            done = self.replace(built, with_betweenness(built.value, between))
+            if done is not None:
+                return done
+
+    def _complete_quietly(self) -> None:
+        try:
+            self.complete()
+        except Exception:  # the carried-over figures keep being served, marked pending
+            log.exception("network: recomputing betweenness failed")
 
 
     def snapshot(self, filters: Filters = Filters(), *, wait: float = 0.0) -> tuple[
@@ -342,9 +463,12 @@ __all__ = [
     "NetworkView",
     "build_snapshot",
     "layout",
+    "patched_snapshot",
     "persist_path",
+    "recompute_betweenness",
     "select",
     "snapshot_of",
     "store_fingerprint",
     "summary_of",
+    "with_betweenness",
 ]

@@ -338,10 +338,12 @@ def filter_types(graph: nx.MultiGraph, types: Iterable[str]) -> nx.MultiGraph:
 
 
 def simple_graph(graph: nx.MultiGraph) -> nx.Graph:
-    """Parallel ties merged into one edge whose ``weight`` counts them; no self-loops."""
+    """Parallel ties merged into one edge whose ``weight`` counts them; no self-loops.
+    Nodes and ties in IRI order, whatever order ``graph`` was built in (a patched view
+    samples the same betweenness sources as a rebuilt one)."""
     simple = nx.Graph()
-    simple.add_nodes_from(graph.nodes(data=True))
-    for a, b in graph.edges():
+    simple.add_nodes_from(sorted(graph.nodes(data=True), key=lambda nd: nd[0]))
+    for a, b in sorted(tuple(sorted(e)) for e in graph.edges()):
         if a == b:
             continue
         if simple.has_edge(a, b):
@@ -372,22 +374,30 @@ def betweenness_method(nodes: int) -> str:
     return f"estimated from {BETWEENNESS_SAMPLES} sampled sources (seed {BETWEENNESS_SEED})"
 
 
-def betweenness(simple: nx.Graph) -> dict[str, float]:
-    """Normalised betweenness: exact, or sampled above EXACT_BETWEENNESS_MAX_NODES nodes."""
-    if simple.number_of_nodes() <= EXACT_BETWEENNESS_MAX_NODES:
+def betweenness(simple: nx.Graph, samples: int | None = None) -> dict[str, float]:
+    """Normalised betweenness: exact, or sampled above EXACT_BETWEENNESS_MAX_NODES nodes
+    (``samples``: the sample size, :data:`BETWEENNESS_SAMPLES` by default; 0: exact)."""
+    if samples is None:
+        exact = simple.number_of_nodes() <= EXACT_BETWEENNESS_MAX_NODES
+        samples = 0 if exact else BETWEENNESS_SAMPLES
+    if not samples or samples >= simple.number_of_nodes():
         return nx.betweenness_centrality(simple, normalized=True)  # type: ignore[no-any-return]
     return nx.betweenness_centrality(  # type: ignore[no-any-return]
-        simple, k=BETWEENNESS_SAMPLES, normalized=True, seed=BETWEENNESS_SEED
+        simple, k=samples, normalized=True, seed=BETWEENNESS_SEED
     )
 
 
 def compute_metrics(
-    graph: nx.MultiGraph, simple: nx.Graph | None = None
+    graph: nx.MultiGraph,
+    simple: nx.Graph | None = None,
+    between: Mapping[str, float] | None = None,
 ) -> dict[str, NodeMetrics]:
     """Degree, weighted degree, normalised betweenness (see :func:`betweenness`) and
-    component of every node (``simple``: :func:`simple_graph` of it, when at hand)."""
+    component of every node (``simple``: :func:`simple_graph` of it, when at hand;
+    ``between``: betweenness already known, 0 for a node it lacks)."""
     simple = simple if simple is not None else simple_graph(graph)
-    between = betweenness(simple)
+    if between is None:
+        between = betweenness(simple)
     where: dict[str, tuple[int, int]] = {}
     for i, comp in enumerate(components(simple)):
         for n in comp:
@@ -396,7 +406,7 @@ def compute_metrics(
         n: NodeMetrics(
             degree=simple.degree(n),
             weighted_degree=sum(1 for a, b in graph.edges(n) if a != b),
-            betweenness=round(between[n], 6),
+            betweenness=round(between.get(n, 0.0), 6),
             component=where[n][0],
             component_size=where[n][1],
         )
@@ -404,8 +414,11 @@ def compute_metrics(
     }
 
 
-def network_stats(graph: nx.MultiGraph) -> NetworkStats:
-    """Whole-network figures and per-node metrics of ``graph``."""
+def network_stats(
+    graph: nx.MultiGraph, between: Mapping[str, float] | None = None
+) -> NetworkStats:
+    """Whole-network figures and per-node metrics of ``graph`` (``between``: see
+    :func:`compute_metrics`)."""
     simple = simple_graph(graph)
     comps = components(simple)
     by_type: dict[str, int] = dict.fromkeys(TIE_TYPES, 0)
@@ -423,7 +436,7 @@ def network_stats(graph: nx.MultiGraph) -> NetworkStats:
         density=round(nx.density(simple), 6) if simple.number_of_nodes() > 1 else 0.0,
         ties_by_type=by_type,
         nodes_by_kind=dict(sorted(by_kind.items())),
-        metrics=compute_metrics(graph, simple),
+        metrics=compute_metrics(graph, simple, between),
     )
 
 
@@ -461,7 +474,7 @@ def ranking(
         for n, d in pairs
         if not wanted or d.get("kind") in wanted
     ]
-    rows.sort(key=lambda r: tuple(-r[k] for k in keys) + (r["label"],))
+    rows.sort(key=lambda r: tuple(-r[k] for k in keys) + (r["label"], r["iri"]))
     for i, row in enumerate(rows, 1):
         row["rank"] = i
     return rows

@@ -101,6 +101,8 @@ class View(Generic[T]):
         persist it.
     :param persist: a file to keep the value in between runs (``None``: not kept).
     :param progress: where steps longer than a second are reported (e.g. stderr).
+    :param update: brings a value up to date with the commits since it was built (a
+        patch instead of a build); ``None`` or a commit that changed ``everything``: build.
     """
 
     def __init__(
@@ -112,8 +114,14 @@ class View(Generic[T]):
         fingerprint: Callable[[], str] | None = None,
         persist: Path | None = None,
         progress: Progress | None = None,
+        update: Callable[[T, list[events.Commit], Progress], T] | None = None,
     ) -> None:
         self.name = name
+        self._update = update
+        #: commits not yet in the latest value, each with the generation it made
+        self._commits: list[tuple[int, events.Commit]] = []
+        self._commits_lock = threading.Lock()
+        self.patches = 0
         self.store = store
         self._build = build
         self._fingerprint = fingerprint
@@ -122,7 +130,7 @@ class View(Generic[T]):
         self._latest: Built[T] | None = None
         self._ready = threading.Condition()
         self._dirty = threading.Event()
-        self._build_lock = threading.Lock()
+        self._build_lock = threading.RLock()  # catch_up may fall back on refresh
         self._thread: threading.Thread | None = None
         self._closed = False
         self.builds = 0
@@ -178,6 +186,7 @@ class View(Generic[T]):
         """Build now, in the calling thread (CLI commands, tests), and keep the result."""
         with self._build_lock:
             generation = events.generation(self.store)
+            self._take_commits(generation)
             fingerprint = self._fingerprint() if self._fingerprint else None
             start = time.perf_counter()
             value = self._build(self.progress)
@@ -190,6 +199,68 @@ class View(Generic[T]):
         with step(self.progress, f"{self.name}: saving to {self._persist}"):
             self._save(built)
         return built
+
+    def _take_commits(self, upto: int | None = None) -> tuple[int | None, list[events.Commit]]:
+        """Forget (and return) the commits a build at generation ``upto`` includes (all
+        when ``None``) and the newest generation among them."""
+        with self._commits_lock:
+            taken = [(g, c) for g, c in self._commits if upto is None or g <= upto]
+            self._commits = [(g, c) for g, c in self._commits if upto is not None and g > upto]
+        return (max(g for g, _ in taken) if taken else None), [c for _, c in taken]
+
+    def catch_up(self) -> Built[T]:
+        """Bring the value up to date with the commits since the latest build: a patch
+        (:attr:`_update`) when possible, else a full build; in the calling thread."""
+        with self._build_lock:
+            latest = self._latest
+            fingerprint = self._fingerprint() if self._fingerprint else None
+            generation, commits = self._take_commits()
+            if latest is not None and not commits:
+                return latest  # a wake-up for commits an earlier patch already took
+            if (
+                latest is None or self._update is None
+                or any(c.everything for c in commits)
+            ):
+                return self.refresh()
+            start = time.perf_counter()
+            try:
+                value = self._update(latest.value, commits, self.progress)
+            except Exception:  # a patch that fails: a full build is always right
+                log.exception("%s: patch failed; rebuilding", self.name)
+                value = self._build(self.progress)
+                self.builds += 1
+            else:
+                self.patches += 1
+            seconds = time.perf_counter() - start
+            built = Built(
+                value, max(generation or 0, latest.generation), time.time(), seconds,
+                fingerprint,
+            )
+            self._prepare(built)
+            self._set(built)
+            self.last_error = None
+        self._save_soon(built)
+        return built
+
+    def replace(self, base: Built[T], value: T) -> Built[T] | None:
+        """Serve ``value`` instead of ``base`` (a figure finished in the background) if
+        ``base`` is still the latest build; ``None`` when a newer one replaced it."""
+        with self._build_lock:
+            if self._latest is not base:
+                return None
+            built = Built(
+                value, base.generation, time.time(), base.seconds, base.fingerprint
+            )
+            self._prepare(built)
+            self._set(built)
+        self._save_soon(built)
+        return built
+
+    def _save_soon(self, built: Built[T]) -> None:
+        """Persist ``built`` unless a newer build is already served."""
+        if self._latest is built:
+            with step(self.progress, f"{self.name}: saving to {self._persist}"):
+                self._save(built)
 
     def load_or_refresh(self) -> Built[T]:
         """The persisted value when its fingerprint matches the store, else a build."""
@@ -239,14 +310,13 @@ class View(Generic[T]):
 
     def load(self) -> Built[T] | None:
         """Read the persisted value back if it was built from what the store holds now."""
+        generation = events.generation(self.store)  # before the fingerprint: never ahead
         found = self._read(summary_only=False)
         if found is None:
             return None
         fingerprint, _, saved = found
-        built = Built(
-            saved.value, events.generation(self.store), saved.built_at, saved.seconds,
-            fingerprint,
-        )
+        built = Built(saved.value, generation, saved.built_at, saved.seconds, fingerprint)
+        self._take_commits(generation)
         self._set(built)
         return built
 
@@ -264,6 +334,10 @@ class View(Generic[T]):
         self._dirty.set()
 
     def _on_commit(self, commit: events.Commit) -> None:
+        if self._thread is None and self._latest is None:
+            return  # nothing kept yet: the first build will read the store as it is
+        with self._commits_lock:
+            self._commits.append((events.generation(self.store), commit))
         if self._thread is not None:
             self._dirty.set()
 
@@ -284,10 +358,13 @@ class View(Generic[T]):
             time.sleep(self.settle)  # let a burst of writes land: one build for all
             self._dirty.clear()
             try:
-                built = self.refresh()
-                # rebuilding at most half of the time leaves the store to the requests
-                # when writes keep coming (a 1M-triple network takes minutes to build)
-                time.sleep(min(built.seconds, self.max_pause))
+                builds = self.builds
+                built = self.catch_up()
+                if self.builds > builds:
+                    # rebuilding at most half of the time leaves the store to the requests
+                    # when writes keep coming (a 1M-triple network takes minutes to build);
+                    # a patch takes a moment: the next write is patched at once
+                    time.sleep(min(built.seconds, self.max_pause))
             except Exception as exc:  # keep serving the previous build
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("%s: build failed; serving the previous one", self.name)

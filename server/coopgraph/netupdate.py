@@ -1,0 +1,251 @@
+"""The network view patched after a write instead of rebuilt (issue 12, item 5).
+
+A write changes a few entry graphs. The projection queries (``queries/network/*.rq``)
+mark with a comment line ``#@restrict ?g`` (ties) or ``#@restrict ?n`` (nodes) where a
+``VALUES`` block may restrict them; :func:`restricted` puts ``VALUES ?g { … }`` there, so
+the same query describes only the ties derived from the given graphs, or only the given
+nodes. In a whole run the marker is a comment: the gallery and the full build read the
+same text. A tie query without a ``?g`` marker is run whole on every patch (correct, only
+slower).
+
+:func:`patch` works out what a list of commits can have changed:
+
+* the **graphs** to re-project: the written ones, those whose ties go through a resource
+  the write touched (the tie queries read its types, dates and labels outside its own
+  graph: a programme's period, a grouping's class, the partnerships covering a
+  ``cg:partnerOf`` pair) and, repeated until nothing is added, every other graph
+  deriving one of the ties concerned (a tie keeps the list of graphs it comes from);
+* the **nodes** to describe again: every IRI of a changed quad, the ends of the ties
+  removed or added, and the nodes located through a place whose coordinates, container
+  or site changed.
+
+It removes those ties and nodes from a copy of the graph and puts back what the
+restricted queries return, read by :func:`coopgraph.network.graph_from_triples` as in a
+full build: a patched graph equals a rebuilt one (``tests/test_netupdate.py`` checks it
+on random sequences of writes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import pyoxigraph as ox
+
+from coopgraph import network
+from coopgraph.events import Commit
+from coopgraph.store.base import Solutions, Store, Triples
+from coopgraph.vocab import CG, GEO, INFERRED_GRAPH, ORG, PROV, PROVENANCE_GRAPH
+
+__all__ = ["Patch", "Touched", "patch", "restricted", "touched_iris"]
+
+#: ``#@restrict ?var`` on a line of its own: where ``VALUES ?var { … }`` goes.
+MARKER = re.compile(r"^[ \t]*#@restrict[ \t]+\?(\w+)[ \t]*$", re.M)
+#: IRIs per VALUES block (a long block is one query still; this bounds its text).
+CHUNK = 400
+#: Predicates whose change moves the nodes located through their subject.
+_LOCATING = frozenset({GEO.lat, GEO.long, CG.within, ORG.hasSite})
+_STATING = "SELECT DISTINCT ?g WHERE {{ VALUES ?t {{ {values} }} GRAPH ?g {{ ?t ?p ?o }} }}"
+_CITING = "SELECT DISTINCT ?g WHERE {{ VALUES ?t {{ {values} }} GRAPH ?g {{ ?s ?p ?t }} }}"
+_LOCATED_THROUGH = """SELECT DISTINCT ?n WHERE {{
+  VALUES ?w {{ {values} }}
+  {{ ?n <{within}> ?w }} UNION {{ ?n <{site}> ?w }} UNION {{ ?n <{site}> ?s . ?s <{within}> ?w }}
+  UNION {{ ?n <{jurisdiction}> ?w }}
+}}"""
+
+
+def restricted(text: str, var: str, iris: Iterable[str]) -> str | None:
+    """``text`` with each ``#@restrict ?var`` line replaced by ``VALUES ?var { … }``;
+    ``None`` when it has no such line (it cannot be restricted on ``var``).
+
+    >>> restricted("SELECT * WHERE {\\n  #@restrict ?g\\n  GRAPH ?g { ?s ?p ?o } }", "g", ["urn:a"])
+    'SELECT * WHERE {\\nVALUES ?g { <urn:a> }\\n  GRAPH ?g { ?s ?p ?o } }'
+    """
+    values = " ".join(str(ox.NamedNode(i)) for i in sorted(iris))
+    found = False
+
+    def put(match: re.Match[str]) -> str:
+        nonlocal found
+        if match.group(1) != var:
+            return match.group(0)
+        found = True
+        return f"VALUES ?{var} {{ {values} }}"
+
+    out = MARKER.sub(put, text)
+    return out if found else None
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The IRIs a list of commits touched."""
+
+    iris: frozenset[str]  # in a changed quad, either end
+    subjects: frozenset[str]  # described by a changed quad
+    locating: frozenset[str]  # subjects of changed coordinates, containers or sites
+
+
+def touched_iris(commits: Iterable[Commit]) -> Touched:
+    """What ``commits`` touched (named nodes only: blank nodes stay inside an entry)."""
+    iris: set[str] = set()
+    subjects: set[str] = set()
+    locating: set[str] = set()
+    for commit in commits:
+        for quad in (*commit.removed, *commit.inserted):
+            if isinstance(quad.subject, ox.NamedNode):
+                subjects.add(quad.subject.value)
+                if quad.predicate.value in _LOCATING:
+                    locating.add(quad.subject.value)
+            if isinstance(quad.object, ox.NamedNode):
+                iris.add(quad.object.value)
+    return Touched(frozenset(iris | subjects), frozenset(subjects), frozenset(locating))
+
+
+def _graphs(store: Store, template: str, iris: Iterable[str]) -> set[str]:
+    """The named graphs ``template`` finds for ``iris`` (the inferences and provenance
+    left out: no tie comes from them)."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(iris)):
+        values = " ".join(str(ox.NamedNode(i)) for i in chunk)
+        result = store.query(template.format(values=values))
+        assert isinstance(result, Solutions)
+        found |= {r[0].value for r in result.rows if r and isinstance(r[0], ox.NamedNode)}
+    return found - {INFERRED_GRAPH, PROVENANCE_GRAPH}
+
+
+@dataclass(frozen=True)
+class Patch:
+    """What :func:`patch` did: the graphs re-projected, the nodes described again."""
+
+    graph: nx.MultiGraph
+    graphs: frozenset[str]
+    nodes: frozenset[str]
+    ties_removed: int
+    ties_added: int
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _construct(store: Store, text: str) -> list[ox.Triple]:
+    result = store.query(text)
+    assert isinstance(result, Triples), "network queries are CONSTRUCT queries"
+    return list(result.triples)
+
+
+def _run(store: Store, text: str, var: str, iris: set[str]) -> list[ox.Triple]:
+    """The query restricted to ``iris`` (in chunks); whole when it has no marker."""
+    if not iris:
+        return [] if restricted(text, var, ()) is not None else _construct(store, text)
+    out: list[ox.Triple] = []
+    for chunk in _chunks(sorted(iris)):
+        query = restricted(text, var, chunk)
+        if query is None:
+            return _construct(store, text)
+        out += _construct(store, query)
+    return out
+
+
+def _ties_of(graph: nx.MultiGraph) -> tuple[dict[str, set[tuple[str, str, str]]],
+                                            dict[str, set[tuple[str, str, str]]]]:
+    """(named graph → its ties, IRI → ties through it: ends and ``via``); a tie is
+    ``(u, v, key)``."""
+    by_graph: dict[str, set[tuple[str, str, str]]] = {}
+    by_iri: dict[str, set[tuple[str, str, str]]] = {}
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        tie = (u, v, key)
+        for g in data.get("sources", ()):
+            by_graph.setdefault(g, set()).add(tie)
+        for iri in {u, v, data.get("via")}:
+            if iri:
+                by_iri.setdefault(iri, set()).add(tie)
+    return by_graph, by_iri
+
+
+def _tie_keys(triples: Iterable[ox.Triple]) -> dict[str, set[str]]:
+    """Tie IRI → the graphs it is derived from, in projection triples."""
+    keys: dict[str, set[str]] = {}
+    derived = PROV.wasDerivedFrom
+    for t in triples:
+        if t.predicate.value == derived:
+            keys.setdefault(str(t.subject.value), set()).add(str(t.object.value))
+    return keys
+
+
+def patch(
+    store: Store,
+    graph: nx.MultiGraph,
+    commits: Sequence[Commit],
+    queries: dict[str, str],
+) -> Patch:
+    """A copy of ``graph`` (the projection before ``commits``) brought up to date with
+    what ``store`` holds now; ``queries``: :func:`coopgraph.network.projection_queries`."""
+    changed = {g for c in commits for g in c.graphs}
+    touched = touched_iris(commits)
+    by_graph, by_iri = _ties_of(graph)
+    key_sources = {k: set(d.get("sources", ())) for _, _, k, d in graph.edges(keys=True, data=True)}
+    # the graphs a touched resource can change the ties of: those deriving a tie through
+    # it, those stating something about it (a cg:partnerOf a new cg:Partnership covers),
+    # those citing a resource whose description changed (its class, its period)
+    wanted = set(changed)
+    wanted |= _graphs(store, _STATING, touched.iris)
+    wanted |= _graphs(store, _CITING, touched.subjects)
+    for iri in touched.iris:
+        for _, _, key in by_iri.get(iri, ()):
+            wanted |= key_sources[key]
+    tie_queries = {name: text for name, text in queries.items() if name != "nodes"}
+    done: set[str] = set()
+    triples: list[ox.Triple] = []
+    while wanted - done:  # until every graph deriving a tie concerned is re-projected
+        todo = wanted - done
+        done |= todo
+        found = [t for text in tie_queries.values() for t in _run(store, text, "g", todo)]
+        triples += found
+        for key, sources in _tie_keys(found).items():
+            wanted |= key_sources.get(key, set()) | sources
+        for g in todo:
+            for _, _, key in by_graph.get(g, ()):
+                wanted |= key_sources[key]
+    old_ties = {tie for g in done for tie in by_graph.get(g, ())}
+    fresh = network.graph_from_triples(triples)
+    nodes = set(touched.iris) | {n for u, v, _ in old_ties for n in (u, v)} | set(fresh.nodes)
+    if touched.locating:
+        for chunk in _chunks(sorted(touched.locating)):
+            values = " ".join(str(ox.NamedNode(i)) for i in chunk)
+            rows = store.query(_LOCATED_THROUGH.format(
+                values=values, within=CG.within, site=ORG.hasSite, jurisdiction=CG.jurisdiction
+            ))
+            nodes |= {r[0].value for r in rows.rows if r and isinstance(r[0], ox.NamedNode)}
+    # the union of the answers, each triple once (as coopgraph.network.project gives it)
+    described = network.graph_from_triples(
+        dict.fromkeys(triples + _run(store, queries["nodes"], "n", nodes))
+    )
+    out = graph.copy()
+    out.remove_edges_from(old_ties)
+    for u, v, key, data in described.edges(keys=True, data=True):
+        out.add_edge(u, v, key=key, **data)
+    for n in nodes:
+        if n in described:
+            attrs = out.nodes[n] if n in out else None
+            if attrs is None:
+                out.add_node(n, **described.nodes[n])
+            else:
+                attrs.clear()
+                attrs.update(described.nodes[n])
+        elif n in out:
+            if out.degree(n) == 0:
+                out.remove_node(n)
+            else:  # still the end of a tie no query describes: as a full build leaves it
+                attrs = out.nodes[n]
+                attrs.clear()
+                attrs.update(iri=n, kind="other", label=n)
+    return Patch(
+        graph=out,
+        graphs=frozenset(done),
+        nodes=frozenset(nodes),
+        ties_removed=len(old_ties),
+        ties_added=described.number_of_edges(),
+    )
