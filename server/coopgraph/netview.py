@@ -61,6 +61,7 @@ class NetworkSnapshot:
     _rankings: dict[tuple[str, ...], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def metrics(self) -> dict[str, network.NodeMetrics]:
@@ -68,10 +69,22 @@ class NetworkSnapshot:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the ranking caches (derived, rebuilt on first use)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings")}
+        return {
+            k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings", "_index")
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({"pending": ()}, **state, _ranks={}, _rankings={})
+        self.__dict__.update({"pending": ()}, **state, _ranks={}, _rankings={}, _index={})
+
+    def tie_index(self) -> Any:
+        """The :class:`coopgraph.netupdate.TieIndex` of the graph (built once, then
+        handed from patch to patch)."""
+        index = self._index.get("ties")
+        if index is None:
+            from coopgraph.netupdate import TieIndex
+
+            index = self._index["ties"] = TieIndex.of(self.graph)
+        return index
 
     def ranking(
         self, by: str = "degree", kinds: Iterable[str] = ("organisation",)
@@ -193,12 +206,14 @@ def with_betweenness(snapshot: NetworkSnapshot, between: dict[str, float]) -> Ne
         n: dataclasses.replace(m, betweenness=round(between.get(n, 0.0), 6))
         for n, m in snapshot.metrics.items()
     }
-    return NetworkSnapshot(
+    out = NetworkSnapshot(
         graph=snapshot.graph,
         stats=dataclasses.replace(snapshot.stats, metrics=metrics),
         layout=snapshot.layout,
         betweenness=snapshot.betweenness,
     )
+    out._index.update(snapshot._index)  # the same graph: the same tie index
+    return out
 
 
 def _betweenness_of_edges(
@@ -243,13 +258,23 @@ def patched_snapshot(
 
     with step(progress, f"network: patching after {len(commits)} write(s)"):
         done = netupdate.patch(
-            store, previous.graph, commits, network.projection_queries(queries_dir)
+            store, previous.graph, commits, network.projection_queries(queries_dir),
+            previous.tie_index(),
         )
     graph = done.graph
     if graph.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
-        return snapshot_of(graph, progress=progress)
-    old = {n: m.betweenness for n, m in previous.metrics.items()}
-    return snapshot_of(graph, progress=progress, between=old)
+        snapshot = snapshot_of(graph, progress=progress)
+    else:
+        old = {n: m.betweenness for n, m in previous.metrics.items()}
+        snapshot = NetworkSnapshot(
+            graph=graph,
+            stats=netupdate.patched_stats(previous.stats, previous.graph, done, old),
+            layout=layout(graph),
+            betweenness=network.betweenness_method(graph.number_of_nodes()),
+            pending=("betweenness",),
+        )
+    snapshot._index["ties"] = done.index
+    return snapshot
 
 
 def build_snapshot(
@@ -331,6 +356,8 @@ class NetworkView(View[NetworkSnapshot]):
         self.bodies = BodyCache(size=32)
         self.summarise = summary_of
         self._completing: threading.Thread | None = None
+        # the tie index is ready before the first write after a start needs it
+        self.preparers.append(lambda built: built.value.tie_index())
 
     @property
     def stale(self) -> bool:
