@@ -241,7 +241,7 @@ def test_served_network_is_patched_after_a_write(settings, fresh_store) -> None:
     deadline = 600  # polls of 0.05 s: the background thread patches, never a test timing
     import time
 
-    while view.stale and deadline:
+    while (view.stale or view.answering is not None) and deadline:
         time.sleep(0.05)
         deadline -= 1
     assert not view.stale

@@ -25,9 +25,10 @@ VIA = ID["partnership/test-france-volontaires-so-cooperation-volontariat"]
 
 
 def wait_fresh(view: NetworkView, timeout: float = 60.0) -> None:
-    """Wait until the background build reflects every write (a poll, not a timing)."""
+    """Wait until the background build reflects every write and its answers are
+    rendered (a poll, not a timing)."""
     deadline = time.monotonic() + timeout
-    while view.stale and time.monotonic() < deadline:
+    while (view.stale or view.answering is not None) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not view.stale, view.last_error
 

@@ -354,6 +354,10 @@ class NetworkView(View[NetworkSnapshot]):
         )
         self.derived = BodyCache(size=16)
         self.bodies = BodyCache(size=32)
+        #: the newest body of each answer, whatever its build (served while the answers
+        #: of a patched build are rendered)
+        self.last_bodies = BodyCache(size=32)
+        self.answer_in_background = True
         self.summarise = summary_of
         self._completing: threading.Thread | None = None
         # the tie index is ready before the first write after a start needs it
@@ -423,9 +427,26 @@ class NetworkView(View[NetworkSnapshot]):
         key = (built.generation, built.built_at, filters)
         return self.derived.get(key, derive), built
 
-    def rendered(self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any) -> Any:
-        """``render()`` once per build and ``key`` (JSON bodies, export files)."""
-        return self.bodies.get((built.generation, built.built_at) + key, render)
+    def rendered(
+        self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any
+    ) -> tuple[Any, Built[NetworkSnapshot]]:
+        """``render()`` once per build and ``key`` (JSON bodies, export files), and the
+        build it was rendered from: while a patched build's answers are being rendered in
+        the background (:attr:`answering`), the previous build's body when there is one
+        (the response then says it is stale)."""
+        full_key = (built.generation, built.built_at) + key
+        body = self.bodies.peek(full_key)
+        if body is not None:
+            return body, built
+        if self.answering is built:
+            last = self.last_bodies.peek(key)
+            if last is not None:
+                return last[1], last[0]
+        body = self.bodies.get(full_key, render)
+        last = self.last_bodies.peek(key)
+        if last is None or last[0].built_at <= built.built_at:
+            self.last_bodies.put(key, (built, body))
+        return body, built
 
 
 #: Organisations kept in the persisted summary (``coopgraph network stats --top``).

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,14 @@ class NodeMetrics:
     component_size: int
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies, 1 s for the 15,000 rows of a ranking
+        return {
+            "degree": self.degree,
+            "weighted_degree": self.weighted_degree,
+            "betweenness": self.betweenness,
+            "component": self.component,
+            "component_size": self.component_size,
+        }
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,10 @@ class View(Generic[T]):
         self.summarise: Callable[[T], Any] | None = None
         #: called with each new build before readers get it (render common answers)
         self.preparers: list[Callable[[Built[T]], None]] = []
+        #: a patched build is served at once and its answers rendered after, in another
+        #: thread (a full build renders them first: nothing older is worth serving)
+        self.answer_in_background = False
+        self.answering: Built[T] | None = None
         events.subscribe(store, self._on_commit)
 
     # -- reading ---------------------------------------------------------------------------
@@ -236,10 +240,8 @@ class View(Generic[T]):
                 value, max(generation or 0, latest.generation), time.time(), seconds,
                 fingerprint,
             )
-            self._prepare(built)
-            self._set(built)
             self.last_error = None
-        self._save_soon(built)
+            self._publish(built)
         return built
 
     def replace(self, base: Built[T], value: T) -> Built[T] | None:
@@ -251,10 +253,33 @@ class View(Generic[T]):
             built = Built(
                 value, base.generation, time.time(), base.seconds, base.fingerprint
             )
+            self._publish(built)
+        return built
+
+    def _publish(self, built: Built[T]) -> None:
+        """Serve ``built`` (a patch or a figure finished later), then render its common
+        answers and persist it: at once in this thread, or with
+        :attr:`answer_in_background` in another one while the previous answers are served
+        (:attr:`answering` names the build whose answers are on their way)."""
+        if not self.answer_in_background:
             self._prepare(built)
             self._set(built)
-        self._save_soon(built)
-        return built
+            self._save_soon(built)
+            return
+        self._set(built)
+        self.answering = built
+
+        def answer() -> None:
+            try:
+                if self._latest is built:
+                    self._prepare(built)
+                if self._latest is built:
+                    self._save_soon(built)
+            finally:
+                if self.answering is built:
+                    self.answering = None
+
+        threading.Thread(target=answer, name=f"view:{self.name} answers", daemon=True).start()
 
     def _save_soon(self, built: Built[T]) -> None:
         """Persist ``built`` unless a newer build is already served."""
@@ -406,6 +431,19 @@ class BodyCache:
         self._lock = threading.Lock()
         self._pending: dict[Hashable, threading.Lock] = {}
         self.renders = 0
+
+    def peek(self, key: Hashable) -> Any:
+        """The value kept for ``key``, or ``None`` (nothing is rendered)."""
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep ``value`` for ``key`` (the newest first out of the least recently used)."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
 
     def get(self, key: Hashable, render: Callable[[], Any]) -> Any:
         with self._lock:

@@ -71,10 +71,13 @@ def prepare_answers(app: Any) -> Any:
     app itself, so exactly as a request would) while the previous build still answers."""
 
     def prepare(built: Built[NetworkSnapshot]) -> None:
+        view = app.extensions["coopgraph"].network
         built.value.ranks("degree")
         built.value.ranks("betweenness")
         client = app.test_client()
         for path in PREPARED_PATHS:
+            if view.latest is not built and view.latest is not None:
+                return  # a newer build came: its own answers are what to render
             client.get(path).close()
 
     return prepare
@@ -114,9 +117,15 @@ def current_snapshot() -> tuple[NetworkSnapshot, Built[NetworkSnapshot]]:
 
 
 def with_build(resp: Response, built: Built[NetworkSnapshot]) -> Response:
-    """Say which build answered and whether a newer one is on its way."""
+    """Say which build answered and whether a newer one is on its way: a write not in
+    it yet, a figure of it still being recomputed (``X-Coopgraph-Pending: betweenness``),
+    or its answer not rendered yet (the previous build's answered)."""
+    view = state().network
     resp.headers["X-Coopgraph-Generation"] = str(built.generation)
-    resp.headers["X-Coopgraph-Stale"] = "true" if state().network.stale else "false"
+    stale = view.stale or built is not view.latest or bool(built.value.pending)
+    resp.headers["X-Coopgraph-Stale"] = "true" if stale else "false"
+    if built.value.pending:
+        resp.headers["X-Coopgraph-Pending"] = ",".join(built.value.pending)
     return resp
 
 
@@ -232,8 +241,8 @@ def api_network() -> Response:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     key = ("json", request.script_root, _page_key(), focus, selection["depth"], limit, by)
-    body = state().network.rendered(built, key, render)
-    return with_build(Response(body, mimetype="application/json"), built)
+    body, source = state().network.rendered(built, key, render)
+    return with_build(Response(body, mimetype="application/json"), source)
 
 
 def _page_key() -> tuple[tuple[str, str], ...]:
@@ -358,7 +367,7 @@ def export(ext: str) -> Response:
     if fmt.name == "jsonld":  # rendered once for every host, the context URL put in after
         options["context"] = _CONTEXT_PLACEHOLDER
     key = ("export", fmt.name, _page_key())
-    body = state().network.rendered(
+    body, source = state().network.rendered(
         built, key, lambda: exports.export(snapshot.graph, fmt, **options)
     )
     if fmt.name == "jsonld":
@@ -370,7 +379,7 @@ def export(ext: str) -> Response:
     name = f"coopgraph-network{'-' + stamp.isoformat() if isinstance(stamp, date) else ''}"
     resp = Response(body, mimetype=fmt.media_type)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt.extension}"'
-    return with_build(resp, built)
+    return with_build(resp, source)
 
 
 @bp.get("/context/network.jsonld")
