@@ -14,13 +14,16 @@ per store generation (:mod:`coopgraph.views`), read by every page, export and co
 from __future__ import annotations
 
 import dataclasses
+import functools
+import gc
 import hashlib
 import logging
 import math
 import re
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -144,6 +147,7 @@ class NetworkSnapshot:
 # --------------------------------------------------------------------------- building
 
 
+@functools.lru_cache(maxsize=65536)
 def _jitter(iri: str, radius: float) -> tuple[float, float]:
     """A small offset that depends on the IRI only (the same picture on every build)."""
     h = zlib.crc32(iri.encode("utf-8"))
@@ -244,6 +248,20 @@ def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
         ).result()
 
 
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: a patch allocates enough to trigger full
+    collections, each walking the millions of objects of a 1M-triple network (about half
+    a second each); a patch makes no reference cycle worth collecting at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def patched_snapshot(
     store: Store,
     previous: NetworkSnapshot,
@@ -256,23 +274,23 @@ def patched_snapshot(
     else carried over and marked pending (:meth:`NetworkView.complete` recomputes it)."""
     from coopgraph import netupdate
 
-    with step(progress, f"network: patching after {len(commits)} write(s)"):
+    with step(progress, f"network: patching after {len(commits)} write(s)"), _no_gc():
         done = netupdate.patch(
             store, previous.graph, commits, network.projection_queries(queries_dir),
             previous.tie_index(),
         )
-    graph = done.graph
-    if graph.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
-        snapshot = snapshot_of(graph, progress=progress)
-    else:
-        old = {n: m.betweenness for n, m in previous.metrics.items()}
-        snapshot = NetworkSnapshot(
-            graph=graph,
-            stats=netupdate.patched_stats(previous.stats, previous.graph, done, old),
-            layout=layout(graph),
-            betweenness=network.betweenness_method(graph.number_of_nodes()),
-            pending=("betweenness",),
-        )
+        graph = done.graph
+        if graph.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
+            snapshot = snapshot_of(graph, progress=progress)
+        else:
+            old = {n: m.betweenness for n, m in previous.metrics.items()}
+            snapshot = NetworkSnapshot(
+                graph=graph,
+                stats=netupdate.patched_stats(previous.stats, previous.graph, done, old),
+                layout=layout(graph),
+                betweenness=network.betweenness_method(graph.number_of_nodes()),
+                pending=("betweenness",),
+            )
     snapshot._index["ties"] = done.index
     return snapshot
 
