@@ -125,7 +125,8 @@ def test_add_replace_remove_patch_instead_of_rebuilding(fresh_store, view) -> No
 def test_patched_answers_change_with_the_writes(fresh_store, view) -> None:
     validator = Validator(fresh_store)
     via = ID["partnership/test-france-volontaires-so-cooperation-volontariat"]
-    volontaires, aquitaine = ID["org/france-volontaires"], ID["org/conseil-regional-nouvelle-aquitaine"]
+    volontaires = ID["org/france-volontaires"]
+    aquitaine = ID["org/conseil-regional-nouvelle-aquitaine"]
 
     def ties(kind: str) -> list[dict[str, Any]]:
         graph = view.latest.value.graph  # type: ignore[union-attr]
@@ -253,7 +254,7 @@ def test_served_network_is_patched_after_a_write(settings, fresh_store) -> None:
     view.close()
 
 
-def test_snapshot_unpickles_without_pending(snapshot_factory=None) -> None:
+def test_snapshot_unpickles_without_pending() -> None:
     """A snapshot pickled before ``pending`` existed reads back as not pending."""
     snap = netview.snapshot_of(network.graph_from_ties([("a", "b", "partnership")]))
     state = snap.__getstate__()
