@@ -262,3 +262,34 @@ def test_snapshot_unpickles_without_pending() -> None:
     restored = NetworkSnapshot.__new__(NetworkSnapshot)
     restored.__setstate__(state)
     assert restored.pending == () and restored.metrics == snap.metrics
+
+
+def test_patched_build_is_saved_for_the_next_start(tmp_path: Path, settings) -> None:
+    """A served view saves its patched build beside a disk store: a restart on the
+    written store reads it back (no rebuild) and it equals a rebuild."""
+    import time
+
+    from coopgraph.load import load_project
+    from coopgraph.store import open_store
+
+    store = open_store(str(tmp_path / "store"))
+    try:
+        load_project(store, settings)
+        path = netview.persist_path(store)
+        view = NetworkView(store, persist=path)
+        view.save_every = 0.0
+        view.start()
+        view.get(wait=120)
+        _write(store, Validator(store), "add", "t-saved", CONTENTS["partnership"])
+        fingerprint = netview.store_fingerprint(store)
+        for _ in range(1200):  # polls of 0.05 s until the patched build is on disk
+            saved = NetworkView(store, persist=path).load()
+            if saved is not None:
+                break
+            time.sleep(0.05)
+        view.close()
+        assert saved is not None and saved.fingerprint == fingerprint
+        assert view.builds == 1 and view.patches == 1
+        assert_same(saved.value, build_snapshot(store))
+    finally:
+        store.close()

@@ -148,6 +148,10 @@ class View(Generic[T]):
         #: thread (a full build renders them first: nothing older is worth serving)
         self.answer_in_background = False
         self.answering: Built[T] | None = None
+        #: least seconds between two saves of patched builds
+        self.save_every = 30.0
+        self._saved_at = -1e9
+        self._save_timer: threading.Timer | None = None
         events.subscribe(store, self._on_commit)
 
     # -- reading ---------------------------------------------------------------------------
@@ -273,8 +277,7 @@ class View(Generic[T]):
             try:
                 if self._latest is built:
                     self._prepare(built)
-                if self._latest is built:
-                    self._save_soon(built)
+                self._save_later()
             finally:
                 if self.answering is built:
                     self.answering = None
@@ -286,6 +289,26 @@ class View(Generic[T]):
         if self._latest is built:
             with step(self.progress, f"{self.name}: saving to {self._persist}"):
                 self._save(built)
+
+    def _save_later(self) -> None:
+        """Persist the latest build at most every :attr:`save_every` seconds (a save of
+        the 1M-triple network takes seconds; a burst of writes makes one save)."""
+        if self._persist is None:
+            return
+        with self._commits_lock:
+            if self._save_timer is not None and self._save_timer.is_alive():
+                return  # the pending save will take the latest build
+            delay = max(0.0, self._saved_at + self.save_every - time.monotonic())
+
+            def save() -> None:
+                built = self._latest
+                self._saved_at = time.monotonic()
+                if built is not None:
+                    self._save_soon(built)
+
+            self._save_timer = threading.Timer(delay, save)
+            self._save_timer.daemon = True
+            self._save_timer.start()
 
     def load_or_refresh(self) -> Built[T]:
         """The persisted value when its fingerprint matches the store, else a build."""
