@@ -293,3 +293,23 @@ def test_patched_build_is_saved_for_the_next_start(tmp_path: Path, settings) -> 
         assert_same(saved.value, build_snapshot(store))
     finally:
         store.close()
+
+
+def test_heavy_answers_come_from_the_previous_build_while_rendered(
+    fresh_store, view, monkeypatch
+) -> None:
+    """While a patched build's answers are rendered in the background, a heavy answer
+    (slower than RENDER_NOW to render) comes from the previous build, a quick one is
+    rendered for the new build at once."""
+    first = view.latest
+    assert first is not None
+    assert view.rendered(first, ("k",), lambda: b"old") == (b"old", first)
+    _write(fresh_store, Validator(fresh_store), "add", "t-heavy", CONTENTS["partnership"])
+    second = view.catch_up()
+    view.answering = second  # as while the background renders its answers
+    monkeypatch.setattr(netview, "RENDER_NOW", -1.0)  # every answer counts as heavy
+    assert view.rendered(second, ("k",), lambda: b"new") == (b"old", first)
+    monkeypatch.setattr(netview, "RENDER_NOW", 60.0)  # every answer counts as quick
+    assert view.rendered(second, ("k",), lambda: b"new") == (b"new", second)
+    view.answering = None
+    assert view.rendered(second, ("k",), lambda: b"other") == (b"new", second)  # cached

@@ -21,6 +21,7 @@ import logging
 import math
 import re
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -66,6 +67,12 @@ class NetworkSnapshot:
     )
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        # networkx builds these views on first use and stores them in the graph's
+        # __dict__: built now, a save pickling the graph never sees that dict grow
+        for view in ("adj", "nodes", "edges", "degree"):
+            getattr(self.graph, view)
+
     @property
     def metrics(self) -> dict[str, network.NodeMetrics]:
         return self.stats.metrics
@@ -78,6 +85,7 @@ class NetworkSnapshot:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update({"pending": ()}, **state, _ranks={}, _rankings={}, _index={})
+        self.__post_init__()
 
     def tie_index(self) -> Any:
         """The :class:`coopgraph.netupdate.TieIndex` of the graph (built once, then
@@ -451,21 +459,27 @@ class NetworkView(View[NetworkSnapshot]):
         """``render()`` once per build and ``key`` (JSON bodies, export files), and the
         build it was rendered from: while a patched build's answers are being rendered in
         the background (:attr:`answering`), the previous build's body when there is one
-        (the response then says it is stale)."""
+        (the response then says it is stale) if rendering it took more than
+        :data:`RENDER_NOW` seconds; a quick one is rendered at once."""
         full_key = (built.generation, built.built_at) + key
         body = self.bodies.peek(full_key)
         if body is not None:
             return body, built
-        if self.answering is built:
-            last = self.last_bodies.peek(key)
-            if last is not None:
-                return last[1], last[0]
-        body = self.bodies.get(full_key, render)
         last = self.last_bodies.peek(key)
+        if self.answering is built and last is not None and last[2] > RENDER_NOW:
+            return last[1], last[0]  # a heavy answer: the background renders it
+        start = time.perf_counter()
+        body = self.bodies.get(full_key, render)
+        seconds = time.perf_counter() - start
         if last is None or last[0].built_at <= built.built_at:
-            self.last_bodies.put(key, (built, body))
+            self.last_bodies.put(key, (built, body, max(seconds, last[2] if last else 0.0)))
         return body, built
 
+
+#: An answer that rendered quicker than this (seconds) is rendered for the newest build
+#: at once; a slower one (a whole-network export at 1M) comes from the previous build
+#: until the background has rendered it.
+RENDER_NOW = 0.3
 
 #: Organisations kept in the persisted summary (``coopgraph network stats --top``).
 SUMMARY_TOP = 100
