@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -240,8 +241,6 @@ def test_served_network_is_patched_after_a_write(settings, fresh_store) -> None:
     assert client.get("/api/network.json").status_code == 200
     _write(fresh_store, Validator(fresh_store), "add", "t-served", CONTENTS["offer-a"])
     deadline = 600  # polls of 0.05 s: the background thread patches, never a test timing
-    import time
-
     while (view.stale or view.answering is not None) and deadline:
         time.sleep(0.05)
         deadline -= 1
@@ -267,8 +266,6 @@ def test_snapshot_unpickles_without_pending() -> None:
 def test_patched_build_is_saved_for_the_next_start(tmp_path: Path, settings) -> None:
     """A served view saves its patched build beside a disk store: a restart on the
     written store reads it back (no rebuild) and it equals a rebuild."""
-    import time
-
     from coopgraph.load import load_project
     from coopgraph.store import open_store
 
@@ -306,6 +303,10 @@ def test_heavy_answers_come_from_the_previous_build_while_rendered(
     assert view.rendered(first, ("k",), lambda: b"old") == (b"old", first)
     _write(fresh_store, Validator(fresh_store), "add", "t-heavy", CONTENTS["partnership"])
     second = view.catch_up()
+    for _ in range(1200):  # polls: the background thread of the patch finishes first
+        if view.answering is None:
+            break
+        time.sleep(0.05)
     view.answering = second  # as while the background renders its answers
     monkeypatch.setattr(netview, "RENDER_NOW", -1.0)  # every answer counts as heavy
     assert view.rendered(second, ("k",), lambda: b"new") == (b"old", first)
