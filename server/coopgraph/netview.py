@@ -399,6 +399,17 @@ class NetworkView(View[NetworkSnapshot]):
         """:meth:`View.catch_up`; when serving, pending figures are then recomputed in a
         background thread (:meth:`complete`)."""
         built = super().catch_up()
+        self._complete_in_background(built)
+        return built
+
+    def load(self) -> Built[NetworkSnapshot] | None:
+        """:meth:`View.load`; a build saved with figures pending gets them now."""
+        built = super().load()
+        if built is not None:
+            self._complete_in_background(built)
+        return built
+
+    def _complete_in_background(self, built: Built[NetworkSnapshot]) -> None:
         if built.value.pending and self._thread is not None:
             running = self._completing
             if running is None or not running.is_alive():
@@ -406,7 +417,6 @@ class NetworkView(View[NetworkSnapshot]):
                     target=self._complete_quietly, name="view:network betweenness", daemon=True
                 )
                 self._completing.start()
-        return built
 
     def complete(self) -> Built[NetworkSnapshot] | None:
         """Recompute the pending figures (betweenness) of the latest build and serve the
