@@ -244,8 +244,10 @@ def _tie_keys(triples: Iterable[ox.Triple]) -> dict[str, set[str]]:
     keys: dict[str, set[str]] = {}
     derived = PROV.wasDerivedFrom
     for t in triples:
-        if t.predicate.value == derived:
-            keys.setdefault(str(t.subject.value), set()).add(str(t.object.value))
+        subject, obj = t.subject, t.object
+        if t.predicate.value == derived and isinstance(subject, ox.NamedNode | ox.BlankNode) \
+                and isinstance(obj, ox.NamedNode):
+            keys.setdefault(subject.value, set()).add(obj.value)
     return keys
 
 
@@ -295,6 +297,7 @@ def patch(
             rows = store.query(_LOCATED_THROUGH.format(
                 values=values, within=CG.within, site=ORG.hasSite, jurisdiction=CG.jurisdiction
             ))
+            assert isinstance(rows, Solutions)
             nodes |= {r[0].value for r in rows.rows if r and isinstance(r[0], ox.NamedNode)}
     # the union of the answers, each triple once (as coopgraph.network.project gives it)
     described = network.graph_from_triples(
