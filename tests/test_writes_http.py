@@ -262,7 +262,7 @@ def test_unparseable_body_is_400_with_line_and_column(
     assert store_fingerprint(store) == before
 
 
-@pytest.mark.parametrize("content_type", ["text/csv", "application/pdf", None])
+@pytest.mark.parametrize("content_type", ["application/pdf", None])
 def test_unknown_content_type_is_415(
     refusing: tuple[FlaskClient, Store], content_type: str | None
 ) -> None:
@@ -274,6 +274,16 @@ def test_unknown_content_type_is_415(
     response = client.post("/entries", data=ORGANISATION, headers=headers)
     assert response.status_code == 415
     assert "text/turtle" in response.get_json()["detail"]
+    assert store_fingerprint(store) == before
+
+
+def test_turtle_sent_as_a_spreadsheet_is_refused(refusing: tuple[FlaskClient, Store]) -> None:
+    """``text/csv`` is a spreadsheet now (issue 13): Turtle under that type is no sheet."""
+    client, store = refusing
+    before = store_fingerprint(store)
+    response = client.post("/entries", data=ORGANISATION,
+                           headers={**ALICE, "Content-Type": "text/csv"})
+    assert response.status_code == 400
     assert store_fingerprint(store) == before
 
 

@@ -123,5 +123,17 @@ class BulkReport:
             "entries": [o.to_dict() for o in self.outcomes],
         }
 
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> BulkReport:
+        """The report a server answered (``POST /import``), as :meth:`to_dict` wrote it."""
+        outcomes = [
+            Outcome(o["graph"], o["status"], o.get("origin", ""), o.get("triples", 0),
+                    list(o.get("rules", [])), o.get("message", ""))
+            for o in body.get("entries", [])
+        ]
+        return cls(outcomes, bool(body.get("check_only")), list(body.get("errors", [])),
+                   float(body.get("seconds", 0.0)), dict(body.get("timings", {})),
+                   body.get("inferred"))
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)

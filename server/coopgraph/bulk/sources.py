@@ -52,7 +52,8 @@ class Candidate:
     rules: list[str] = field(default_factory=list)
     #: already validated (spreadsheet rows are validated by the sheet import)
     validated: bool = False
-    #: must not exist yet (spreadsheet rows: a taken identifier is an error there)
+    #: must not exist yet (a spreadsheet row whose identifier is taken by another entry
+    #: than the one the row made before)
     new_only: bool = False
     #: the spreadsheet row it comes from, with its sheet report (:mod:`coopgraph.tabular`)
     row: Any = None
@@ -238,7 +239,9 @@ def _sheet(
         if row.conforms and row.graph:
             yield Candidate(
                 row.graph, row.quads, f"{source.name} ({row.number})", origin,
-                validated=True, new_only=True, row=(report, row),
+                # a row whose entry an earlier import of the sheet made (same identifier)
+                # replaces it; any other taken identifier is refused (issue 13)
+                validated=True, new_only=not row.update, row=(report, row),
             )
         else:
             violations = [i for i in row.issues if i.severity == "Violation"]

@@ -184,8 +184,9 @@ def writable_store(settings: Settings) -> Iterator[Store]:
         store = open_store(settings.store, update_url=settings.update_url)
     except StartupError as exc:  # a store error (exit 4), not bad usage
         raise StoreError(
-            f"{exc.message}; while `coopgraph serve` holds the store, write through "
-            "HTTP (POST /entries with a bearer token)",
+            f"{exc.message}; while `coopgraph serve` holds the store, write through it: "
+            "run the same command with --server URL (the address it serves on) and a "
+            "token (--token or COOPGRAPH_TOKEN)",
             details={"store_changed": False},
         ) from exc
     with closing(store):

@@ -18,12 +18,35 @@ from coopgraph.cli.common import (
     store_options,
     writable_store,
 )
-from coopgraph.errors import CoopgraphError
+from coopgraph.cli.through_server import server_for, server_option, token_option, write_entry
+from coopgraph.errors import BadRequest, CoopgraphError
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
 
 _REJECTED_LANG = "Language of the report when the entry is rejected (default fr)."
+
+
+def _sheet_write(file: str, graph: str | None, agent: str | None, lang: str | None,
+                 where: StoreFlags, server: str | None, token: str | None) -> None:
+    """``add`` / ``replace`` of a spreadsheet: its rows are entries, so it is the import
+    of ``coopgraph import FILE --add`` (rows made before are replaced when changed,
+    skipped when not). Exits with the import's code.
+
+    :raises BadRequest: ``--graph`` given (the rows' identifiers name the entries).
+    """
+    from coopgraph.cli.tabular import import_cmd
+
+    if graph:
+        raise BadRequest(
+            f"{Path(file).name} is a spreadsheet: each row names its entry (its identifier "
+            "column), so leave out --graph"
+        )
+    click.get_current_context().invoke(
+        import_cmd, files=(file,), add_=True, lang=lang if lang in ("fr", "en") else None,
+        agent=agent, server=server, token=token, store=where.store,
+        update_url=where.update_url, config=where.config,
+    )
 
 
 def _entry_write(
@@ -33,15 +56,34 @@ def _entry_write(
     agent: str | None,
     lang: str | None,
     where: StoreFlags,
+    server: str | None = None,
+    token: str | None = None,
 ) -> None:
-    """add / replace / remove; every failure says whether the store changed."""
+    """add / replace / remove, in this process or through the server holding the store;
+    every failure says whether the store changed."""
     from coopgraph import entries
     from coopgraph.errors import ParseError, ValidationFailed
     from coopgraph.formats import rdf_format_for_path
     from coopgraph.validate import Validator
 
+    if file is not None and file.lower().endswith(".csv"):
+        _sheet_write(file, graph, agent, lang, where, server, token)
+        return
+    if action == "replace" and not graph:
+        raise BadRequest(f"replace {file} needs --graph ID: the entry it replaces")
     try:
         settings = where.settings(lang=lang)
+        through = server_for(settings, server, token)
+        if through is not None:
+            if file is not None:
+                rdf_format_for_path(file)  # an unknown extension is refused here (exit 3)
+            body = write_entry(through, action, file, graph, settings.lang)
+            for warning in body.get("warnings", []):
+                message = warning.get("messages", {}).get(settings.lang) or warning["message"]
+                click.echo(f"warning [{warning.get('rule') or '?'}] {message}", err=True)
+            click.echo(f"{body['action']} {body['graph']} ({body.get('triples', 0)} triple(s)) "
+                       f"through {through.url}")
+            return
         who = agent or default_agent()
         data = b""
         if file is not None:
@@ -83,46 +125,70 @@ def _entry_write(
 )
 @agent_option("Who adds it, recorded as prov:wasAttributedTo")
 @lang_option(_REJECTED_LANG)
+@server_option
+@token_option
 @store_options
 @reports_errors
 def add(file: str, graph: str | None, agent: str | None, lang: str | None,
-        where: StoreFlags) -> None:
+        server: str | None, token: str | None, where: StoreFlags) -> None:
     """Add FILE as a new entry graph: validated, then written with its provenance and
-    inferences in one transaction.
+    inferences in one transaction. A spreadsheet (.csv) is imported row by row, as
+    `coopgraph import FILE --add` does.
+
+    While `coopgraph serve` holds the store (or with --server URL), the write is sent
+    to that server (token: --token or $COOPGRAPH_TOKEN; the provenance names its owner).
 
     Exit 0 when added, 1 when it does not conform (the report is printed and nothing is
-    written), 2 when it cannot be read or the entry already exists.
+    written), 2 when it cannot be read, the entry already exists or the token is refused,
+    3 unsupported format, 4 store or server error.
     """
-    _entry_write("add", file, graph, agent, lang, where)
+    _entry_write("add", file, graph, agent, lang, where, server, token)
 
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--graph", required=True, metavar="ID|IRI", help="The entry to replace.")
+@click.option("--graph", default=None, metavar="ID|IRI",
+              help="The entry to replace (required, except for a spreadsheet).")
 @agent_option("Who replaces it, recorded as prov:wasAttributedTo")
 @lang_option(_REJECTED_LANG)
+@server_option
+@token_option
 @store_options
 @reports_errors
-def replace(file: str, graph: str, agent: str | None, lang: str | None,
-            where: StoreFlags) -> None:
-    """Replace the whole content of an entry graph with FILE (same checks as add).
+def replace(file: str, graph: str | None, agent: str | None, lang: str | None,
+            server: str | None, token: str | None, where: StoreFlags) -> None:
+    """Replace the whole content of an entry graph with FILE (same checks as add). A
+    spreadsheet (.csv) replaces the entries its rows made before (the rows' identifiers;
+    unchanged rows are skipped, new ones added).
 
-    Exit 0 when replaced, 1 when FILE does not conform, 2 when the entry does not exist.
+    While `coopgraph serve` holds the store (or with --server URL), the write is sent
+    to that server (token: --token or $COOPGRAPH_TOKEN; the provenance names its owner).
+
+    Exit 0 when replaced, 1 when FILE does not conform, 2 when the entry does not exist,
+    FILE cannot be read or the token is refused, 3 unsupported format, 4 store or server
+    error.
     """
-    _entry_write("replace", file, graph, agent, lang, where)
+    _entry_write("replace", file, graph, agent, lang, where, server, token)
 
 
 @click.command()
 @click.option("--graph", required=True, metavar="ID|IRI", help="The entry to remove.")
 @agent_option("Who removes it, recorded in the provenance log")
+@server_option
+@token_option
 @store_options
 @reports_errors
-def remove(graph: str, agent: str | None, where: StoreFlags) -> None:
+def remove(graph: str, agent: str | None, server: str | None, token: str | None,
+           where: StoreFlags) -> None:
     """Remove an entry graph and the inferences that depended on it.
 
-    Exit 0 when removed, 2 when there is no such entry.
+    While `coopgraph serve` holds the store (or with --server URL), the write is sent
+    to that server (token: --token or $COOPGRAPH_TOKEN; the provenance names its owner).
+
+    Exit 0 when removed, 2 when there is no such entry or the token is refused, 4 store
+    or server error.
     """
-    _entry_write("remove", None, graph, agent, None, where)
+    _entry_write("remove", None, graph, agent, None, where, server, token)
 
 
 def _explain_object(term: str) -> ox.NamedNode | ox.Literal:

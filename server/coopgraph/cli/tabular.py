@@ -21,6 +21,8 @@ from coopgraph.cli.common import (
     tell,
     writable_store,
 )
+from coopgraph.cli.through_server import import_files, server_for, server_option, token_option
+from coopgraph.errors import BadRequest
 
 if TYPE_CHECKING:
     from coopgraph.store import Store
@@ -86,6 +88,8 @@ def template_cmd(kind: str, lang: str) -> None:
     show_default=True,
     help="The per-entry report: text for people, json for tools.",
 )
+@server_option
+@token_option
 @store_options
 @reports_errors
 def import_cmd(
@@ -98,6 +102,8 @@ def import_cmd(
     agent: str | None,
     batch_quads: int,
     fmt: str,
+    server: str | None,
+    token: str | None,
     where: StoreFlags,
 ) -> None:
     """Import datasets: N-Quads / TriG files of many entry graphs, Turtle / JSON-LD /
@@ -109,8 +115,13 @@ def import_cmd(
     replaced, unchanged (skipped: same content as the current version), rejected (rule
     IDs). Re-running on the same files writes only what changed.
 
+    While `coopgraph serve` holds the store (or with --server URL), --add sends the
+    files to that server, which imports them through the same pipeline; the token is
+    --token or $COOPGRAPH_TOKEN, and the provenance names its owner.
+
     Exit 0 when every entry conforms, 1 when one does not (with --add the conforming
-    ones are written anyway), 2 when a file cannot be read, 3 unsupported format.
+    ones are written anyway), 2 when a file cannot be read or the token is refused, 3
+    unsupported format, 4 store or server error.
     """
     from coopgraph.bulk import ImportOptions, run_import, source_for
     from coopgraph.bulk.progress import ProgressBar
@@ -118,6 +129,17 @@ def import_cmd(
 
     sources = [source_for(f) for f in files]
     settings = where.settings()
+    through = server_for(settings, server, token) if add_ or server else None
+    if through is not None:
+        if annotate:
+            raise BadRequest(
+                "--annotate checks the sheet here: run the same command without --add "
+                "first (a dry run reads the served store), then with --add"
+            )
+        sent = import_files(through, files, write=add_, reference=reference, kind=kind,
+                            lang=lang)
+        click.echo(sent.to_json() if fmt == "json" else sent.to_text())
+        sys.exit(sent.exit_code)
     opened: AbstractContextManager[Store] = (
         writable_store(settings) if add_ else loaded_store(settings)
     )

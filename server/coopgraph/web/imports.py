@@ -74,8 +74,16 @@ def _flag(name: str) -> bool:
 @one_write_at_a_time  # takes its turn with the other writes (issue 16)
 def import_body() -> Response:
     """Import the body's entries; 200 with the per-entry report (400 when unreadable)."""
+    writer()  # 401 before 415: the token is checked first
+    return import_request(_body_format())
+
+
+def import_request(fmt: Format | str, *, rejected_status: int = 200) -> Response:
+    """The import of this request's body in ``fmt``: the report as JSON, 400 when the body
+    could not be read, ``rejected_status`` when an entry was rejected (the conforming ones
+    are written). ``?name=`` names the file in the report (``offre.csv row 3``). Called
+    with the write turn held (:func:`~coopgraph.web.writes.one_write_at_a_time`)."""
     agent = writer()
-    fmt = _body_format()
     data = read_body(get_settings().max_body_bytes)
     kind = request.args.get("kind") or None
     if kind not in (None, "offer", "organisation", "partnership"):
@@ -93,12 +101,16 @@ def import_body() -> Response:
         with tempfile.TemporaryDirectory(prefix="coopgraph-import-") as folder:
             path = Path(folder) / f"body{suffix}"
             path.write_bytes(data)
-            source = Source(path, f"HTTP POST /import ({len(data)} bytes)", fmt)
+            name = request.args.get("name", "").strip()[:200]
+            label = f"{name} (HTTP {request.method} {request.path})" if name else (
+                f"HTTP {request.method} {request.path} ({len(data)} bytes)")
+            source = Source(path, label, fmt)
             report = run_import(
                 store, [source], validator=get_validator(store), options=options
             )
     finally:
         _IMPORT_LOCK.release()
     response = jsonify(report.to_dict())
-    response.status_code = 400 if report.errors else 200
+    response.status_code = 400 if report.errors else (
+        200 if report.conforms else rejected_status)
     return response

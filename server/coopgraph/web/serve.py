@@ -23,6 +23,7 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from coopgraph import served
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
 from coopgraph.web import create_app
@@ -84,6 +85,8 @@ def run_server(settings: Settings, store: Store) -> None:
     server, url = serve_app(app, settings)
     threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
     print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
+    # write commands that find the store locked send their files here (coopgraph.served)
+    served.record(settings.store, url)
     app_state = app.extensions["coopgraph"]
     for view in (app_state.totals, app_state.network):
         # derived views: read back or computed in the background once listening
@@ -94,6 +97,7 @@ def run_server(settings: Settings, store: Store) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        served.forget(settings.store)
         app_state.network.close()
         app_state.totals.close()
         server.close()

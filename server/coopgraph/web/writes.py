@@ -305,7 +305,14 @@ def _entry_location(graph: str) -> str:
 @bp.post("/entries")
 @one_write_at_a_time
 def add() -> Response:
-    """Add an entry; 201 + Location."""
+    """Add an entry; 201 + Location. A spreadsheet (``text/csv``) goes through the import
+    of ``POST /import`` instead: its rows become entries (a row imported before replaces
+    the entry it made, an unchanged one is skipped); 200 with the per-row report, 422 when
+    a row was rejected (the conforming rows are written)."""
+    if request.mimetype == "text/csv":
+        from coopgraph.web.imports import import_request
+
+        return import_request("csv", rejected_status=422)
     agent = writer()
     fmt = body_format()
     data = read_body(get_settings().max_body_bytes)
