@@ -9,6 +9,10 @@ start again, e.g. after changing the ontology or the data).
 
     .venv/bin/python benchmarks/gallery.py --data /work/bench/big.nq --store /tmp/g1m
     .venv/bin/python benchmarks/gallery.py --data gen.nq --store /tmp/g100k --only network/
+    .venv/bin/python benchmarks/gallery.py --data big.nq --store S --skip network/ --queries OLD
+
+``--queries`` times another copy of the gallery (e.g. the queries of an older commit)
+on the same store: before/after figures side by side.
 """
 
 from __future__ import annotations
@@ -55,17 +59,23 @@ def _time_query(store_dir: str, text: str, runs: int, budget: float, out: Connec
     from coopgraph.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(store_dir, read_only=True)
+    sizes: list[int] = []
+
+    def run() -> None:
+        result = store.query(text)
+        sizes.append(len(getattr(result, "rows", getattr(result, "triples", []))))
+
     try:
-        samples = measure(lambda: store.query(text), runs=runs, budget=budget)
-        out.send((samples.times, samples.error))
+        samples = measure(run, runs=runs, budget=budget)
+        out.send((samples.times, samples.error, sizes[-1] if sizes else None))
     finally:
         store.close()
 
 
 def timed(store_dir: Path, text: str, runs: int, budget: float,
-          timeout: float) -> Samples:
+          timeout: float) -> tuple[Samples, int | None]:
     """Samples of one query, measured in a child process killed after ``timeout`` s
-    (pyoxigraph cannot stop a running query)."""
+    (pyoxigraph cannot stop a running query), and the number of rows (or triples)."""
     context = mp.get_context("fork")
     receive, send = context.Pipe(duplex=False)
     child = context.Process(target=_time_query, args=(str(store_dir), text, runs, budget, send))
@@ -73,10 +83,10 @@ def timed(store_dir: Path, text: str, runs: int, budget: float,
     if not receive.poll(timeout):
         child.kill()
         child.join()
-        return Samples(error=f"timeout > {timeout:g} s")
-    times, error = receive.recv()
+        return Samples(error=f"timeout > {timeout:g} s"), None
+    times, error, rows = receive.recv()
     child.join()
-    return Samples(times, error)
+    return Samples(times, error), rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,26 +98,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=20.0, help="seconds per query")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per query")
     parser.add_argument("--only", default="", help="only queries whose name contains this")
+    parser.add_argument("--skip", default=None, help="leave out queries whose name contains this")
+    parser.add_argument("--queries", type=Path, default=PROJECT_ROOT / "queries",
+                        help="the gallery folder (default: the project's queries/)")
     args = parser.parse_args(argv)
 
     if args.rebuild or not (args.store / "CURRENT").exists():
         build(args.store, args.data)
 
     print(f"load average: {loadavg()}")
-    print(f"{'query':<40} {'median':>9} {'max':>9}  target  verdict")
+    print(f"{'query':<40} {'median':>9} {'max':>9} {'rows':>7}  target  verdict")
     missed = 0
-    for query in gallery(PROJECT_ROOT / "queries"):
-        if args.only not in query.name:
+    for query in gallery(args.queries):
+        if args.only not in query.name or (args.skip and args.skip in query.name):
             continue
-        samples = timed(args.store, query.text, args.runs, args.budget, args.timeout)
+        samples, rows = timed(args.store, query.text, args.runs, args.budget, args.timeout)
         if not samples.ok:
-            print(f"{query.name:<40} {'n/a':>9} {'':>9}  ≤ 1 s   {samples.error}")
+            print(f"{query.name:<40} {'n/a':>9} {'':>9} {'':>7}  ≤ 1 s   {samples.error}")
             missed += 1
             continue
         median, worst = samples.median or 0.0, max(samples.times)
         verdict = "met" if median <= TARGET_S else "MISSED"
         missed += verdict != "met"
-        print(f"{query.name:<40} {median * 1000:>7.0f}ms {worst * 1000:>7.0f}ms"
+        print(f"{query.name:<40} {median * 1000:>7.0f}ms {worst * 1000:>7.0f}ms {rows:>7}"
               f"  ≤ 1 s   {verdict}", flush=True)
     print(f"load average: {loadavg()}; {missed} missed")
     return 1 if missed else 0
