@@ -187,12 +187,44 @@ def test_cli_import_dry_run_then_add(tmp_path: Path) -> None:
     )
     assert again.exit_code == 0
     assert "unchanged" in again.output and "1 unchanged" in again.output
+    _assert_network_view_kept(store_dir)
     bad = runner.invoke(
         main,
         ["import", str(DATA / "invalid" / "no-employer.ttl"), "--add", "--store", str(store_dir)],
     )
     assert bad.exit_code == 1
     assert "CG-OFFER-002" in bad.output
+
+
+def _assert_network_view_kept(store_dir: Path) -> None:
+    """The import left the network view beside the store, built from what it holds now:
+    serve reads it back instead of building it while it serves."""
+    from coopgraph.cli.network import network_view
+    from coopgraph.settings import load_settings
+    from coopgraph.store import open_store
+
+    kept = store_dir.with_name(store_dir.name + ".network.pickle")
+    assert kept.is_file()
+    st = open_store(str(store_dir))
+    try:
+        view = network_view(st, load_settings(store=str(store_dir)))
+        built = view.load()
+        assert built is not None  # same fingerprint as the store's content
+        fresh = view.refresh().value.graph
+        assert built.value.graph.number_of_nodes() == fresh.number_of_nodes() > 0
+        assert sorted(built.value.graph.edges) == sorted(fresh.edges)
+    finally:
+        st.close()
+
+
+def test_cli_import_without_views(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    entry = DATA / "valid" / "new-offer.ttl"
+    added = CliRunner().invoke(
+        main, ["import", str(entry), "--add", "--no-views", "--store", str(store_dir)]
+    )
+    assert added.exit_code == 0, added.output
+    assert not store_dir.with_name("store.network.pickle").exists()
 
 
 def test_cli_import_unsupported_and_unreadable(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from coopgraph.cli.through_server import import_files, server_for, server_option
 from coopgraph.errors import BadRequest
 
 if TYPE_CHECKING:
+    from coopgraph.settings import Settings
     from coopgraph.store import Store
 
 KINDS = ("offer", "organisation", "partnership")
@@ -90,6 +91,13 @@ def template_cmd(kind: str, lang: str) -> None:
 )
 @server_option
 @token_option
+@click.option(
+    "--views/--no-views",
+    default=True,
+    show_default=True,
+    help="After writing into a disk store, compute the network view and keep it beside "
+    "the store, so that serve answers the network pages at once.",
+)
 @store_options
 @reports_errors
 def import_cmd(
@@ -104,6 +112,7 @@ def import_cmd(
     fmt: str,
     server: str | None,
     token: str | None,
+    views: bool,
     where: StoreFlags,
 ) -> None:
     """Import datasets: N-Quads / TriG files of many entry graphs, Turtle / JSON-LD /
@@ -152,6 +161,10 @@ def import_cmd(
         with opened as st:
             report = run_import(st, sources, validator=Validator(st), options=options,
                                 progress=bar)
+            bar.close()
+            counts = report.counts()
+            if views and add_ and counts["added"] + counts["replaced"]:
+                _prepare_views(st, settings)
     except KeyboardInterrupt:
         bar.close()
         tell(
@@ -176,6 +189,18 @@ def import_cmd(
         else:
             click.echo(report.summary(), err=True)
     sys.exit(report.exit_code)
+
+
+def _prepare_views(st: Store, settings: Settings) -> None:
+    """The derived views a server needs at once, computed while nobody waits on them; an
+    interrupt here loses no data (the import is committed): serve then builds them."""
+    from coopgraph.cli.network import prepare_network_view
+
+    try:
+        prepare_network_view(st, settings)
+    except KeyboardInterrupt:
+        tell("coopgraph: the import is complete; the network view was not kept (serve "
+             "computes it in the background)")
 
 
 COMMANDS = [template_cmd, import_cmd]
