@@ -274,7 +274,7 @@ def test_patched_build_is_saved_for_the_next_start(tmp_path: Path, settings) -> 
         load_project(store, settings)
         path = netview.persist_path(store)
         view = NetworkView(store, persist=path)
-        view.save_every = 0.0
+        view.save_every = view.save_after = 0.0
         view.start()
         view.get(wait=120)
         _write(store, Validator(store), "add", "t-saved", CONTENTS["partnership"])
@@ -292,15 +292,19 @@ def test_patched_build_is_saved_for_the_next_start(tmp_path: Path, settings) -> 
         store.close()
 
 
-def test_heavy_answers_come_from_the_previous_build_while_rendered(
-    fresh_store, view, monkeypatch
-) -> None:
-    """While a patched build's answers are rendered in the background, a heavy answer
-    (slower than RENDER_NOW to render) comes from the previous build, a quick one is
-    rendered for the new build at once."""
+def test_heavy_answers_come_from_the_previous_build_while_rendered(fresh_store, view) -> None:
+    """While a patched build's answers are rendered in the background, an answer the
+    background renders comes from the previous build; any other is rendered at once."""
+    from coopgraph.views import _PREPARING
+
     first = view.latest
     assert first is not None
-    assert view.rendered(first, ("k",), lambda: b"old") == (b"old", first)
+    token = _PREPARING.set((view, first))  # as the background renders a build's answers
+    try:
+        assert view.rendered(first, ("heavy",), lambda: b"old") == (b"old", first)
+    finally:
+        _PREPARING.reset(token)
+    assert view.rendered(first, ("quick",), lambda: b"old quick") == (b"old quick", first)
     _write(fresh_store, Validator(fresh_store), "add", "t-heavy", CONTENTS["partnership"])
     second = view.catch_up()
     for _ in range(1200):  # polls: the background thread of the patch finishes first
@@ -308,9 +312,7 @@ def test_heavy_answers_come_from_the_previous_build_while_rendered(
             break
         time.sleep(0.05)
     view.answering = second  # as while the background renders its answers
-    monkeypatch.setattr(netview, "RENDER_NOW", -1.0)  # every answer counts as heavy
-    assert view.rendered(second, ("k",), lambda: b"new") == (b"old", first)
-    monkeypatch.setattr(netview, "RENDER_NOW", 60.0)  # every answer counts as quick
-    assert view.rendered(second, ("k",), lambda: b"new") == (b"new", second)
+    assert view.rendered(second, ("heavy",), lambda: b"new") == (b"old", first)
+    assert view.rendered(second, ("quick",), lambda: b"new quick") == (b"new quick", second)
     view.answering = None
-    assert view.rendered(second, ("k",), lambda: b"other") == (b"new", second)  # cached
+    assert view.rendered(second, ("heavy",), lambda: b"new") == (b"new", second)

@@ -21,7 +21,6 @@ import logging
 import math
 import re
 import threading
-import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ import networkx as nx
 from coopgraph import events, network
 from coopgraph.errors import BadRequest
 from coopgraph.store.base import Solutions, Store
-from coopgraph.views import BodyCache, Built, Progress, View, step
+from coopgraph.views import BodyCache, Built, Progress, View, preparing_view, step
 from coopgraph.vocab import PROV, PROVENANCE_GRAPH
 
 log = logging.getLogger(__name__)
@@ -384,6 +383,8 @@ class NetworkView(View[NetworkSnapshot]):
         #: of a patched build are rendered)
         self.last_bodies = BodyCache(size=32)
         self.answer_in_background = True
+        #: the answers the background renders for each new build (see :meth:`rendered`)
+        self._prepared_keys: set[tuple[Any, ...]] = set()
         self.summarise = summary_of
         self._completing: threading.Thread | None = None
         # the tie index is ready before the first write after a start needs it
@@ -467,29 +468,26 @@ class NetworkView(View[NetworkSnapshot]):
         self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any
     ) -> tuple[Any, Built[NetworkSnapshot]]:
         """``render()`` once per build and ``key`` (JSON bodies, export files), and the
-        build it was rendered from: while a patched build's answers are being rendered in
-        the background (:attr:`answering`), the previous build's body when there is one
-        (the response then says it is stale) if rendering it took more than
-        :data:`RENDER_NOW` seconds; a quick one is rendered at once."""
+        build it was rendered from. While a patched build's answers are being rendered in
+        the background (:attr:`answering`), an answer the background renders (a whole
+        network export: seconds at 1M) comes from the previous build, and the response
+        says it is stale; any other answer is rendered for the new build at once."""
         full_key = (built.generation, built.built_at) + key
         body = self.bodies.peek(full_key)
         if body is not None:
             return body, built
-        last = self.last_bodies.peek(key)
-        if self.answering is built and last is not None and last[2] > RENDER_NOW:
-            return last[1], last[0]  # a heavy answer: the background renders it
-        start = time.perf_counter()
+        if preparing_view() is self:
+            self._prepared_keys.add(key)
+        elif self.answering is built and key in self._prepared_keys:
+            last = self.last_bodies.peek(key)
+            if last is not None:
+                return last[1], last[0]
         body = self.bodies.get(full_key, render)
-        seconds = time.perf_counter() - start
+        last = self.last_bodies.peek(key)
         if last is None or last[0].built_at <= built.built_at:
-            self.last_bodies.put(key, (built, body, max(seconds, last[2] if last else 0.0)))
+            self.last_bodies.put(key, (built, body))
         return body, built
 
-
-#: An answer that rendered quicker than this (seconds) is rendered for the newest build
-#: at once; a slower one (a whole-network export at 1M) comes from the previous build
-#: until the background has rendered it.
-RENDER_NOW = 0.3
 
 #: Organisations kept in the persisted summary (``coopgraph network stats --top``).
 SUMMARY_TOP = 100

@@ -36,7 +36,7 @@ from typing import Any, Generic, TypeVar
 from coopgraph import events
 from coopgraph.errors import CoopgraphError
 
-__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "step"]
+__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "preparing_view", "step"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,12 @@ def step(progress: Progress | None, message: str, *, after: float = 1.0) -> Iter
 
 #: (view, build) while a build's answers are being prepared in the building thread
 _PREPARING: ContextVar[tuple[View[Any], Built[Any]] | None] = ContextVar("preparing", default=None)
+
+
+def preparing_view() -> Any:
+    """The view whose new build's answers this thread is rendering, else ``None``."""
+    preparing = _PREPARING.get()
+    return None if preparing is None else preparing[0]
 
 
 class ViewNotReady(CoopgraphError):
@@ -148,8 +154,11 @@ class View(Generic[T]):
         #: thread (a full build renders them first: nothing older is worth serving)
         self.answer_in_background = False
         self.answering: Built[T] | None = None
-        #: least seconds between two saves of patched builds
+        #: least seconds between two saves of patched builds, and from a patch to its save
+        #: (pickling the 1M-triple network holds the interpreter for seconds: not while
+        #: the answers of a write are wanted)
         self.save_every = 30.0
+        self.save_after = 10.0
         self._saved_at = -1e9
         self._save_timer: threading.Timer | None = None
         events.subscribe(store, self._on_commit)
@@ -298,7 +307,7 @@ class View(Generic[T]):
         with self._commits_lock:
             if self._save_timer is not None and self._save_timer.is_alive():
                 return  # the pending save will take the latest build
-            delay = max(0.0, self._saved_at + self.save_every - time.monotonic())
+            delay = max(self.save_after, self._saved_at + self.save_every - time.monotonic())
 
             def save() -> None:
                 built = self._latest
