@@ -7,8 +7,11 @@ never asks prefix.cc or LOV).
   visitor's language;
 * ``POST /labels.json`` ``{"iris": [...]}``: labels of up to 500 IRIs, for result tables.
 
-The class and property lists are computed once per store generation (see
-:mod:`coopgraph.events`), so typing does not scan the store.
+The class and property lists are a maintained view (:class:`~coopgraph.views.View`):
+built in the background when the server starts (or read back from
+``<store>.completion.pickle``), patched from each write's inserted quads, so typing
+never scans the store (a scan of every predicate takes tens of seconds at 1M triples).
+Until the first build is ready, the terms the ontology declares are offered.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from __future__ import annotations
 import threading
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.blueprints import BlueprintSetupState
 
 from coopgraph import events
 from coopgraph.errors import BadRequest
+from coopgraph.netview import persist_path, store_fingerprint
+from coopgraph.store.base import Solutions, Store
+from coopgraph.views import View, ViewNotReady
 from coopgraph.vocab import PREFIXES, compact
 from coopgraph.web import current_lang, state
 
@@ -51,9 +58,68 @@ SELECT DISTINCT ?term WHERE {
   FILTER(isIRI(?term))
 }""",
 }
+#: The terms the ontology declares (index lookups only): offered before the first build.
+_DECLARED_QUERY = {
+    kind: query.replace(" UNION\n  { GRAPH ?g { [] a ?term } }", "").replace(
+        " UNION\n  { GRAPH ?g { [] ?term [] } }", "")
+    for kind, query in _TERMS_QUERY.items()
+}
+#: Seconds a completion waits for the first build of the terms before offering the
+#: declared ones (the build runs from the server's start).
+FIRST_BUILD_WAIT = 0.1
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+Terms = dict[str, list[str]]
 _cache_lock = threading.Lock()
-#: (store id, generation, kind, lang) → terms; one entry per store, kind and language.
+#: (view id, build generation, kind, lang) → terms with labels: one entry per kind and
+#: language (a new build replaces the older entries).
 _CACHE: dict[tuple[int, int, str, str], list[dict[str, str]]] = {}
+
+
+def _iris(store: Store, query: str) -> list[str]:
+    result = store.query(query)
+    assert isinstance(result, Solutions)
+    return sorted({row["term"].value for row in result.dicts()})
+
+
+def store_terms(store: Store) -> Terms:
+    """Every class and property of the store (one scan of the store each)."""
+    return {kind: _iris(store, query) for kind, query in _TERMS_QUERY.items()}
+
+
+def patched_terms(store: Store, terms: Terms, commits: list[events.Commit]) -> Terms:
+    """``terms`` with those of the quads the commits inserted (a removed graph may leave
+    a term no longer used: completion offers it until the next full build)."""
+    if any(c.everything or (c.graphs and not c.inserted and not c.removed) for c in commits):
+        return store_terms(store)
+    classes, properties = set(terms["class"]), set(terms["property"])
+    for commit in commits:
+        for quad in commit.inserted:
+            properties.add(quad.predicate.value)
+            if quad.predicate.value == _RDF_TYPE and isinstance(quad.object, ox.NamedNode):
+                classes.add(quad.object.value)
+    return {"class": sorted(classes), "property": sorted(properties)}
+
+
+def terms_view(store: Store) -> View[Terms]:
+    """The maintained class and property lists of ``store`` (kept beside a disk store)."""
+    network_file = persist_path(store)
+    return View(
+        "completion terms", store, lambda progress: store_terms(store),
+        fingerprint=lambda: store_fingerprint(store),
+        persist=network_file.with_name(network_file.name.replace(".network.", ".completion."))
+        if network_file else None,
+        update=lambda terms, commits, progress: patched_terms(store, terms, commits),
+    )
+
+
+@bp.record_once
+def _keep_terms(setup: BlueprintSetupState) -> None:
+    """One view per app, on the app's store (``coopgraph serve`` starts it at once)."""
+    app = setup.app
+    app.extensions[VIEW_KEY] = terms_view(app.extensions["coopgraph"].store)
+
+
+VIEW_KEY = "coopgraph.completion"
 
 
 def labels_of(iris: list[str], lang: str) -> dict[str, str]:
@@ -76,25 +142,29 @@ SELECT ?s ?label (LANG(?label) AS ?lang) WHERE {{
     return {iri: label for iri, (_, label) in rank.items()}
 
 
-def _terms(kind: str, lang: str) -> list[dict[str, str]]:
-    """Every class or property of the store with its label, cached per generation."""
-    app_state = state()
-    cache = _CACHE
-    key = (id(app_state.store), events.generation(app_state.store), kind, lang)
-    with _cache_lock:
-        if key in cache:
-            return cache[key]
-    result = app_state.store.query(_TERMS_QUERY[kind])
-    iris = sorted({row["term"].value for row in result.dicts()})  # type: ignore[union-attr]
+def _terms(kind: str, lang: str) -> tuple[list[dict[str, str]], bool]:
+    """Every class or property with its label, and whether the list is the full one (the
+    declared terms only before the first build)."""
+    view: View[Terms] = current_app.extensions[VIEW_KEY]
+    try:
+        built = view.get(wait=FIRST_BUILD_WAIT)
+    except ViewNotReady:
+        iris, key = _iris(state().store, _DECLARED_QUERY[kind]), None
+    else:
+        iris, key = built.value[kind], (id(view), built.generation, kind, lang)
+        with _cache_lock:
+            if key in _CACHE:
+                return _CACHE[key], True
     labels: dict[str, str] = {}
     for start in range(0, len(iris), MAX_LABELS):
         labels.update(labels_of(iris[start:start + MAX_LABELS], lang))
     terms = [{"iri": iri, "name": compact(iri), "label": labels.get(iri, "")} for iri in iris]
-    with _cache_lock:
-        for old in [k for k in cache if k[0] == key[0] and k[2:] == key[2:]]:
-            del cache[old]
-        cache[key] = terms
-    return terms
+    if key is not None:
+        with _cache_lock:
+            for old in [k for k in _CACHE if k[0] == key[0] and k[2:] == key[2:]]:
+                del _CACHE[old]
+            _CACHE[key] = terms
+    return terms, key is not None
 
 
 @bp.route("/prefixes.json")
@@ -115,13 +185,17 @@ def completions() -> Response:
     needle = request.args.get("q", "").strip().lower()
     if needle.startswith("<"):
         needle = needle[1:]
+    terms, complete = _terms(kind, current_lang())
     matches = [
-        term for term in _terms(kind, current_lang())
+        term for term in terms
         if needle in term["iri"].lower() or needle in term["name"].lower()
         or needle in term["label"].lower()
     ]
     matches.sort(key=lambda t: (not t["name"].lower().startswith(needle), t["name"]))
-    return jsonify(matches[:MAX_SUGGESTIONS])
+    response = jsonify(matches[:MAX_SUGGESTIONS])
+    # before the first build: the declared terms only, and the answer says so
+    response.headers["X-Coopgraph-Stale"] = "false" if complete else "true"
+    return response
 
 
 @bp.route("/labels.json", methods=["POST"])

@@ -88,7 +88,8 @@ def run_server(settings: Settings, store: Store) -> None:
     # write commands that find the store locked send their files here (coopgraph.served)
     served.record(settings.store, url)
     app_state = app.extensions["coopgraph"]
-    for view in (app_state.totals, app_state.network):
+    completion = app.extensions["coopgraph.completion"]  # the query page's completion
+    for view in (app_state.totals, app_state.network, completion):
         # derived views: read back or computed in the background once listening
         view.progress = lambda message: print(f"coopgraph: {message}", file=sys.stderr, flush=True)
         view.start()
@@ -100,6 +101,7 @@ def run_server(settings: Settings, store: Store) -> None:
         served.forget(settings.store)
         app_state.network.close()
         app_state.totals.close()
+        completion.close()
         server.close()
 
 
