@@ -7,7 +7,11 @@ the store's work too); the wall time is printed beside it, since on a shared mac
 two differ by the load (printed with the figures).
 
 The store is built once per directory (project + generated data + materialisation) and
-reused; entries are ``generate.entry_nquads`` offers the store has never seen.
+reused; entries are ``generate.entry_nquads`` offers the store has never seen. The
+validator first validates ``--warm`` other entries (not timed), as a server or an import
+has before the entry that is timed: what the store says about the concepts, places and
+organisations they name is then cached (``validate/context.py``); the organisations of
+the timed entries are mostly not.
 
     python benchmarks/validation.py --orgs 1000 --store /tmp/v100k     # ~100k triples
     python benchmarks/validation.py --orgs 10000 --store /tmp/v1m --data big.nq --whole
@@ -61,13 +65,20 @@ def p99(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def entries(validator: Validator, orgs: int, seed: int, count: int) -> dict[str, Any]:
-    """One entry at a time through ``validate_quads``, then the same number as one batch."""
+def entries(
+    validator: Validator, orgs: int, seed: int, count: int, warm: int = 0
+) -> dict[str, Any]:
+    """``warm`` entries validated untimed, then one entry at a time through
+    ``validate_quads``, then the same number as one batch."""
     world = generate.World(orgs, seed)
     nq = rdf_format("nquads")
+    first = 10_000 + warm
+    for k in range(10_000, first):
+        quads = parse_bytes(generate.entry_nquads(orgs, seed, k, world).encode(), nq, source="w")
+        validator.validate_quads(quads, entry=f"warm-up {k}")
     batch = [
         parse_bytes(generate.entry_nquads(orgs, seed, k, world).encode(), nq, source=f"e{k}")
-        for k in range(10_000, 10_000 + count + 1)
+        for k in range(first, first + count + 1)
     ]
     cpu: list[float] = []
     wall: list[float] = []
@@ -89,6 +100,7 @@ def entries(validator: Validator, orgs: int, seed: int, count: int) -> dict[str,
         before.append(time.thread_time() - c)
     return {
         "entries": count,
+        "warm": warm,
         "entry_triples": statistics.mean(len(q) for q in batch),
         "cpu_median_s": statistics.median(cpu),
         "cpu_p99_s": p99(cpu),
@@ -121,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, required=True, help="store directory")
     parser.add_argument("--data", type=Path, help="generated N-Quads to build the store from")
     parser.add_argument("--entries", type=int, default=40, help="entries to validate")
+    parser.add_argument("--warm", type=int, default=100,
+                        help="entries validated untimed first (0: a fresh validator)")
     parser.add_argument("--whole", action="store_true", help="also validate the whole store")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
@@ -134,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         validator = Validator(store)
         out["validator_build_s"] = time.perf_counter() - start
         out["triples"] = sum(n for g, n in store.graph_sizes().items())
-        out["entry"] = entries(validator, args.orgs, args.seed, args.entries)
+        out["entry"] = entries(validator, args.orgs, args.seed, args.entries, args.warm)
         if args.whole:
             out["whole"] = whole(validator)
     finally:
@@ -150,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validator built in {out['validator_build_s']:.2f} s")
     verdict = "met" if e["cpu_median_s"] <= ENTRY_TARGET_S else "MISSED"
     print(
-        f"one entry ({e['entry_triples']:.0f} triples): work median {e['cpu_median_s'] * ms:.2f} ms"
+        f"one entry ({e['entry_triples']:.0f} triples, after {e['warm']} others): work median {e['cpu_median_s'] * ms:.2f} ms"
         f" p99 {e['cpu_p99_s'] * ms:.2f} ms; wall median {e['wall_median_s'] * ms:.2f} ms"
         f" p99 {e['wall_p99_s'] * ms:.2f} ms  [target ≤ 5 ms work: {verdict}]"
     )

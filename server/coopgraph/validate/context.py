@@ -13,6 +13,15 @@ a country's inferred ``cg:contains`` closure grows with the store, validation mu
 The served store lives in a child process (each query is a round trip), so the context
 of a whole batch of entries is one query that returns a superset with graph names;
 each entry's own context is then cut from it in memory (its graphs excluded).
+
+What the store says about an IRI is kept between validations (:class:`ContextCache`):
+each index lookup costs ≈ 50 µs on a disk store, and entries keep naming the same
+concepts, places and organisations. A commit drops the IRIs it touched (the subjects and
+objects of its quads, its graphs; everything for a load or a batched import): an IRI's
+description is its own quads plus its inferred types, and those types follow from quads
+the IRI is in (module doc of :mod:`coopgraph.reason.delta`). Only the pyoxigraph stores
+cache (their writers publish every commit, :mod:`coopgraph.events`); a remote store may
+be written by others.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from coopgraph import events
 from coopgraph.store.base import Solutions, Store, Term
 from coopgraph.validate.report import SKOLEM
 from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
@@ -31,6 +41,53 @@ from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
 SUPER = "urn:coopgraph:validate:superclass"
 Overlay = Callable[[set[str]], list[ox.Triple]]
 Triple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, ox.NamedNode | ox.BlankNode | ox.Literal]
+#: one statement of the store about an IRI: (subject, predicate, object, graph IRI)
+Stated = tuple[ox.NamedNode, ox.NamedNode, Term, str]
+
+
+class ContextCache:
+    """What the store says about IRIs (complete: every quad with the IRI as subject outside
+    ``cgg:inferred``, plus its inferred types) and each class's superclasses, kept
+    between validations and dropped by commits (module doc).
+
+    :param store: the store whose commits drop entries.
+    :param describe: keep descriptions (False for a remote store: superclasses only).
+    :param limit: IRIs kept before the whole cache is dropped (memory bound).
+    """
+
+    def __init__(self, store: Store, *, describe: bool = True, limit: int = 200_000) -> None:
+        self.store = store
+        self.describe = describe
+        self.limit = limit
+        self.about: dict[str, list[Stated]] = {}
+        self.supers: dict[str, set[str]] = {}
+        events.subscribe(store, self._commit)
+
+    def _commit(self, commit: events.Commit) -> None:
+        if commit.everything:
+            self.about = {}
+            self.supers = {}
+            return
+        about = self.about
+        for graph in commit.graphs:
+            about.pop(graph, None)
+        for quads in (commit.removed, commit.inserted):
+            for q in quads:
+                about.pop(q.subject.value, None)  # type: ignore[union-attr]
+                if isinstance(q.object, ox.NamedNode):
+                    about.pop(q.object.value, None)
+
+    def generation(self) -> int:
+        return events.generation(self.store)
+
+    def keep(self, found: dict[str, list[Stated]], generation: int) -> None:
+        """Remember descriptions read while the store was at ``generation`` (none when a
+        commit came in meanwhile: they may predate it)."""
+        if not self.describe or generation != self.generation():
+            return
+        if len(self.about) + len(found) > self.limit:
+            self.about = {}
+        self.about.update(found)
 
 
 def plain(statements: Iterable[ox.Triple | ox.Quad]) -> list[Triple]:
@@ -90,7 +147,7 @@ def needs(candidate: Candidate) -> None:
 class Fetched:
     """The batch's context: quads by subject IRI, superclasses by class."""
 
-    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, Term, str]]]
+    by_subject: dict[str, list[Stated]]
     supers: dict[str, set[str]]
     follow: frozenset[str] | None  # None: every property (the full second hop)
     #: fetches the store's statements about more IRIs into ``by_subject`` (overlay only)
@@ -149,26 +206,91 @@ def lateral(store: Store) -> bool:
     return remote is None or not isinstance(store, remote.RemoteStore)
 
 
-def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] | None) -> Fetched:
+def fetch(
+    store: Store,
+    candidates: Sequence[Candidate],
+    follow: frozenset[str] | None,
+    cache: ContextCache | None = None,
+) -> Fetched:
     """One query for the context of every candidate (module doc); ``follow``: the
     properties the second hop follows from IRIs other than the entries' subjects (None:
-    every property, the full second hop)."""
+    every property, the full second hop); ``cache``: descriptions and superclasses
+    already read (only the rest is asked for, then kept there)."""
     for c in candidates:
         needs(c)
     named = set().union(*(c.named for c in candidates)) if candidates else set()
     subjects = set().union(*(c.subjects for c in candidates)) if candidates else set()
     classes = set().union(*(c.classes for c in candidates)) if candidates else set()
-    by_subject: dict[str, list[tuple[ox.NamedNode, ox.NamedNode, Term, str]]] = {}
+    by_subject: dict[str, list[Stated]] = {}
     supers: dict[str, set[str]] = {}
     follow = None if follow is None else frozenset(follow) - {RDF.type}
-    if not named and not classes:
-        return Fetched(
-            by_subject, supers, follow, lambda iris: _describe_into(store, iris, by_subject)
-        )
 
+    def more(iris: set[str]) -> None:
+        _describe_into(store, iris, by_subject)
+
+    if not named and not classes:
+        return Fetched(by_subject, supers, follow, more)
     if not lateral(store):
         return _fetch_plain(store, named, subjects, follow)
-    iris = " ".join(f"<{iri}>" for iri in sorted(named))
+    generation = cache.generation() if cache is not None else 0
+    about = cache.about if cache is not None and cache.describe else {}
+    known = {iri: about[iri] for iri in named if iri in about}
+    missing = sorted(named - known.keys())
+    if cache is not None:
+        classes = {c for c in classes if c not in cache.supers}
+    rdf_type = RDF.type
+
+    def followed(x: str, p: ox.NamedNode, o: object) -> bool:
+        """Whether the second hop goes from ``x`` along ``p`` to ``o`` (the gate below)."""
+        return (
+            isinstance(o, ox.NamedNode)
+            and p.value != rdf_type
+            and (follow is None or x in subjects or p.value in follow)
+        )
+
+    if missing or classes:
+        _query_hops(store, missing, subjects, classes, follow, by_subject, supers)
+        for iri in missing:  # complete now, even when the store says nothing
+            by_subject.setdefault(iri, [])
+            for _s, p, o, g in by_subject[iri]:
+                if g != INFERRED_GRAPH and followed(iri, p, o):
+                    by_subject.setdefault(o.value, [])  # type: ignore[attr-defined]
+    by_subject.update(known)
+    # second-hop IRIs of cached first-hop IRIs that are not described yet
+    wanted = {
+        o.value  # type: ignore[attr-defined]
+        for iri, stated in known.items()
+        for _s, p, o, g in stated
+        if g != INFERRED_GRAPH and followed(iri, p, o)
+    }
+    wanted = {iri for iri in wanted if iri not in by_subject}
+    if wanted:
+        hop2 = {iri: about[iri] for iri in wanted if iri in about}
+        by_subject.update(hop2)
+        rest = wanted - hop2.keys()
+        if rest:
+            _describe_into(store, rest, by_subject)
+            for iri in rest:
+                by_subject.setdefault(iri, [])
+    if cache is not None:
+        cache.keep({k: v for k, v in by_subject.items() if k not in about}, generation)
+        for cls, found in supers.items():
+            cache.supers.setdefault(cls, set()).update(found)
+    return Fetched(by_subject, supers, follow, more)
+
+
+def _query_hops(
+    store: Store,
+    missing: Sequence[str],
+    subjects: set[str],
+    classes: set[str],
+    follow: frozenset[str] | None,
+    by_subject: dict[str, list[Stated]],
+    supers: dict[str, set[str]],
+) -> None:
+    """The one query (LATERAL): the statements about ``missing``, about the IRIs they
+    point at (second hop), and the superclasses of ``classes``."""
+    iris = " ".join(f"<{iri}>" for iri in missing) or f"<{SUPER}>"
     kinds = " ".join(f"<{iri}>" for iri in sorted(classes))
     inferred, rdf_type = f"<{INFERRED_GRAPH}>", f"<{RDF.type}>"
     if follow is None:
@@ -181,8 +303,10 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
     # `?c sub ?x . ?x sub* ?super`, not `?c sub+ ?super`: Virtuoso refuses a transitive
     # path whose start is bound only by VALUES.
     classes_part = (
-        f"{{ VALUES ?x {{ {kinds} }} ?x <{RDFS.subClassOf}> ?y . "
+        f" UNION {{ VALUES ?x {{ {kinds} }} ?x <{RDFS.subClassOf}> ?y . "
         f"?y <{RDFS.subClassOf}>* ?s1 FILTER(isIRI(?s1)) BIND(<{SUPER}> AS ?p1) }}"
+        if classes
+        else ""
     )
     hop1 = (
         f"VALUES ?x {{ {iris} }} GRAPH ?g1 {{ ?x ?p1 ?s1 }} "
@@ -190,15 +314,11 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
     )
     gate = f"FILTER(isIRI(?s1) && ?g1 != {inferred} && {second})"
     hop2 = f"GRAPH ?g {{ ?s1 ?p ?o }} {keep}"
-    if lateral(store):  # each first-hop row looks up its object, if followed, once
-        where = (
-            f"{{ {hop1} LATERAL {{ {{ }} UNION {{ {{ {gate} }} {hop2} }} }} }} UNION {classes_part}"
-        )
-    else:  # SPARQL 1.1: the first hop twice, the second one joined to it
-        where = f"{{ {hop1} }} UNION {{ {hop1} {gate} {hop2} }} UNION {classes_part}"
+    # each first-hop row looks up its object, if followed, once
+    where = f"{{ {hop1} LATERAL {{ {{ }} UNION {{ {{ {gate} }} {hop2} }} }} }}{classes_part}"
     result = store.query(f"SELECT DISTINCT ?x ?p1 ?s1 ?g1 ?p ?o ?g WHERE {{ {where} }}")
     assert isinstance(result, Solutions)
-    seen: set[tuple[ox.NamedNode, ox.NamedNode, Term, str]] = set()
+    seen: set[Stated] = set()
     for x, p1, s1, g1, p, o, g in result.rows:
         assert isinstance(x, ox.NamedNode) and isinstance(p1, ox.NamedNode) and s1 is not None
         if p1.value == SUPER:
@@ -213,7 +333,6 @@ def fetch(store: Store, candidates: Sequence[Candidate], follow: frozenset[str] 
         if found not in seen:
             seen.add(found)
             by_subject.setdefault(found[0].value, []).append(found)
-    return Fetched(by_subject, supers, follow, lambda iris: _describe_into(store, iris, by_subject))
 
 
 def _describe_into(

@@ -23,7 +23,16 @@ import rdflib
 from coopgraph.parse import parse_file
 from coopgraph.rdfbridge import graph_of, to_rdflib
 from coopgraph.store.base import Solutions, Store
-from coopgraph.validate.context import Candidate, Overlay, Triple, close_types, fetch, plain
+from coopgraph.validate.context import (
+    Candidate,
+    ContextCache,
+    Overlay,
+    Triple,
+    close_types,
+    fetch,
+    lateral,
+    plain,
+)
 from coopgraph.validate.engine import Data, Evaluation, Result
 from coopgraph.validate.reference import Reference, shape_targets, targeting
 from coopgraph.validate.report import (
@@ -107,11 +116,12 @@ class Validator:
         self.targets = shape_targets(self.shapes)
         self.reference = Reference(self.shapes)
         self.terms = Terms().seed(self._constants())
-        self._super_cache: dict[str, set[str]] = {}
+        #: descriptions and superclasses read from the store, dropped by commits
+        self.context = ContextCache(store, describe=lateral(store))
 
     def _supers(self, classes: set[str]) -> dict[str, set[str]]:
         """Each class's superclasses in the store's ontology (read once per class)."""
-        cache = self._super_cache
+        cache = self.context.supers
         missing = sorted(c for c in classes if c not in cache)
         if missing:
             values = " ".join(f"<{iri}>" for iri in missing)
@@ -213,12 +223,16 @@ class Validator:
             )
             for c in candidates
         ]
-        fetched = fetch(self.store, skolemised, None if reference else self.compiled.nested_paths)
+        if reference:  # the yardstick reads everything afresh
+            fetched = fetch(self.store, skolemised, None)
+        else:
+            fetched = fetch(self.store, skolemised, self.compiled.nested_paths, self.context)
+        supers = self.context.supers
         for cls, found in fetched.supers.items():
-            self._super_cache.setdefault(cls, set()).update(found)
+            supers.setdefault(cls, set()).update(found)
         for c in skolemised:
             for cls in c.classes:
-                self._super_cache.setdefault(cls, set())
+                supers.setdefault(cls, set())
         return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
 
     def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
