@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validator built in {out['validator_build_s']:.2f} s")
     verdict = "met" if e["cpu_median_s"] <= ENTRY_TARGET_S else "MISSED"
     print(
-        f"one entry ({e['entry_triples']:.0f} triples, after {e['warm']} others): work median {e['cpu_median_s'] * ms:.2f} ms"
+        f"one entry ({e['entry_triples']:.0f} triples, after {e['warm']} others): work median "
+        f"{e['cpu_median_s'] * ms:.2f} ms"
         f" p99 {e['cpu_p99_s'] * ms:.2f} ms; wall median {e['wall_median_s'] * ms:.2f} ms"
         f" p99 {e['wall_p99_s'] * ms:.2f} ms  [target ≤ 5 ms work: {verdict}]"
     )
