@@ -21,7 +21,8 @@ transaction), only many at a time:
    ``SMALL_BATCH`` entries, e.g. a few files or a short sheet) refresh their inferences
    entry by entry, like ``coopgraph add``. Large ones record the
    :mod:`coopgraph.pending` marker in the same transaction instead, and the run
-   materialises the inferences once at the end, then clears the marker. A run killed
+   materialises the inferences once at the end (the graphs it wrote from memory, the
+   others read from the store), then clears the marker. A run killed
    in between leaves whole entries only, and the marker makes the next open of the store
    rebuild the inferences (``load_project`` → :func:`coopgraph.pending.repair`).
 """
@@ -120,6 +121,12 @@ class _Run:
         self.mode = "fast" if isinstance(store, EmbeddedStore) else "pending"
         #: check-only runs write nothing: what earlier batches accepted stays in the overlay
         self.accepted_overlay: dict[str, list[ox.Triple]] = {}
+        from coopgraph.reason import Reasoner
+
+        self.reasoner = Reasoner(store)
+        #: what the rules need of each graph written (the materialisation does not read
+        #: these graphs back from the store)
+        self.written: dict[str, list[Any]] = {}
 
     # -- outcomes ------------------------------------------------------------------------
 
@@ -302,6 +309,7 @@ class _Run:
     def done(self, todos: list[_Todo], results: list[entries.EntryResult]) -> None:
         for t, r in zip(todos, results, strict=True):
             self.digests[t.candidate.graph] = t.digest
+            self.written[t.candidate.graph] = self.reasoner.premises(t.candidate.quads)
             self.outcome(t.candidate, r.action)
 
     @staticmethod
@@ -332,9 +340,7 @@ class _Run:
             if self.progress:
                 self.progress.note("materialising inferences (OWL 2 RL rules) into cgg:inferred")
             start = time.perf_counter()
-            from coopgraph.reason import Reasoner
-
-            self.report.inferred = Reasoner(self.store).materialise().inferred
+            self.report.inferred = self.reasoner.materialise(given=self.written).inferred
             pending.clear(self.store)
             self.report.timings["materialise"] = time.perf_counter() - start
 

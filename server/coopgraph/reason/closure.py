@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from coopgraph.reason.tbox import TYPE, TBox
 
-__all__ = ["Key", "closure", "is_literal"]
+__all__ = ["Key", "closure", "is_literal", "rule_predicates"]
 
 #: A triple as N-Triples terms: (subject, predicate, object)
 Key = tuple[str, str, str]
@@ -21,6 +21,20 @@ Key = tuple[str, str, str]
 def is_literal(term: str) -> bool:
     """Whether an N-Triples term string is a literal."""
     return term.startswith('"')
+
+
+def rule_predicates(tbox: TBox) -> frozenset[str]:
+    """The predicates (as ``<iri>`` keys) the rules read or conclude: a triple with any
+    other predicate neither derives anything nor can be derived, so :func:`closure` may be
+    given only these and conclude the same."""
+    found = {f"<{TYPE}>"}
+    for pairs in (tbox.sub_properties, tbox.inverses):
+        for p, q in pairs:
+            found |= {f"<{p}>", f"<{q}>"}
+    for pairs in (tbox.domains, tbox.ranges):
+        found |= {f"<{p}>" for p, _c in pairs}
+    found |= {f"<{p}>" for p in (*tbox.symmetric, *tbox.transitive)}
+    return frozenset(found)
 
 
 def _table(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:

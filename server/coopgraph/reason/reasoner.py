@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from coopgraph import events
-from coopgraph.reason.closure import closure
+from coopgraph.reason.closure import Key, closure, rule_predicates
 from coopgraph.reason.delta import Delta, inference_delta, to_quads
 from coopgraph.reason.explain import Explanation, explain
 from coopgraph.reason.tbox import TBox, ontology_tbox
@@ -95,28 +95,65 @@ class Reasoner:
         assert isinstance(result, Solutions)
         return int(result.rows[0][0].value)  # type: ignore[union-attr]
 
-    def materialise(self) -> ReasoningStats:
+    def premises(self, quads: Iterable[ox.Quad]) -> list[Key]:
+        """The triples of ``quads`` the rules read or conclude, as closure keys: what
+        :meth:`materialise` needs of a graph the caller holds (``given``)."""
+        wanted = rule_predicates(self.tbox)
+        out = []
+        for q in quads:
+            p = str(q.predicate)
+            if p in wanted:
+                out.append((str(q.subject), p, str(q.object)))
+        return out
+
+    def materialise(self, *, given: Mapping[str, Sequence[Key]] | None = None) -> ReasoningStats:
         """Rebuild ``cgg:inferred`` from every asserted quad: one read of the store, the
         closure (:func:`~coopgraph.reason.closure.closure`), one write.
 
+        Only the triples the rules read or conclude are read. The write replaces the
+        inferred graph with the store's bulk loader under the :mod:`coopgraph.pending`
+        marker (set in the transaction that drops the old graph, cleared after the load
+        unless a batched write had set it): a crash in between leaves the marker, and the
+        next open rebuilds the inferences.
+
+        :param given: graph IRI → its asserted triples as keys (:meth:`premises`), for
+            graphs the caller holds in memory (a bulk import's entries): those graphs are
+            not read back from the store.
         :returns: :class:`ReasoningStats` (triples inferred, seconds).
         :raises StoreError: a read or the write failed.
         """
+        from coopgraph import pending
+
         start = time.perf_counter()
         with _LOCK:  # the ontology may have been reloaded by another process
             _STORE_TBOX.pop(self.store, None)
-        inferred = ox.NamedNode(INFERRED_GRAPH)
-        keys = [
-            (str(q.subject), str(q.predicate), str(q.object))
-            for q in self.store.quads()
-            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred
-        ]
+        wanted = rule_predicates(self.tbox)
+        keys: list[Key] = [k for triples in (given or {}).values() for k in triples]
+        for q in self._asserted(set(given or ())):
+            p = str(q.predicate)
+            if p in wanted:
+                keys.append((str(q.subject), p, str(q.object)))
         quads = to_quads(closure(self.tbox, keys))
-        if INFERRED_GRAPH in self.store.graph_sizes():
-            self.store.apply(Changes(drop_graphs=[INFERRED_GRAPH]))
+        marked = not pending.is_pending(self.store)
+        drop = [INFERRED_GRAPH] if INFERRED_GRAPH in self.store.graph_sizes() else []
+        self.store.apply(Changes(drop_graphs=drop, insert=[pending.MARKER] if marked else []))
         if quads:
-            self.store.apply(Changes(insert=quads))
+            self.store.bulk_load(quads)
+        if marked:
+            pending.clear(self.store)
         return ReasoningStats(len(quads), time.perf_counter() - start)
+
+    def _asserted(self, skip: set[str]) -> Iterable[ox.Quad]:
+        """Every quad of the named graphs but ``cgg:inferred`` and ``skip``."""
+        if not skip:
+            inferred = ox.NamedNode(INFERRED_GRAPH)
+            return (
+                q
+                for q in self.store.quads()
+                if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred
+            )
+        graphs = sorted(set(self.store.graph_sizes()) - skip - {INFERRED_GRAPH})
+        return (q for g in graphs for q in self.store.quads(g))
 
     def delta(self, added: Sequence[ox.Quad], removed: Sequence[ox.Quad] = ()) -> Delta:
         """The inferred quads a write deletes and inserts, read *before* the write (see
