@@ -653,3 +653,16 @@ def test_delta_walks_the_cheap_direction(monkeypatch: pytest.MonkeyPatch, limit:
     _write(store, reasoner, delete=[first])
     assert t(EX.block, EX["in"], EX.country) in inferred(store)  # via region2
     assert inferred(store) == _rebuilt(store)
+
+
+def test_owlrl_leaves_rdflib_literal_conversions_alone() -> None:
+    """owlrl changes rdflib's lexical conversions while it runs; the TBox closure puts
+    them all back, so a literal validated after it compares as one validated before
+    (an xsd:gYear kept a str value for good: CG-PART-009 then failed on 2024 ≤ 2029)."""
+    from rdflib.term import _toPythonMapping
+
+    before = dict(_toPythonMapping)
+    year = rdflib.Literal("2024", datatype=rdflib.XSD.gYear)
+    tbox_from_triples([])
+    assert dict(_toPythonMapping) == before
+    assert rdflib.Literal("2024", datatype=rdflib.XSD.gYear).value == year.value

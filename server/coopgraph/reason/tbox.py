@@ -145,9 +145,19 @@ def tbox_from_triples(triples: Iterable[ox.Triple]) -> TBox:
     if triples:
         nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         graph.parse(data=nt, format="nt")
-    owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(graph)
+    # owlrl swaps rdflib's literal conversions for its own while it runs and puts back
+    # only some of them (xsd:gYear literals got a str value for good): literals built
+    # afterwards compared differently from those built before (validation, pyshacl).
+    from rdflib.term import _toPythonMapping
+
+    conversions = dict(_toPythonMapping)
+    try:
+        owlrl.DeductiveClosure(
+            owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+        ).expand(graph)
+    finally:
+        _toPythonMapping.clear()
+        _toPythonMapping.update(conversions)
 
     def pairs(predicate: str, meta: Callable[[str], bool]) -> set[tuple[str, str]]:
         out = set()
