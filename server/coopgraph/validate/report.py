@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,7 +118,10 @@ class Report:
     entries: list[str]
     findings: list[Finding] = field(default_factory=list)
     shapes_version: str = ""
-    graphs: list[rdflib.Graph] = field(default_factory=list)
+    #: each entry's sh:ValidationReport, built when asked (:meth:`to_turtle`): most
+    #: reports are never rendered as RDF, and building the graph cost a third of a bulk
+    #: import's validation
+    graphs: list[Callable[[], rdflib.Graph]] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
@@ -150,7 +153,7 @@ class Report:
         for prefix, ns in PREFIXES.items():
             merged.bind(prefix, ns)
         for graph in self.graphs:
-            merged += graph
+            merged += graph()
         return merged.serialize(format="turtle")
 
     def render(self, fmt: str = "text", *, lang: str = "fr") -> str:

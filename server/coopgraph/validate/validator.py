@@ -12,6 +12,7 @@ together). Shapes the compiled path does not implement are checked by pyshacl.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -337,7 +338,7 @@ class Validator:
                     parent_rule=meta.parent_rule if meta else None,
                 )
             )
-        return Report(names, findings, self.version, [report_graph(results)])
+        return Report(names, findings, self.version, [functools.partial(report_graph, results)])
 
     @staticmethod
     def _label(data: Data, node: Node, cache: dict[Node, str | None]) -> str | None:
