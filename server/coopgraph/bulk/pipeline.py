@@ -32,6 +32,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyoxigraph as ox
@@ -43,6 +44,7 @@ from coopgraph.bulk.sources import Candidate, Source, candidates
 from coopgraph.errors import BadRequest, Conflict, CoopgraphError, NotFound
 from coopgraph.store.base import Solutions, Store
 from coopgraph.store.embedded import EmbeddedStore
+from coopgraph.validate import Candidate as Checked
 from coopgraph.validate import Overlay
 from coopgraph.vocab import CG, ID, PROV, PROVENANCE_GRAPH, RDF
 
@@ -52,6 +54,8 @@ __all__ = ["SMALL_BATCH", "ImportOptions", "Progress", "run_import"]
 
 #: Batches with at most this many entries to write refresh inferences entry by entry.
 SMALL_BATCH = 20
+#: Entries validated together (``Validator.validate_many``: one context query).
+VALIDATE_MANY = 200
 
 _CURRENT_DIGESTS = f"""SELECT ?g ?d WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
   ?g <{PROV.wasGeneratedBy}> ?a . ?a <{CG.contentDigest}> ?d }} }}"""
@@ -86,6 +90,8 @@ class ImportOptions:
     lang: str | None = None
     #: spreadsheet reports (:class:`~coopgraph.tabular.ImportReport`), filled by the run
     sheets: list[Any] = field(default_factory=list)
+    #: where the ontology's owlrl closure is kept between runs (``Settings.cache_dir``)
+    cache_dir: Path | None = None
 
 
 @dataclass(eq=False)  # compared by identity: `in` on lists of them stays cheap
@@ -123,7 +129,7 @@ class _Run:
         self.accepted_overlay: dict[str, list[ox.Triple]] = {}
         from coopgraph.reason import Reasoner
 
-        self.reasoner = Reasoner(store)
+        self.reasoner = Reasoner(store, cache_dir=options.cache_dir)
         #: what the rules need of each graph written (the materialisation does not read
         #: these graphs back from the store)
         self.written: dict[str, list[Any]] = {}
@@ -209,14 +215,20 @@ class _Run:
         while check:
             overlay = self.overlay([*ok, *check])
             newly: list[_Todo] = []
-            for t in check:
-                t.report = self.validator.validate_quads(
-                    t.candidate.quads, entry=t.candidate.origin,
-                    overlay=overlay(t.candidate.graph),
-                )
-                (ok if t.report.conforms else newly).append(t)
-                if final and self.progress and len(ok) % 1000 == 0 and t.report.conforms:
-                    self.progress.note(f"{len(ok)} of {len(todos)} deferred entries conform")
+            for first in range(0, len(check), VALIDATE_MANY):  # one context query each
+                run = check[first:first + VALIDATE_MANY]
+                reports = self.validator.validate_many([
+                    Checked(t.candidate.quads, t.candidate.origin,
+                            overlay=overlay(t.candidate.graph))
+                    for t in run
+                ])
+                for t, report in zip(run, reports, strict=True):
+                    t.report = report
+                    (ok if report.conforms else newly).append(t)
+                if final and self.progress and len(check) > VALIDATE_MANY:
+                    self.progress.note(
+                        f"{first + len(run)} of {len(check)} deferred entries checked"
+                    )
             failed += newly
             # an accepted entry that points at a newly failed one is checked again without it
             gone = {s for t in newly for s in _subjects(t.candidate.quads)}

@@ -154,7 +154,7 @@ def import_cmd(
     )
     options = ImportOptions(
         agent=agent or default_agent(), write=add_, reference=reference,
-        batch_quads=batch_quads, kind=kind, lang=lang,
+        batch_quads=batch_quads, kind=kind, lang=lang, cache_dir=Path(settings.cache_dir),
     )
     bar = ProgressBar(sum(s.size for s in sources))
     try:

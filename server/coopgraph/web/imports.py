@@ -91,7 +91,7 @@ def import_request(fmt: Format | str, *, rejected_status: int = 200) -> Response
     lang = request.args.get("lang") if request.args.get("lang") in ("fr", "en") else None
     options = ImportOptions(
         agent=agent, write=not _flag("check"), reference=_flag("reference"), kind=kind,
-        lang=lang,
+        lang=lang, cache_dir=Path(get_settings().cache_dir),
     )
     if not _IMPORT_LOCK.acquire(blocking=False):
         raise Conflict("another import is running on this server; try again when it is done")
