@@ -295,7 +295,12 @@ class _Run:
         self.report.timings["commit"] += time.perf_counter() - start
 
     def chunks(self, todos: list[_Todo]) -> Iterable[list[_Todo]]:
-        """``todos`` in runs of about ``batch_quads`` quads: one transaction each."""
+        """``todos`` in runs of about ``batch_quads`` quads: one transaction each. New
+        entries for the bulk loader go in one run: each bulk load adds files RocksDB
+        merges later, so many small loads cost more than one large one."""
+        if self.mode == "fast" and not any(t.exists for t in todos):
+            yield todos
+            return
         chunk: list[_Todo] = []
         size = 0
         for t in todos:
