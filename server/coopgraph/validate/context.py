@@ -254,11 +254,11 @@ def fetch(
             by_subject.setdefault(iri, [])
             for _s, p, o, g in by_subject[iri]:
                 if g != INFERRED_GRAPH and followed(iri, p, o):
-                    by_subject.setdefault(o.value, [])  # type: ignore[attr-defined]
+                    by_subject.setdefault(o.value, [])
     by_subject.update(known)
     # second-hop IRIs of cached first-hop IRIs that are not described yet
     wanted = {
-        o.value  # type: ignore[attr-defined]
+        o.value
         for iri, stated in known.items()
         for _s, p, o, g in stated
         if g != INFERRED_GRAPH and followed(iri, p, o)
