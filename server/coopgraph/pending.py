@@ -46,6 +46,10 @@ _ASK = (
 )
 
 
+_MARKED = f"GRAPH <{PROVENANCE_GRAPH}> {{ <{INFERRED_GRAPH}> <{CG.rematerialisationPending}> ?v }}"
+_CLEAR = f"DELETE {{ {_MARKED} }} WHERE {{ {_MARKED} }}"
+
+
 def in_progress(graph: str) -> ox.Quad:
     """The marker of a new graph being written by the bulk import's fast path (not in one
     transaction: ``Store.bulk_load``); removed in the transaction that records its
@@ -79,8 +83,11 @@ def is_pending(store: Store) -> bool:
 
 
 def clear(store: Store) -> None:
-    """Remove the marker (after a materialisation that started after the last batch)."""
-    store.apply(Changes(delete=[MARKER]))
+    """Remove the marker (after a materialisation that started after the last batch).
+
+    By pattern, not ``DELETE DATA``: Virtuoso stores the xsd:boolean as it likes, and a
+    ``DELETE DATA`` of the literal as written left the marker there."""
+    store.apply(Changes(before=[_CLEAR]))
 
 
 def repair(store: Store) -> bool:
