@@ -408,3 +408,30 @@ def test_dataset_descriptions_rendered_once_per_totals_build(settings, fresh_sto
     after = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     assert b"test-partnership" in after.data
     assert app_state.descriptions.renders == 3
+
+
+def test_a_burst_of_patched_builds_renders_answers_once() -> None:
+    """Answers of a patched build wait until no newer build came for a while: a burst of
+    writes renders them once, for its last build."""
+    from coopgraph.views import View
+
+    class S:
+        pass
+
+    view: View[int] = View("burst", S(), lambda progress: 0)
+    view.answer_in_background = True
+    view.answer_after_quiet = 0.5
+    prepared: list[int] = []
+    view.preparers.append(lambda built: prepared.append(built.value))
+    first = view.refresh()  # a full build renders its answers before it is served
+    assert prepared == [0]
+    latest = first
+    for value in (1, 2, 3):
+        replaced = view.replace(latest, value)
+        assert replaced is not None
+        latest = replaced
+    deadline = time.monotonic() + 10
+    while view.answering is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert prepared == [0, 3]
+    assert view.get().value == 3

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 #: Deepest neighbourhood ``select`` returns (3 hops already reach most of a dense network).
 MAX_DEPTH = 3
+#: Seconds without a newer build before a patched build's whole-network answers are
+#: rendered (:attr:`coopgraph.views.View.answer_after_quiet`).
+ANSWER_AFTER_QUIET = 2.0
 #: Bumped when the snapshot's content changes: persisted snapshots are then rebuilt.
 SNAPSHOT_VERSION = "network-1"
 
@@ -383,6 +386,7 @@ class NetworkView(View[NetworkSnapshot]):
         #: of a patched build are rendered)
         self.last_bodies = BodyCache(size=32)
         self.answer_in_background = True
+        self.answer_after_quiet = ANSWER_AFTER_QUIET
         #: the answers the background renders for each new build (see :meth:`rendered`)
         self._prepared_keys: set[tuple[Any, ...]] = set()
         self.summarise = summary_of

@@ -154,6 +154,11 @@ class View(Generic[T]):
         #: thread (a full build renders them first: nothing older is worth serving)
         self.answer_in_background = False
         self.answering: Built[T] | None = None
+        #: with :attr:`answer_in_background`, seconds a patched build must stay the newest
+        #: before its answers are rendered: a burst of writes renders them once, after
+        #: its last write, instead of once per write while the writes wait on the
+        #: interpreter (the whole-network exports take a minute of CPU at 1M triples)
+        self.answer_after_quiet = 0.0
         #: least seconds between two saves of patched builds, and from a patch to its save
         #: (pickling the 1M-triple network holds the interpreter for seconds: not while
         #: the answers of a write are wanted)
@@ -284,7 +289,7 @@ class View(Generic[T]):
 
         def answer() -> None:
             try:
-                if self._latest is built:
+                if self._still_newest(built, self.answer_after_quiet):
                     self._prepare(built)
                 self._save_later()
             finally:
@@ -292,6 +297,13 @@ class View(Generic[T]):
                     self.answering = None
 
         threading.Thread(target=answer, name=f"view:{self.name} answers", daemon=True).start()
+
+    def _still_newest(self, built: Built[T], seconds: float) -> bool:
+        """Is ``built`` still the newest build after ``seconds`` (checked every 0.1 s)?"""
+        deadline = time.monotonic() + seconds
+        while self._latest is built and time.monotonic() < deadline and not self._closed:
+            time.sleep(0.1)
+        return self._latest is built
 
     def _save_soon(self, built: Built[T]) -> None:
         """Persist ``built`` unless a newer build is already served."""
