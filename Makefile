@@ -22,11 +22,13 @@ lint: $(BIN)/.installed
 
 test: lint services
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --doctest-modules server/coopgraph
 
 # The everyday run while working (see README): everything but the tests marked
 # virtuoso, browser or slow (no Debian services needed). `make test` runs them all.
 quick: lint
 	$(BIN)/python -m pytest -m "not virtuoso and not browser and not slow"
+	$(BIN)/python -m pytest --doctest-modules server/coopgraph
 
 # After changing texts of the pages: extract them (babel.cfg) and merge them into the
 # catalogues; then fill in the new or changed msgstr of each language (fr, en, nl).
