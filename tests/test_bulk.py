@@ -329,8 +329,7 @@ def test_sigkill_mid_run_leaves_whole_entries_and_repairs_inferences(tmp_path: P
     store_dir = tmp_path / "store"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
     command = [sys.executable, "-m", "coopgraph", "import", str(dataset), "--add",
-               "--reference", "--agent", "tester", "--batch", "2500", "--no-views",
-               "--store", str(store_dir)]
+               "--reference", "--agent", "tester", "--batch", "2500", "--store", str(store_dir)]
     log = tmp_path / "import.err"
     with log.open("wb") as err:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
@@ -338,7 +337,7 @@ def test_sigkill_mid_run_leaves_whole_entries_and_repairs_inferences(tmp_path: P
         present: set[str] = set()
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.5)
+            time.sleep(0.1)
             try:
                 snapshot = open_store(str(store_dir), read_only=True)
             except Exception:  # not created yet
