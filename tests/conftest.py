@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -121,23 +122,17 @@ def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:PORT/``) of ``coopgraph serve --port 0`` on a temporary
-    disk store, started once per session, polled until /healthz answers, stopped at the end."""
-    import os
+@contextmanager
+def serving(store: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
+    """``coopgraph serve --port 0`` on ``store`` (stderr to ``log_path``), polled until
+    /healthz answers; yields its base URL, then stops it with SIGINT (killed after 30 s)."""
     import re
     import signal
     import subprocess
-    import sys
     import time
     import urllib.request
 
-    store_dir = tmp_path_factory.mktemp("live-store")
-    log_path = tmp_path_factory.mktemp("live-log") / "serve.err"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
-    env.update(COOPGRAPH_RESULT_LIMIT=str(WEB_RESULT_LIMIT), COOPGRAPH_QUERY_TIMEOUT="3")
-    command = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store_dir),
+    command = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store),
                "--port", "0", "--host", "127.0.0.1"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
@@ -167,3 +162,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL (``http://127.0.0.1:PORT/``) of ``coopgraph serve --port 0`` on a temporary
+    disk store, started once per session, polled until /healthz answers, stopped at the end."""
+    import os
+
+    store_dir = tmp_path_factory.mktemp("live-store")
+    log_path = tmp_path_factory.mktemp("live-log") / "serve.err"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
+    env.update(COOPGRAPH_RESULT_LIMIT=str(WEB_RESULT_LIMIT), COOPGRAPH_QUERY_TIMEOUT="3")
+    with serving(store_dir, log_path, env) as url:
+        yield url

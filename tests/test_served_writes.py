@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from typing import Any
 import pytest
 import requests
 
+from conftest import serving
 from coopgraph.served import record_path, served_by
 
 DATA = Path(__file__).parent / "data"
@@ -48,37 +46,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     """(URL, store directory) of ``coopgraph serve`` with one staff token."""
     store = tmp_path_factory.mktemp("served") / "store"
     log_path = store.parent / "serve.err"
-    command = [sys.executable, "-m", "coopgraph", "serve", "--store", str(store),
-               "--port", "0", "--host", "127.0.0.1"]
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log,
-                                env=_env(COOPGRAPH_TOKENS=f"staff:{TOKEN}"))
-    try:
-        url = None
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and proc.poll() is None:
-            match = re.search(r"serving on (http://127\.0\.0\.1:\d+/)", log_path.read_text())
-            if match:
-                url = match.group(1)
-                try:
-                    with urllib.request.urlopen(url + "healthz", timeout=5) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-            time.sleep(0.2)
-        else:
-            pytest.fail(f"coopgraph serve did not start:\n{log_path.read_text()[-3000:]}")
-        assert url is not None
+    with serving(store, log_path, _env(COOPGRAPH_TOKENS=f"staff:{TOKEN}")) as url:
         yield url, str(store)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
     # a stopped server no longer claims the store
     assert served_by(str(store)) is None
     assert not record_path(str(store)).exists()  # type: ignore[union-attr]
