@@ -19,6 +19,7 @@ from coopgraph.load import load_project
 from coopgraph.parse import parse_file, skolemise
 from coopgraph.reason import RULES, Reasoner, tbox_from_triples
 from coopgraph.reason import delta as delta_module
+from coopgraph.reason.tbox import owlrl_expand
 from coopgraph.settings import Settings
 from coopgraph.store.base import Boolean, Changes, Store
 from coopgraph.store.embedded import EmbeddedStore
@@ -251,14 +252,10 @@ def owlrl_reference(store: Store) -> set[tuple[rdflib.term.Node, ...]]:
     ``owl:sameAs`` links are left out of the input: coopgraph treats them as external
     identifiers (see ``coopgraph.reason``), so owlrl must not propagate across them either.
     """
-    import owlrl
-
     facts = [f for f in asserted(store) if f.predicate.value != OWL.sameAs]
     graph = _to_rdflib(facts)
     base = set(graph)
-    owlrl.DeductiveClosure(
-        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
-    ).expand(graph)
+    owlrl_expand(graph)
     return {tr for tr in set(graph) - base if _covered(tr)}
 
 
@@ -268,6 +265,23 @@ def _diff(store: Store) -> tuple[set[str], set[str]]:
     missing = {" ".join(n.n3() for n in tr) for tr in reference - ours}
     extra = {" ".join(n.n3() for n in tr) for tr in ours - reference}
     return missing, extra
+
+
+def test_owlrl_leaves_rdflib_literal_conversions_as_they_were() -> None:
+    """owlrl alone keeps its own conversions after a run (a gYear's value became a str);
+    every run goes through ``owlrl_expand``, which puts rdflib's back."""
+    from rdflib.term import _toPythonMapping
+
+    before = dict(_toPythonMapping)
+    year = rdflib.Literal("2024", datatype=rdflib.XSD.gYear)
+    graph = rdflib.Graph()
+    graph.add((rdflib.URIRef("urn:x:a"), rdflib.RDFS.subClassOf, rdflib.URIRef("urn:x:b")))
+    graph.add((rdflib.URIRef("urn:x:i"), rdflib.RDF.type, rdflib.URIRef("urn:x:a")))
+    owlrl_expand(graph)
+    assert (rdflib.URIRef("urn:x:i"), rdflib.RDF.type, rdflib.URIRef("urn:x:b")) in graph
+    assert dict(_toPythonMapping) == before
+    again = rdflib.Literal("2024", datatype=rdflib.XSD.gYear)
+    assert type(again.value) is type(year.value)
 
 
 def test_fixture_equals_owlrl_reference() -> None:

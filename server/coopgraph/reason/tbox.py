@@ -16,13 +16,17 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from coopgraph.store.base import Store
 from coopgraph.vocab import ONTOLOGY_GRAPH, OWL, RDF, RDFS, XSD
 
-__all__ = ["RULES", "TBox", "ontology_tbox", "property_reach", "tbox_from_triples"]
+if TYPE_CHECKING:
+    import rdflib
+
+__all__ = ["RULES", "TBox", "ontology_tbox", "owlrl_expand", "property_reach", "tbox_from_triples"]
 
 log = logging.getLogger(__name__)
 
@@ -130,24 +134,16 @@ class TBox:
         return cls(**values)  # type: ignore[arg-type]
 
 
-def tbox_from_triples(triples: Iterable[ox.Triple]) -> TBox:
-    """Close ontology triples with owlrl (OWL 2 RL) and keep what the ABox rules need.
+def owlrl_expand(graph: rdflib.Graph) -> None:
+    """Close ``graph`` in place with owlrl's OWL 2 RL rules, leaving rdflib as it was.
 
-    :param triples: the ontology (``cgg:ontology``) as pyoxigraph triples.
-    :returns: the :class:`TBox`; meta-vocabulary (RDF/RDFS/OWL/XSD) classes and
-        properties, ``owl:Thing``, blank-node classes and reflexive pairs are left out.
+    owlrl swaps rdflib's literal conversions for its own while it runs and puts back
+    only some of them (xsd:gYear literals got a str value for good): literals built
+    afterwards compared and serialised differently from those built before
+    (validation, pyshacl, the remote store's writes). Every owlrl run in the project,
+    the tests' oracle included, goes through here.
     """
     import owlrl
-    import rdflib
-
-    triples = list(triples)
-    graph = rdflib.Graph()
-    if triples:
-        nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        graph.parse(data=nt, format="nt")
-    # owlrl swaps rdflib's literal conversions for its own while it runs and puts back
-    # only some of them (xsd:gYear literals got a str value for good): literals built
-    # afterwards compared differently from those built before (validation, pyshacl).
     from rdflib.term import _toPythonMapping
 
     conversions = dict(_toPythonMapping)
@@ -158,6 +154,23 @@ def tbox_from_triples(triples: Iterable[ox.Triple]) -> TBox:
     finally:
         _toPythonMapping.clear()
         _toPythonMapping.update(conversions)
+
+
+def tbox_from_triples(triples: Iterable[ox.Triple]) -> TBox:
+    """Close ontology triples with owlrl (OWL 2 RL) and keep what the ABox rules need.
+
+    :param triples: the ontology (``cgg:ontology``) as pyoxigraph triples.
+    :returns: the :class:`TBox`; meta-vocabulary (RDF/RDFS/OWL/XSD) classes and
+        properties, ``owl:Thing``, blank-node classes and reflexive pairs are left out.
+    """
+    import rdflib
+
+    triples = list(triples)
+    graph = rdflib.Graph()
+    if triples:
+        nt = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        graph.parse(data=nt, format="nt")
+    owlrl_expand(graph)
 
     def pairs(predicate: str, meta: Callable[[str], bool]) -> set[tuple[str, str]]:
         out = set()
