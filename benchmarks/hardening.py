@@ -6,9 +6,9 @@ runaway queries during a big write, each against a real ``coopgraph serve``.
         [--write-mib 10]
 
 * ``slowloris``: ``--connections`` sockets each send a partial request, one header line
-  every 5 s, for ``--hold`` seconds; meanwhile ``GET /healthz`` and ``ASK {}`` are sent
-  every 0.5 s on fresh connections. Prints the slowest probe of each (target ≤ 1 s) and
-  how many probes failed (target 0).
+  every 5 s, for ``--hold`` seconds; from the first connection to the end ``GET /healthz``
+  and ``ASK {}`` are sent every 0.5 s on fresh connections. Prints the slowest probe of
+  each (target ≤ 1 s), when it was sent, and how many probes failed (target 0).
 * ``memory``: three concurrent cartesian ``ORDER BY`` queries under
   ``memory_limit_mib = --memory``; prints each status (target 503), the peak RSS of the
   server's processes sampled every 0.1 s (target: the store process under the budget),
@@ -78,8 +78,18 @@ class Prober(threading.Thread):
         self.port, self.every, self.with_health = port, every, with_health
         self.health: list[float] = []
         self.ask: list[float] = []
+        #: (seconds since the start, probe, seconds taken) of every probe
+        self.log: list[tuple[float, str, float]] = []
         self.failures = 0
         self.stop = threading.Event()
+        self.began = time.monotonic()
+
+    def slowest(self) -> str:
+        """When the slowest probe was sent, and which: '1.234 s (healthz at 12.3 s)'."""
+        if not self.log:
+            return "none"
+        at, what, seconds = max(self.log, key=lambda row: row[2])
+        return f"{seconds:.3f} s ({what} sent at {at:.1f} s)"
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -90,9 +100,12 @@ class Prober(threading.Thread):
                 except OSError:
                     ok = False
                 self.health.append(time.monotonic() - start)
+                self.log.append((start - self.began, "healthz", self.health[-1]))
                 self.failures += not ok
+            sent = time.monotonic()
             status, seconds = sparql(self.port, ASK, timeout=10)
             self.ask.append(seconds)
+            self.log.append((sent - self.began, "ASK", seconds))
             self.failures += status != 200
             self.stop.wait(self.every)
 
@@ -108,9 +121,10 @@ def open_slow(port: int, count: int) -> list[socket.socket]:
 
 def slowloris(port: int, connections: int, hold: float) -> bool:
     print(f"slowloris: {connections} connections held {hold:g} s (load {loadavg()})")
-    socks = open_slow(port, connections)
-    prober = Prober(port, 0.5)
+    prober = Prober(port, 0.5)  # probing from the first connection on
     prober.start()
+    socks = open_slow(port, connections)
+    line("connections opened after", f"{time.monotonic() - prober.began:.1f} s", "(info)", True)
     dropped: set[int] = set()
     deadline = time.monotonic() + hold
     while time.monotonic() < deadline:  # each socket sends a header line every 5 s
@@ -132,6 +146,8 @@ def slowloris(port: int, connections: int, hold: float) -> bool:
     ok &= line("slowest ASK {}", f"{max(prober.ask):.3f} s", "≤ 1 s", max(prober.ask) <= 1.0)
     line("median /healthz, ASK", f"{median(prober.health):.3f} s, {median(prober.ask):.3f} s",
          "(info)", True)
+    line("slowest probe", prober.slowest(), "(info)", True)
+    line("probes over 1 s", str(sum(row[2] > 1.0 for row in prober.log)), "(info)", True)
     line("slow connections closed by the server", str(len(dropped)), "(info)", True)
     return ok
 

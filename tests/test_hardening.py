@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import threading
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
+from waitress import wasyncore
 
 from coopgraph import entries, exports, results
 from coopgraph.cli import main
@@ -27,6 +29,7 @@ from coopgraph.store import open_store
 from coopgraph.store.base import Changes
 from coopgraph.tabular import KINDS, import_sheet, read_sheet, template
 from coopgraph.web.accesslog import AccessLog
+from coopgraph.web.serve import make_server
 from coopgraph.web.writequeue import WriteQueue
 
 DATA = Path(__file__).parent / "data"
@@ -303,6 +306,30 @@ def test_gsp_get_of_the_default_graph_is_capped(client, web_settings) -> None:  
     assert response.headers["X-Coopgraph-Truncated"] == "true"
     triples = list(ox.parse(response.data, ox.RdfFormat.N_TRIPLES))
     assert len(triples) == web_settings.result_limit == len(set(triples))
+
+
+# -- connections ----------------------------------------------------------------------------
+
+
+def test_one_turn_of_the_server_loop_accepts_every_waiting_connection(  # type: ignore[no-untyped-def]
+    web_settings, project_store
+) -> None:
+    """waitress accepts one connection per turn of its loop, each turn polling every open
+    one: after a burst of 1,000 slow clients a probe waited a second to be accepted."""
+    server, _ = make_server(web_settings.replace(host="127.0.0.1", port=0, access_log=""),
+                            project_store)
+    waiting = []
+    try:
+        for _ in range(20):
+            waiting.append(socket.create_connection(("127.0.0.1", server.effective_port), 10))
+        before = len(server._map)
+        server.handle_read_event()  # what the loop does when the listening socket is readable
+        assert len(server._map) == before + 20
+    finally:
+        for s in waiting:
+            s.close()
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
 
 
 # -- access log -------------------------------------------------------------------------------

@@ -9,7 +9,10 @@ the server offline were waitress's defaults: at most 100 connections (past them 
 accepting, so ``/healthz`` waited behind the slow ones) and ``select()`` (1,024
 descriptors at most). Here the limit is ``connection_limit`` (4,096), the loop uses
 ``poll()``, the listen backlog is 2,048, a connection silent for ``channel_timeout``
-seconds is closed, and the process may open enough files for all of them.
+seconds is closed, and the process may open enough files for all of them. waitress
+accepts one connection per turn of its loop, and each turn polls every open connection:
+after a burst of 1,000 connections a probe waited over a second in the listen queue, so
+each turn here accepts up to :data:`ACCEPT_BATCH` waiting connections.
 """
 
 from __future__ import annotations
@@ -21,13 +24,33 @@ import threading
 from typing import Any
 
 from flask import Flask
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from coopgraph import served
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
 from coopgraph.web import create_app
 from coopgraph.web.accesslog import AccessLog, open_log
+
+#: connections accepted per turn of waitress's loop (it accepts one)
+ACCEPT_BATCH = 64
+
+
+def _accept_in_batches(listener: Any) -> None:
+    """Make ``listener`` accept every waiting connection (up to :data:`ACCEPT_BATCH`, within
+    ``connection_limit``) each time its socket is readable."""
+    accept_one = listener.handle_accept
+
+    def handle_accept() -> None:
+        for _ in range(ACCEPT_BATCH):
+            if len(listener._map) >= listener.adj.connection_limit:
+                return  # readable() stops listening until connections close
+            before = len(listener._map)
+            accept_one()
+            if len(listener._map) == before:
+                return  # nothing was waiting (or accept failed): back to the loop
+
+    listener.handle_accept = handle_accept
 
 
 def _raise_open_files(wanted: int) -> None:
@@ -55,7 +78,7 @@ def serve_app(app: Flask, settings: Settings) -> tuple[Any, str]:
     if stream is not None:
         wsgi = AccessLog(app, stream)
     _raise_open_files(settings.connection_limit + 256)
-    server = create_server(
+    server: Any = create_server(
         wsgi,
         host=settings.host,
         port=settings.port,
@@ -69,7 +92,12 @@ def serve_app(app: Flask, settings: Settings) -> tuple[Any, str]:
         backlog=2048,
         asyncore_use_poll=True,
     )
-    port = server.effective_port  # type: ignore[union-attr]
+    # one listener per address of the host name ("localhost": 127.0.0.1 and ::1)
+    several = isinstance(server, MultiSocketServer)
+    for listener in list((server.map or {}).values()) if several else [server]:
+        if isinstance(listener, BaseWSGIServer):
+            _accept_in_batches(listener)
+    port = server.effective_port
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     return server, f"http://{host}:{port}/"
 
