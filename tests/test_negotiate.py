@@ -100,9 +100,17 @@ def test_by_name_unknown() -> None:
 
 
 def test_parameter_wins_over_accept() -> None:
-    assert choose("text/csv", [None, "xml"], RESULT_FORMATS).name == "xml"
-    assert choose("text/csv", ["tsv", "xml"], RESULT_FORMATS).name == "tsv"
+    assert choose("text/csv, */*;q=0.1", [None, "xml"], RESULT_FORMATS).name == "xml"
+    assert choose("text/*", ["tsv", "xml"], RESULT_FORMATS).name == "tsv"
+    assert choose(None, ["tsv"], RESULT_FORMATS).name == "tsv"
     assert choose("text/csv", [None, None], RESULT_FORMATS).name == "csv"
+
+
+def test_accept_wins_over_a_parameter_it_refuses() -> None:
+    """SPARQLWrapper sends its default ``format=xml`` beside the Accept a user set."""
+    assert choose("text/csv", [None, "xml"], RESULT_FORMATS).name == "csv"
+    assert choose("application/n-triples", ["xml"], RDF_FORMATS).name == "ntriples"
+    assert choose("text/tab-separated-values;q=0, */*", ["tsv"], RESULT_FORMATS).name == "json"
 
 
 def test_parse_accept_orders_by_q_then_position() -> None:

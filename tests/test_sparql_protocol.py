@@ -98,6 +98,18 @@ def test_sparqlwrapper_construct_rdfxml(endpoint: str, fmt: str) -> None:
     assert {str(o) for o in graph.objects()} == PARTNERS
 
 
+def test_sparqlwrapper_construct_asking_n_triples(endpoint: str) -> None:
+    """SPARQLWrapper has no N-Triples return format: a client sets the Accept header, and
+    SPARQLWrapper still sends its default ``format=xml`` parameter (issue 16: the answer
+    was Turtle). The Accept header wins over a parameter the client did not choose."""
+    sparql = wrapper(endpoint, CONSTRUCT, XML)
+    sparql.addCustomHttpHeader("Accept", "application/n-triples")
+    response = sparql.query().response
+    assert response.headers["Content-Type"].startswith("application/n-triples")
+    triples = ox.parse(response.read(), ox.RdfFormat.N_TRIPLES)
+    assert {q.object.value for q in triples} == PARTNERS
+
+
 # --- rdflib SPARQLStore ---------------------------------------------------------------
 
 

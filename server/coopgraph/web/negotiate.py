@@ -131,11 +131,22 @@ def by_name(value: str, available: Sequence[Format]) -> Format:
 def choose(
     accept: str | None, params: Sequence[str | None], available: Sequence[Format]
 ) -> Format:
-    """A ``format``/``output`` parameter wins over ``Accept``.
+    """A ``format``/``output`` parameter wins over ``Accept``, unless ``Accept`` refuses
+    the format it names: SPARQLWrapper sends its default ``format=xml`` beside the
+    ``Accept: application/n-triples`` a user set (issue 16), and then ``Accept`` decides.
 
     :raises NotAcceptable: from :func:`by_name` or :func:`negotiate`.
+
+    >>> from coopgraph.formats import RDF_FORMATS
+    >>> choose("application/n-triples", ["xml"], RDF_FORMATS).name
+    'ntriples'
+    >>> choose("text/html, */*;q=0.8", ["xml"], RDF_FORMATS).name
+    'rdfxml'
     """
     for value in params:
         if value:
-            return by_name(value, available)
+            fmt = by_name(value, available)
+            if accept and accept.strip() and _quality(parse_accept(accept), fmt) <= 0:
+                return negotiate(accept, available)
+            return fmt
     return negotiate(accept, available)

@@ -3,7 +3,7 @@
 * ``GET /sparql?query=…``, ``POST`` form-urlencoded, ``POST application/sparql-query``;
   ``default-graph-uri`` / ``named-graph-uri`` override the query's FROM / FROM NAMED;
 * ``format=`` / ``output=`` (``json``, ``xml``, ``csv``, ``tsv``, ``turtle``, ``jsonld``…
-  or a media type) win over ``Accept``;
+  or a media type) win over ``Accept``, unless ``Accept`` refuses that format;
 * ``GET /sparql`` without a query: the SPARQL 1.1 Service Description.
 
 Statuses: 400 missing/repeated ``query``, ``query`` with ``update``, syntax error (line, column,
