@@ -3,7 +3,7 @@ runaway queries during a big write, each against a real ``coopgraph serve``.
 
     .venv/bin/python benchmarks/hardening.py [--parts slowloris,memory,reads,runaway]
         [--connections 1000] [--hold 60] [--store DIR] [--timeout 30] [--memory 3072]
-        [--write-mib 10]
+        [--write-mib 10] [--settle 0]
 
 * ``slowloris``: ``--connections`` sockets each send a partial request, one header line
   every 5 s, for ``--hold`` seconds; from the first connection to the end ``GET /healthz``
@@ -276,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--memory", type=int, default=3072)
     parser.add_argument("--write-mib", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait after the start, so that the start-up work "
+                             "(network view read back and rendered) is over")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     ok = True
@@ -287,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
             "COOPGRAPH_ACCESS_LOG": "",
         })
         server.start(timeout=1800)
+        if args.settle:
+            print(f"waiting {args.settle:g} s after the start (load {loadavg()})", flush=True)
+            time.sleep(args.settle)
         try:
             if "slowloris" in parts:
                 ok &= slowloris(server.port, args.connections, args.hold)

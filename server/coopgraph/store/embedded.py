@@ -214,6 +214,11 @@ class EmbeddedStore:
     def __len__(self) -> int:
         return len(self._store)
 
+    def __bool__(self) -> bool:
+        """Always true: without this, ``if store`` counts every quad (``__len__``: 0.6 s
+        holding the store process at 1M triples, on every ``GET /data``; issue 16)."""
+        return True
+
     def flush(self) -> None:
         if self.path is not None and not self.read_only:
             self._store.flush()

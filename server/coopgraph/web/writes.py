@@ -420,9 +420,10 @@ def data_get() -> Response:
     }
     fast = serializing(store)
     result: Any = (
-        fast.query_serialized(text, fmt, **options) if fast else store.query(text, **options)
+        fast.query_serialized(text, fmt, **options) if fast is not None
+        else store.query(text, **options)
     )
-    if graph is not None and not (result.rows if fast else len(result)):
+    if graph is not None and not (result.rows if fast is not None else len(result)):
         raise NotFound(f"no graph <{graph}> in the store")
     return result_response(result, fmt)
 
