@@ -379,7 +379,8 @@ class IsolatedStore:
                 self._start_child()
             except CoopgraphError as exc:
                 log.error("store process could not be restarted: %s", exc)
-                failed = ("StoreError", f"the store process could not be restarted: {exc}", {})
+                failed: tuple[str, str, dict[str, Any]] = (
+                    "StoreError", f"the store process could not be restarted: {exc}", {})
                 for call in self._pending.values():
                     call.ok, call.value = False, failed
                     call.done.set()
