@@ -379,9 +379,22 @@ def _less_or_equal(ev: Evaluation, shape: Shape, f: Node, values: list[Node], ot
         v_str, v_cmp = _comparable(v)
         for o in set(ev.data.objects(f, other)):
             o_str, o_cmp = _comparable(o)
-            if v_str != o_str or not v_cmp <= o_cmp:
+            if v_str != o_str or not _at_most(v_cmp, o_cmp):
                 found.append(result(shape, f, "LessThanOrEqualsConstraintComponent", v))
     return not found, found
+
+
+def _at_most(value: Any, other: Any) -> bool:
+    """``value <= other``; values that cannot be compared are not (SHACL). rdflib has no
+    ``<=`` between literals it has no Python value for (xsd:gYear since rdflib 7.6, once
+    owlrl no longer leaks its conversions): there, as pyshacl, equal or not greater."""
+    try:
+        return bool(value <= other)
+    except TypeError:
+        try:
+            return bool(value.eq(other)) or not bool(value > other)
+        except (TypeError, AttributeError):
+            return False
 
 
 def _disjoint(ev: Evaluation, shape: Shape, f: Node, values: list[Node], other: Node) -> Any:
