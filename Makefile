@@ -57,4 +57,4 @@ services:
 	fi
 
 clean:
-	rm -rf $(VENV) .coopgraph .pytest_cache
+	rm -rf $(VENV) .coopgraph .pytest_cache .mypy_cache .ruff_cache

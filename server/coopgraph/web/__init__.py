@@ -95,6 +95,8 @@ class AppState:
     write_queue: WriteQueue = field(default_factory=WriteQueue)
     #: the validation rules of the shapes graph (``/rules``), read on first use
     rules: list[Rule] | None = None
+    #: the writes' validators by store id (:func:`coopgraph.web.writes.get_validator`)
+    validators: dict[int, Any] = field(default_factory=dict)
 
 
 def state() -> AppState:

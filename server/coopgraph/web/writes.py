@@ -29,7 +29,7 @@ import threading
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Flask, Response, jsonify, request, url_for
 
 from coopgraph import entries
 from coopgraph.auth import CHALLENGE, authenticate
@@ -50,7 +50,6 @@ from coopgraph.web.negotiate import by_name, negotiate
 bp = Blueprint("writes", __name__)
 
 LANGS = ("fr", "en", "nl")
-_EXT_KEY = "coopgraph.writes"
 
 
 # ---------------------------------------------------------------------------------------
@@ -124,8 +123,10 @@ def warm_up(app: Flask) -> None:
 
 
 def get_validator(store: Store) -> _Validation:
+    from coopgraph.web import state
+
     with _VALIDATION_LOCK:  # concurrent first writes must not build two validators
-        holder: dict[int, _Validation] = current_app.extensions.setdefault(_EXT_KEY, {})
+        holder: dict[int, _Validation] = state().validators
         validation = holder.get(id(store))
         if validation is None or validation.store is not store:
             validation = holder[id(store)] = _Validation(store)
