@@ -86,6 +86,9 @@ RESULT_FORMATS: tuple[Format, ...] = (
 )
 
 HTML = Format("html", ("text/html", "application/xhtml+xml"), ("html",), "HTML")
+#: Plain JSON (reports, page data, the change feed) and spreadsheets, offered beside HTML.
+JSON = Format("json", ("application/json",), ("json",), "JSON")
+CSV = Format("csv", ("text/csv",), ("csv",), "CSV")
 
 #: Network exports (``coopgraph export``, ``/export/network.<ext>``); see network.py/exports.py.
 EXPORT_FORMATS: tuple[Format, ...] = (
@@ -98,7 +101,7 @@ EXPORT_FORMATS: tuple[Format, ...] = (
 #: Change feed (``/changes``, see changes.py): Atom for feed readers, JSON for scripts.
 FEED_FORMATS: tuple[Format, ...] = (
     Format("atom", ("application/atom+xml",), ("atom",), "Atom"),
-    Format("json", ("application/json",), ("json",), "JSON"),
+    JSON,
 )
 
 

@@ -124,7 +124,9 @@ def load_project(
         # a batched write (the bulk import) was interrupted before its materialisation
         if progress:
             progress("inferences left pending by an interrupted import: rebuilding them")
-        pending.repair(store)
+        from coopgraph.reason import Reasoner
+
+        Reasoner(store).repair()
     previous = {} if force else loaded_digests(store)
     drop: set[str] = set()
     insert: list[ox.Quad] = []

@@ -4,9 +4,10 @@ The bulk import commits its entries in large batches *without* refreshing ``cgg:
 entry by entry, and materialises once at the end. Each batch transaction also inserts
 :data:`MARKER` (one quad in ``cgg:provenance``); the marker is removed only after the
 materialisation has finished. If the process dies in between (Ctrl-C, SIGKILL, power
-loss), the marker is still there and :func:`repair` — called by every open of the store
-through :func:`coopgraph.load.load_project` — rebuilds the inferences before anything
-reads them. So stale inferences never outlive a crash.
+loss), the marker is still there and :meth:`coopgraph.reason.Reasoner.repair` — called by
+every open of the store through :func:`coopgraph.load.load_project` — drops the graphs left
+unfinished (:func:`drop_unfinished`) and rebuilds the inferences before anything reads
+them. So stale inferences never outlive a crash.
 
 >>> from coopgraph.store.embedded import EmbeddedStore
 >>> store = EmbeddedStore(None)
@@ -14,8 +15,11 @@ reads them. So stale inferences never outlive a crash.
 False
 >>> from coopgraph.store.base import Changes
 >>> store.apply(Changes(insert=[MARKER]))
->>> is_pending(store), repair(store), is_pending(store)
-(True, True, False)
+>>> is_pending(store), drop_unfinished(store), is_pending(store)
+(True, [], True)
+>>> clear(store)
+>>> is_pending(store)
+False
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import pyoxigraph as ox
 from coopgraph.store.base import Boolean, Changes, Solutions, Store
 from coopgraph.vocab import CG, INFERRED_GRAPH, PROVENANCE_GRAPH
 
-__all__ = ["MARKER", "bulk_insert", "clear", "in_progress", "is_pending", "repair"]
+__all__ = ["MARKER", "bulk_insert", "clear", "drop_unfinished", "in_progress", "is_pending"]
 
 #: ``cgg:inferred cg:rematerialisationPending true`` in ``cgg:provenance``.
 MARKER = ox.Quad(
@@ -53,7 +57,7 @@ _CLEAR = f"DELETE {{ {_MARKED} }} WHERE {{ {_MARKED} }}"
 def in_progress(graph: str) -> ox.Quad:
     """The marker of a new graph being written by the bulk import's fast path (not in one
     transaction: ``Store.bulk_load``); removed in the transaction that records its
-    provenance. :func:`repair` drops a graph still marked: it may be half-written."""
+    provenance. :func:`drop_unfinished` drops a graph still marked: it may be half-written."""
     return ox.Quad(
         ox.NamedNode(graph), ox.NamedNode(_IN_PROGRESS), MARKER.object,
         ox.NamedNode(PROVENANCE_GRAPH),
@@ -67,7 +71,7 @@ def bulk_insert(
     on pyoxigraph, but not atomic), made safe by markers: one transaction records an "in
     progress" marker per graph (and the inferences-pending one), the bulk load writes the
     entries, a last transaction adds their provenance and removes the markers. A crash in
-    between leaves marked graphs, which :func:`repair` drops at the next open: each entry
+    between leaves marked graphs, which :func:`drop_unfinished` drops at the next open: each entry
     ends up whole or absent (a reader *during* the load may see part of one)."""
     markers = [in_progress(g) for g in graphs]
     store.apply(Changes(insert=[*markers, MARKER]))
@@ -90,18 +94,12 @@ def clear(store: Store) -> None:
     store.apply(Changes(before=[_CLEAR]))
 
 
-def repair(store: Store) -> bool:
-    """Drop the graphs a fast bulk write left unfinished, then rematerialise and clear the
-    marker when it is set; ``True`` when it was."""
-    if not is_pending(store):
-        return False
+def drop_unfinished(store: Store) -> list[str]:
+    """Drop the graphs a fast bulk write left unfinished (still marked "in progress": they
+    may be half-written); the graphs dropped."""
     result = store.query(_UNFINISHED)
     assert isinstance(result, Solutions)
     unfinished = sorted({row[0].value for row in result.rows})  # type: ignore[union-attr]
     if unfinished:
         store.apply(Changes(drop_graphs=unfinished, delete=[in_progress(g) for g in unfinished]))
-    from coopgraph.reason import Reasoner
-
-    Reasoner(store).materialise()
-    clear(store)
-    return True
+    return unfinished

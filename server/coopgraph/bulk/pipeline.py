@@ -24,7 +24,7 @@ transaction), only many at a time:
    materialises the inferences once at the end (the graphs it wrote from memory, the
    others read from the store), then clears the marker. A run killed
    in between leaves whole entries only, and the marker makes the next open of the store
-   rebuild the inferences (``load_project`` → :func:`coopgraph.pending.repair`).
+   rebuild the inferences (``load_project`` → :meth:`coopgraph.reason.Reasoner.repair`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from coopgraph import events
+from coopgraph import events, pending
 from coopgraph.reason.closure import Key, closure, rule_predicates
 from coopgraph.reason.delta import Delta, inference_delta, to_quads
 from coopgraph.reason.explain import Explanation, explain
@@ -122,8 +122,6 @@ class Reasoner:
         :returns: :class:`ReasoningStats` (triples inferred, seconds).
         :raises StoreError: a read or the write failed.
         """
-        from coopgraph import pending
-
         start = time.perf_counter()
         with _LOCK:  # the ontology may have been reloaded by another process
             _STORE_TBOX.pop(self.store, None)
@@ -142,6 +140,24 @@ class Reasoner:
         if marked:
             pending.clear(self.store)
         return ReasoningStats(len(quads), time.perf_counter() - start)
+
+    def repair(self) -> bool:
+        """After a batched write that did not finish (the :mod:`coopgraph.pending` marker
+        is set): drop the graphs it left unfinished, rematerialise and clear the marker;
+        ``True`` when there was something to repair.
+
+        >>> from coopgraph.store.embedded import EmbeddedStore
+        >>> store = EmbeddedStore(None)
+        >>> store.apply(Changes(insert=[pending.MARKER]))
+        >>> Reasoner(store).repair(), pending.is_pending(store), Reasoner(store).repair()
+        (True, False, False)
+        """
+        if not pending.is_pending(self.store):
+            return False
+        pending.drop_unfinished(self.store)
+        self.materialise()
+        pending.clear(self.store)
+        return True
 
     def _asserted(self, skip: set[str]) -> Iterable[ox.Quad]:
         """Every quad of the named graphs but ``cgg:inferred`` and ``skip``."""

@@ -12,20 +12,17 @@ run immediately.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import rdflib
 from pyshacl.rdfutil.compare import compare_literal
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 
 from coopgraph.validate.shapes import S, Shape, SparqlCheck
-
-if TYPE_CHECKING:
-    from coopgraph.validate.sparql import SparqlRunner
 
 ALLOWED = {S.Warning, S.Info}  # allow_warnings and allow_infos, as coopgraph runs pyshacl
 XSD = rdflib.XSD
@@ -118,16 +115,27 @@ class Data:
         return found
 
 
+#: A SHACL-SPARQL check left for later: (shape, check, focus node, value nodes).
+Pending = tuple[Shape, SparqlCheck, Node, list[Node]]
+
+
+class SparqlChecks(Protocol):
+    """What runs SHACL-SPARQL checks for an :class:`Evaluation` (``sparql.SparqlRunner``;
+    a protocol, so that this module does not import the one that imports it)."""
+
+    def run_many(self, pending: Sequence[Pending]) -> list[Result]: ...
+
+
 class Evaluation:
     """One walk of compiled shapes over ``data``.
 
     :param sparql: runs SHACL-SPARQL checks (``sparql.SparqlRunner``).
     """
 
-    def __init__(self, data: Data, sparql: SparqlRunner) -> None:
+    def __init__(self, data: Data, sparql: SparqlChecks) -> None:
         self.data = data
         self.sparql = sparql
-        self.pending: list[tuple[Shape, SparqlCheck, Node, list[Node]]] = []
+        self.pending: list[Pending] = []
         self.depth = 0  # > 0 inside a shape whose conformance is needed (sh:node, sh:or…)
 
     def top(self, shape: Shape, focus: Iterable[Node]) -> list[Result]:
@@ -185,12 +193,14 @@ def result(
     source: Node | None = None,
     details: tuple[Result, ...] = (),
 ) -> Result:
+    """A result of ``shape`` on ``focus``; ``component``: a local name in ``sh:`` (a core
+    component) or the IRI of a SPARQL-based one; ``path``: the shape's unless given."""
     return Result(
         focus,
         path if path is not None else shape.path,
         value,
         shape.node,
-        URIRef(str(S) + component),
+        component if isinstance(component, URIRef) else URIRef(str(S) + component),
         shape.severity,
         shape.messages,
         source,

@@ -23,12 +23,11 @@ import pyoxigraph as ox
 import rdflib
 
 from coopgraph.rdfbridge import from_rdflib, to_rdflib
-from coopgraph.validate.engine import Data, Result
+from coopgraph.validate.engine import Data, Pending, Result, result
 from coopgraph.validate.native import twin
 from coopgraph.validate.shapes import Shape, SparqlCheck
 
 Node = rdflib.term.Node
-Pending = tuple[Shape, SparqlCheck, Node, list[Node]]
 
 _THIS = re.compile(r"([\s{}()])[\$\?]this", flags=re.M)
 _VALUE = re.compile(r"([\s{}()])[\$\?]value", flags=re.M)
@@ -184,7 +183,9 @@ def _report(rows: list[Any], answers: dict[int, list[dict[str, Node]]]) -> list[
         for solution in answers.get(i, []):
             report_value = None if shape.is_property else (value if value is not None else focus)
             if check.kind == "ask":
-                results.append(_result(shape, check, focus, report_value, None))
+                results.append(
+                    result(shape, focus, check.component, report_value, source=check.source)
+                )
                 continue
             t, p, v = solution.get("this"), solution.get("path"), solution.get("value")
             if t is None and p is None and v is None:
@@ -198,24 +199,10 @@ def _report(rows: list[Any], answers: dict[int, list[dict[str, Node]]]) -> list[
                 continue
             seen.add(key)
             results.append(
-                _result(shape, check, t or focus, v if v is not None else report_value, p)
+                result(shape, t or focus, check.component,
+                       v if v is not None else report_value, p, check.source)
             )
     return results
-
-
-def _result(
-    shape: Shape, check: SparqlCheck, focus: Node, value: Node | None, path: Node | None
-) -> Result:
-    return Result(
-        focus,
-        path if path is not None else shape.path,
-        value,
-        shape.node,
-        check.component,
-        shape.severity,
-        shape.messages,
-        check.source,
-    )
 
 
 def _has_blank(binding: dict[str, Node]) -> bool:

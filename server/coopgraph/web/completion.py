@@ -28,7 +28,7 @@ from coopgraph.netview import persist_path, store_fingerprint
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import View, ViewNotReady
 from coopgraph.vocab import PREFIXES, compact
-from coopgraph.web import current_lang, state
+from coopgraph.web.appstate import current_lang, state
 
 bp = Blueprint("completion", __name__)
 

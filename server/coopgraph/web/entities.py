@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, url_for
 
 from coopgraph import results
 from coopgraph.errors import BadRequest, CoopgraphError, NotFound, QuerySyntaxError
@@ -38,9 +38,9 @@ from coopgraph.vocab import (
     XSD,
     compact,
 )
-from coopgraph.web import current_lang, described, maintained_totals, state
+from coopgraph.web.appstate import current_lang, described, maintained_totals, state
 from coopgraph.web.entity_summary import parts_of, summarise
-from coopgraph.web.negotiate import choose
+from coopgraph.web.respond import rdf_response, requested
 
 bp = Blueprint("entities", __name__)
 
@@ -324,27 +324,14 @@ def _suffix_format(path: str, exists: Any) -> tuple[str, Format | None]:
 
 
 def _negotiated(suffix: Format | None) -> Format:
-    if suffix is not None:
-        return suffix
-    return choose(request.headers.get("Accept"), [request.args.get("format")], (*RDF_FORMATS, HTML))
+    """The format a ``.ext`` suffix names, else the one the request asks for."""
+    return suffix or requested((*RDF_FORMATS, HTML))
 
 
-def rdf_response(statements: Sequence[ox.Quad | ox.Triple], fmt: Format) -> Response:
-    """Statements in ``fmt``: TriG and N-Quads keep the named graphs; every other format
-    (JSON-LD included, so that plain JSON-LD clients see the triples) gets each triple once.
-    """
-    if fmt.oxigraph not in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS):
-        # The same triple in several graphs once.
-        unique: dict[str, ox.Triple] = {}
-        for s in statements:
-            triple = ox.Triple(s.subject, s.predicate, s.object)
-            unique.setdefault(str(triple), triple)
-        statements = list(unique.values())
-    response = Response(
-        results.serialize_rdf(statements, fmt), content_type=results.content_type(fmt)
-    )
-    response.headers["Vary"] = "Accept"
-    return response
+def page_rdf(statements: Sequence[ox.Quad | ox.Triple], fmt: Format) -> Response:
+    """A page's statements in ``fmt``: TriG and N-Quads keep the named graphs; JSON-LD
+    too gets each triple once, so that plain JSON-LD clients see the triples."""
+    return rdf_response(statements, fmt, keep_graphs=fmt.name != "jsonld")
 
 
 def _twins(path_endpoint: str, path: str) -> list[dict[str, str]]:
@@ -426,7 +413,7 @@ def entity(path: str) -> Response:
         raise NotFound(f"no statement about <{ID[path]}> in this dataset" + did_you_mean(path))
     fmt = _negotiated(suffix)
     if fmt is not HTML:
-        return rdf_response(resource.quads, fmt)
+        return page_rdf(resource.quads, fmt)
     lang = current_lang()
     iris = {resource.iri, *resource.types}
     for s in (*resource.outgoing, *resource.incoming, *(
@@ -484,7 +471,7 @@ def graph(path: str) -> Response:
         raise NotFound(f"no named graph <{iri}> in this dataset")
     fmt = _negotiated(suffix)
     if fmt is not HTML:
-        return rdf_response(quads, fmt)
+        return page_rdf(quads, fmt)
     lang = current_lang()
     shown = quads[:MAX_GRAPH_ROWS]
     iris = {q.predicate.value for q in shown}
@@ -579,6 +566,6 @@ def void() -> Response:
                 turtle=results.serialize_rdf(triples, RDF_FORMATS[0]).decode("utf-8"),
             )
             return Response(page, mimetype="text/html")
-        return rdf_response(triples, fmt)
+        return page_rdf(triples, fmt)
 
     return described("void", fmt.name, render)

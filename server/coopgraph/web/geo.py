@@ -22,7 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from coopgraph import network
 from coopgraph.errors import BadRequest
-from coopgraph.web import current_lang, state
+from coopgraph.web.appstate import current_lang, state
 from coopgraph.web.completion import labels_of
 from coopgraph.web.researchers import entity_href
 

@@ -27,14 +27,8 @@ from coopgraph.bulk import ImportOptions, run_import
 from coopgraph.bulk.sources import Source
 from coopgraph.errors import Conflict, UnsupportedFormat
 from coopgraph.formats import RDF_FORMATS, Format
-from coopgraph.web.writes import (
-    get_settings,
-    get_store,
-    get_validator,
-    one_write_at_a_time,
-    read_body,
-    writer,
-)
+from coopgraph.web.appstate import state
+from coopgraph.web.writing import get_validator, one_write_at_a_time, read_body, writer
 
 bp = Blueprint("imports", __name__)
 
@@ -82,21 +76,21 @@ def import_request(fmt: Format | str, *, rejected_status: int = 200) -> Response
     """The import of this request's body in ``fmt``: the report as JSON, 400 when the body
     could not be read, ``rejected_status`` when an entry was rejected (the conforming ones
     are written). ``?name=`` names the file in the report (``offre.csv row 3``). Called
-    with the write turn held (:func:`~coopgraph.web.writes.one_write_at_a_time`)."""
+    with the write turn held (:func:`~coopgraph.web.writing.one_write_at_a_time`)."""
     agent = writer()
-    data = read_body(get_settings().max_body_bytes)
+    data = read_body(state().settings.max_body_bytes)
     kind = request.args.get("kind") or None
     if kind not in (None, "offer", "organisation", "partnership"):
         kind = None
     lang = request.args.get("lang") if request.args.get("lang") in ("fr", "en") else None
     options = ImportOptions(
         agent=agent, write=not _flag("check"), reference=_flag("reference"), kind=kind,
-        lang=lang, cache_dir=Path(get_settings().cache_dir),
+        lang=lang, cache_dir=Path(state().settings.cache_dir),
     )
     if not _IMPORT_LOCK.acquire(blocking=False):
         raise Conflict("another import is running on this server; try again when it is done")
     try:
-        store = get_store()
+        store = state().store
         suffix = "." + (fmt if isinstance(fmt, str) else fmt.extension)
         with tempfile.TemporaryDirectory(prefix="coopgraph-import-") as folder:
             path = Path(folder) / f"body{suffix}"

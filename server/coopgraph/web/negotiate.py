@@ -108,6 +108,20 @@ def negotiate(accept: str | None, available: Sequence[Format]) -> Format:
     return fmt
 
 
+def preferred(accept: str | None, available: Sequence[Format]) -> Format:
+    """:func:`negotiate`, or the first available format when the client accepts none of
+    them (for answers that must come in some format: a rejected write's report, a feed).
+
+    >>> from coopgraph.formats import FEED_FORMATS
+    >>> preferred("application/json", FEED_FORMATS).name, preferred("image/png", FEED_FORMATS).name
+    ('json', 'atom')
+    """
+    try:
+        return negotiate(accept, available)
+    except NotAcceptable:
+        return available[0]
+
+
 def by_name(value: str, available: Sequence[Format]) -> Format:
     """The format a ``format``/``output`` parameter names (name, alias, extension or media
     type), among those available.

@@ -15,8 +15,8 @@ from flask import Blueprint, Response, render_template
 
 from coopgraph.formats import HTML, RDF_FORMATS
 from coopgraph.vocab import CG, ONTOLOGY_GRAPH, RDF, RDFS
-from coopgraph.web import current_lang, state
-from coopgraph.web.entities import _negotiated, rdf_response
+from coopgraph.web.appstate import current_lang, state
+from coopgraph.web.entities import _negotiated, page_rdf
 
 bp = Blueprint("ontology", __name__)
 
@@ -73,7 +73,7 @@ def ontology(ext: str | None = None) -> Response:
     quads = list(state().store.quads(ONTOLOGY_GRAPH))
     fmt = _negotiated(suffix)
     if fmt is not HTML:
-        return rdf_response(quads, fmt)
+        return page_rdf(quads, fmt)
     page = render_template(
         "ontology.html", lang=current_lang(), iri=ONTOLOGY_IRI, terms=own_terms(quads)
     )

@@ -17,19 +17,18 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from coopgraph import results
 from coopgraph.errors import BadRequest, CoopgraphError, NotFound
-from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
+from coopgraph.formats import HTML, JSON, RDF_FORMATS, RESULT_FORMATS
 from coopgraph.i18n import DEFAULT_LANG
 from coopgraph.queries import FALLBACK_LANG, CatalogQuery
 from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
-from coopgraph.web import TOTALS_FIRST_BUILD_WAIT, current_lang, state
-from coopgraph.web.negotiate import choose
+from coopgraph.web.appstate import TOTALS_FIRST_BUILD_WAIT, current_lang, state
+from coopgraph.web.respond import requested
 from coopgraph.web.ui_words import page_words
 
 bp = Blueprint("pages", __name__)
 
 #: The query shown when the page opens without ``?query=``.
 DEFAULT_QUERY_NAME = "class-counts"
-_JSON = Format("json", ("application/json",), ("json",), "JSON")
 
 @bp.app_context_processor
 def _ui_text() -> dict[str, Any]:
@@ -177,7 +176,7 @@ def stats() -> Response:
         "stale": app_state.totals.stale,
         **app_state.stats.snapshot(),
     }
-    fmt = choose(request.headers.get("Accept"), [request.args.get("format")], (_JSON, HTML))
+    fmt = requested((JSON, HTML))
     if fmt is HTML:
         return Response(
             render_template("stats.html", lang=current_lang(), stats=body),

@@ -6,14 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from coopgraph.errors import BadRequest
-from coopgraph.formats import HTML
+from coopgraph.formats import HTML, JSON
 from coopgraph.lookup import lookup as find
 from coopgraph.lookup import suggest
 from coopgraph.rules import SEVERITY_WORDS, Rule, rules_from_quads
 from coopgraph.search import index_for
 from coopgraph.vocab import SHAPES_GRAPH
-from coopgraph.web import _JSON, current_lang, state
-from coopgraph.web.negotiate import choose
+from coopgraph.web.appstate import current_lang, state
+from coopgraph.web.respond import requested
 
 bp = Blueprint("reference", __name__)
 
@@ -59,7 +59,7 @@ def _rules() -> list[Rule]:
 def rules() -> Response:
     """Every rule by family (HTML, anchors = rule IDs) or as JSON (``format=json``)."""
     found = _rules()
-    fmt = choose(request.headers.get("Accept"), [request.args.get("format")], (HTML, _JSON))
+    fmt = requested((HTML, JSON))
     if fmt is HTML:
         lang = current_lang()
         return Response(

@@ -38,7 +38,8 @@ from coopgraph.formats import EXPORT_FORMATS, FEED_FORMATS, HTML
 from coopgraph.netview import Filters, NetworkSnapshot
 from coopgraph.views import Built
 from coopgraph.vocab import ID
-from coopgraph.web import current_lang, state
+from coopgraph.web.appstate import current_lang, state
+from coopgraph.web.respond import preferred_by_accept
 
 bp = Blueprint(
     "researchers",
@@ -261,33 +262,35 @@ def network_page() -> Response:
 
     :raises BadRequest: a depth or limit that is not a whole number, or a bad period.
     """
-    period_args()  # a bad date is a 400 page now, not a 200 whose script fails
-    data_url = url_for("researchers.api_network", **_page_args())
-    html = render_template(
+    return _network_view_page(
         "network.html",
-        lang=_lang(),
-        data_url=data_url,
         focus=request.args.get("focus", ""),
         depth=_int_arg("depth", 1),
         limit=_int_arg("limit", NETWORK_PAGE_LIMIT),
-        as_of=request.args.get("asOf", ""),
         types=[{"name": t, **network.TIE_LABELS[t]} for t in network.TIE_TYPES],
-        exports=_exports_links(),
     )
-    return _with_link(Response(html, mimetype=HTML.media_type), data_url, "application/json")
 
 
 @bp.get("/map")
 def map_page() -> Response:
-    period_args()  # a bad date is a 400 page now, not a 200 whose script fails
+    return _network_view_page("map.html", map_url=url_for("geo.api_map", **_page_args()))
+
+
+def _network_view_page(template: str, **context: Any) -> Response:
+    """A page drawn from ``/api/network.json`` with the request's arguments (network, map),
+    linking that JSON as its machine-readable twin.
+
+    :raises BadRequest: a bad period (a 400 page now, not a 200 whose script fails).
+    """
+    period_args()
     data_url = url_for("researchers.api_network", **_page_args())
     html = render_template(
-        "map.html",
+        template,
         lang=_lang(),
         data_url=data_url,
-        map_url=url_for("geo.api_map", **_page_args()),
         as_of=request.args.get("asOf", ""),
         exports=_exports_links(),
+        **context,
     )
     return _with_link(Response(html, mimetype=HTML.media_type), data_url, "application/json")
 
@@ -412,8 +415,7 @@ def changes_feed(ext: str | None = None) -> Response:
     from coopgraph.changes import feed_atom, feed_json, list_changes
 
     if ext is None:
-        best = request.accept_mimetypes.best_match([f.media_type for f in FEED_FORMATS])
-        ext = "json" if best == "application/json" else "atom"
+        ext = preferred_by_accept(FEED_FORMATS).extension
     fmt = next((f for f in FEED_FORMATS if f.extension == ext), None)
     if fmt is None:
         raise NotFound(f"no feed changes.{ext}; try changes.atom or changes.json")

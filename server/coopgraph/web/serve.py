@@ -110,7 +110,7 @@ def run_server(settings: Settings, store: Store) -> None:
 
     :raises OSError: the address cannot be bound.
     """
-    from coopgraph.web.writes import warm_up
+    from coopgraph.web.writing import warm_up
 
     # A write validates and reasons in Python for seconds to minutes: a waiting request's
     # thread gets the interpreter back after 1 ms instead of 5 (issue 16: reads are not

@@ -34,10 +34,11 @@ from coopgraph.errors import (
 from coopgraph.formats import HTML, RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.projection import explicit_projection
 from coopgraph.sparql_errors import explained
-from coopgraph.store.base import Dataset, QueryResult, SerializedResult, Triples, serializing
+from coopgraph.store.base import Dataset, QueryResult, Triples, serializing
 from coopgraph.vocab import DCTERMS, RDF, SD, VOID, XSD
-from coopgraph.web import current_lang, described, maintained_totals, state
+from coopgraph.web.appstate import current_lang, described, maintained_totals, state
 from coopgraph.web.negotiate import choose
+from coopgraph.web.respond import rdf_response, requested, result_response
 
 bp = Blueprint("sparql", __name__)
 
@@ -173,23 +174,6 @@ def _form_of(result: QueryResult) -> str:
     return "CONSTRUCT" if isinstance(result, Triples) else "SELECT"
 
 
-def result_response(
-    result: QueryResult | SerializedResult, fmt: Format, *, download: bool = False
-) -> Response:
-    """The HTTP response for a query result in ``fmt``, with the truncation headers."""
-    body = result.body if isinstance(result, SerializedResult) else results.serialize(result, fmt)
-    response = Response(body, content_type=results.content_type(fmt))
-    response.headers["Vary"] = "Accept"
-    limit = state().settings.result_limit
-    if result.truncated:
-        state().stats.count("truncated")
-        response.headers["X-Coopgraph-Truncated"] = "true"
-        response.headers["X-Coopgraph-Result-Limit"] = str(limit)
-    if download:
-        response.headers["Content-Disposition"] = f'attachment; filename="results.{fmt.extension}"'
-    return response
-
-
 def run_query(text: str, params: Params) -> Response:
     """Guard, negotiate, run and serialise one query from a request.
 
@@ -298,8 +282,7 @@ def _sd_triples() -> list[ox.Triple]:
 
 def service_description() -> Response:
     """The SPARQL 1.1 Service Description, in the negotiated RDF format or as HTML."""
-    fmt = choose(request.headers.get("Accept"), [request.args.get("format")],
-                 (*RDF_FORMATS, HTML))
+    fmt = requested((*RDF_FORMATS, HTML))
 
     def render() -> Response:
         triples = _sd_triples()
@@ -314,7 +297,7 @@ def service_description() -> Response:
                 rdf_formats=RDF_FORMATS,
             )
             return Response(page, mimetype="text/html")
-        return Response(results.serialize_rdf(triples, fmt), content_type=results.content_type(fmt))
+        return rdf_response(triples, fmt)
 
     response = described("service", fmt.name, render)
     response.headers["Vary"] = "Accept"

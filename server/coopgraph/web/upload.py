@@ -24,19 +24,17 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from coopgraph.auth import authenticate
 from coopgraph.errors import BadRequest, NotFound
-from coopgraph.formats import HTML, Format
+from coopgraph.formats import CSV, HTML, JSON
 from coopgraph.tabular import add_rows, import_sheet, read_sheet
 from coopgraph.tabular.columns import KINDS, LANGS
 from coopgraph.tabular.sheet import template
-from coopgraph.web import current_lang, state
-from coopgraph.web.negotiate import choose
+from coopgraph.web.appstate import current_lang, state
 from coopgraph.web.researchers import entity_href
-from coopgraph.web.writes import get_validator
+from coopgraph.web.respond import requested
+from coopgraph.web.writing import get_validator
 
 bp = Blueprint("upload", __name__)
 
-_JSON = Format("json", ("application/json",), ("json",), "JSON")
-_CSV = Format("csv", ("text/csv",), ("csv",), "CSV")
 #: Annotated sheets kept for download: key → (time, bytes); at most this many.
 MAX_KEPT = 100
 KEEP_SECONDS = 3600
@@ -115,11 +113,11 @@ def import_upload() -> Response:
     sheet = read_sheet(data, source=name)
     report = import_sheet(store, sheet, validator=validator)  # type: ignore[arg-type]
     add_rows(store, report, agent=agent, validator=validator)  # type: ignore[arg-type]
-    fmt = choose(request.headers.get("Accept"), [request.args.get("format")], (HTML, _JSON, _CSV))
-    if fmt is _JSON:
+    fmt = requested((HTML, JSON, CSV))
+    if fmt is JSON:
         return jsonify(report.to_dict(lang))
     annotated = report.annotated(lang)
-    if fmt is _CSV:
+    if fmt is CSV:
         response = Response(annotated, mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="checked-{name}"'
         return response
