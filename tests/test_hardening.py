@@ -23,6 +23,7 @@ from coopgraph import entries, exports, results
 from coopgraph.cli import main
 from coopgraph.csvsafe import FORMULA_START, is_formula
 from coopgraph.errors import Busy, ParseError, StartupError, StoreError
+from coopgraph.formats import result_format
 from coopgraph.parse import parse_bytes
 from coopgraph.settings import load_settings, parse_tokens
 from coopgraph.store import open_store
@@ -105,8 +106,9 @@ def test_sparql_csv_results_mark_formulas_and_tsv_quotes_them(client) -> None:  
     assert unsafe_tsv_cells(tsv.text) == []
     parsed = ox.parse_query_results(tsv.data, ox.QueryResultsFormat.TSV)
     assert {s["x"].value for s in parsed} == {*HOSTILE, "-5", "-1.5"}  # exact values
-    solutions = results.to_csv(
-        results.Solutions(["x"], [(ox.Literal(v),) for v in HOSTILE])  # type: ignore[attr-defined]
+    solutions = results.serialize(
+        results.Solutions(["x"], [(ox.Literal(v),) for v in HOSTILE]),  # type: ignore[attr-defined]
+        result_format("csv"),
     ).decode()
     assert unsafe_cells(solutions) == []
 

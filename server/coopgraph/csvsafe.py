@@ -28,6 +28,7 @@ formula (:func:`is_formula`), so a formula neither enters the graph nor comes ba
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable
 from typing import IO, Any
@@ -39,6 +40,7 @@ __all__ = [
     "escape_tsv_term",
     "is_formula",
     "neutralise",
+    "neutralise_csv",
     "read_cell",
 ]
 
@@ -84,6 +86,26 @@ def escape_tsv(body: bytes) -> bytes:
     lines = body.decode("utf-8").split("\n")
     out = ["\t".join(escape_tsv_term(c) for c in line.split("\t")) for line in lines]
     return "\n".join(out).encode("utf-8")
+
+
+#: A CSV cell (after a separator, a line end, or an opening quote) that may need a mark.
+_RISKY_CELL = re.compile(rb'(?:^|[,\r\n])"?[=+\-@\t\r]')
+
+
+def neutralise_csv(body: bytes) -> bytes:
+    """CSV text (RFC 4180, UTF-8, ``\\r\\n`` line ends, as pyoxigraph writes SPARQL
+    results) with :func:`neutralise` applied to every cell; unchanged when no cell starts
+    like a formula.
+
+    >>> neutralise_csv(b'x,y\\r\\n=1+1,-2\\r\\n@a,c\\r\\n').decode().split()
+    ['x,y', "'=1+1,-2", "'@a,c"]
+    """
+    if not _RISKY_CELL.search(body):
+        return body
+    rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+    out = io.StringIO(newline="")
+    SafeWriter(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("utf-8")
 
 
 class SafeWriter:

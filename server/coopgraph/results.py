@@ -1,8 +1,12 @@
-"""Serialise query results: SPARQL 1.1 results in JSON, XML, CSV and TSV, and triples or
-quads in any RDF format of :mod:`coopgraph.formats` (through ``pyoxigraph.serialize``).
+"""Serialise query results with pyoxigraph's writers: SPARQL 1.1 results in JSON, XML,
+CSV and TSV (``pyoxigraph.QueryResultsFormat``), triples or quads in any RDF format of
+:mod:`coopgraph.formats` (``pyoxigraph.serialize``). There is no other writer: every store
+(embedded, isolated, remote) and the CLI write through :func:`serialize_native`.
 
-Compute once, render many: a view gets a :data:`~coopgraph.store.base.QueryResult` and
-asks :func:`serialize` for the bytes of the negotiated :class:`~coopgraph.formats.Format`.
+Compute once, render many: a view gets a :data:`~coopgraph.store.base.QueryResult` (or
+the bytes a store already wrote, :class:`~coopgraph.store.base.SerializedResult`) and asks
+for the bytes of the negotiated :class:`~coopgraph.formats.Format`. CSV and TSV answers
+are made safe to open in a spreadsheet (:mod:`coopgraph.csvsafe`).
 
 >>> import pyoxigraph as ox
 >>> from coopgraph.formats import result_format
@@ -13,15 +17,11 @@ asks :func:`serialize` for the bytes of the negotiated :class:`~coopgraph.format
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterable
-from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from coopgraph.csvsafe import SafeWriter, escape_tsv, escape_tsv_term
+from coopgraph.csvsafe import escape_tsv, neutralise_csv
 from coopgraph.errors import NotAcceptable
 from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.store.base import (
@@ -32,133 +32,13 @@ from coopgraph.store.base import (
     Term,
     Triples,
 )
-from coopgraph.vocab import RDF_PREFIXES, XSD
+from coopgraph.vocab import RDF_PREFIXES
 
-_SPARQL_RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
-_XSD_STRING = XSD.string
-
-
-def _json_term(term: Term | ox.Triple) -> dict[str, Any]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != _XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": _json_term(term.subject),
-                "predicate": _json_term(term.predicate),
-                "object": _json_term(term.object),
-            },
-        }
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def to_json(result: Solutions | Boolean) -> bytes:
-    """SPARQL 1.1 Query Results JSON."""
-    if isinstance(result, Boolean):
-        return json.dumps({"head": {}, "boolean": result.value}).encode()
-    bindings = [
-        {v: _json_term(t) for v, t in zip(result.variables, row, strict=True) if t is not None}
-        for row in result.rows
-    ]
-    body = {"head": {"vars": result.variables}, "results": {"bindings": bindings}}
-    return json.dumps(body, ensure_ascii=False).encode("utf-8")
-
-
-def _xml_term(term: Term | ox.Triple) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != _XSD_STRING:
-            dt = quoteattr(term.datatype.value)
-            return f"<literal datatype={dt}>{escape(term.value)}</literal>"
-        return f"<literal>{escape(term.value)}</literal>"
-    if isinstance(term, ox.Triple):
-        return (
-            f"<triple><subject>{_xml_term(term.subject)}</subject>"
-            f"<predicate>{_xml_term(term.predicate)}</predicate>"
-            f"<object>{_xml_term(term.object)}</object></triple>"
-        )
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def to_xml(result: Solutions | Boolean) -> bytes:
-    """SPARQL Query Results XML Format (second edition)."""
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<sparql xmlns="{_SPARQL_RESULTS_NS}">']
-    if isinstance(result, Boolean):
-        out.append("<head/>")
-        out.append(f"<boolean>{'true' if result.value else 'false'}</boolean>")
-    else:
-        out.append("<head>")
-        out.extend(f"<variable name={quoteattr(v)}/>" for v in result.variables)
-        out.append("</head>")
-        out.append("<results>")
-        for row in result.rows:
-            out.append("<result>")
-            for v, t in zip(result.variables, row, strict=True):
-                if t is not None:
-                    out.append(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
-            out.append("</result>")
-        out.append("</results>")
-    out.append("</sparql>")
-    return "\n".join(out).encode("utf-8")
-
-
-def _csv_value(term: Term | ox.Triple | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
-    if isinstance(term, ox.NamedNode | ox.Literal):
-        return term.value
-    return str(term)
-
-
-def to_csv(result: Solutions | Boolean) -> bytes:
-    """SPARQL 1.1 Query Results CSV (lossy: plain values). ASK gives one ``boolean`` cell."""
-    buffer = io.StringIO()
-    writer = SafeWriter(buffer, lineterminator="\r\n")  # formula-like cells as text
-    if isinstance(result, Boolean):
-        writer.writerow(["boolean"])
-        writer.writerow(["true" if result.value else "false"])
-    else:
-        writer.writerow(result.variables)
-        for row in result.rows:
-            writer.writerow([_csv_value(t) for t in row])
-    return buffer.getvalue().encode("utf-8")
-
-
-def _tsv_value(term: Term | ox.Triple | None) -> str:
-    if term is None:
-        return ""
-    # pyoxigraph's str() is the N-Triples form; tabs and newlines are escaped in literals.
-    text = str(term)
-    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def to_tsv(result: Solutions | Boolean) -> bytes:
-    """SPARQL 1.1 Query Results TSV (terms in N-Triples syntax). ASK gives one cell."""
-    if isinstance(result, Boolean):
-        return ("?boolean\n" + ("true" if result.value else "false") + "\n").encode()
-    lines = ["\t".join("?" + v for v in result.variables)]
-    lines.extend("\t".join(escape_tsv_term(_tsv_value(t)) for t in row) for row in result.rows)
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-_RESULT_WRITERS = {"json": to_json, "xml": to_xml, "csv": to_csv, "tsv": to_tsv}
+_TSV = ox.QueryResultsFormat.TSV
+_CSV = ox.QueryResultsFormat.CSV
+#: SPARQL's CSV and TSV formats define no ASK answer (pyoxigraph writes a bare ``true``):
+#: ours has a header line, like every other CSV and TSV the product writes.
+_BOOLEAN_HEADERS = {_CSV: (b"boolean", b"\r\n"), _TSV: (b"?boolean", b"\n")}
 
 
 def serialize_rdf(
@@ -182,9 +62,9 @@ def serialize_rdf(
         ]
     else:
         items = [s.triple if isinstance(s, ox.Quad) else s for s in statements]
-    data = ox.serialize(items, format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt, prefixes))
-    assert data is not None
-    return data
+    return _written(
+        ox.serialize(items, format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt, prefixes))
+    )
 
 
 def _rdf_prefixes(fmt: Format, prefixes: dict[str, str] | None = None) -> dict[str, str]:
@@ -194,16 +74,38 @@ def _rdf_prefixes(fmt: Format, prefixes: dict[str, str] | None = None) -> dict[s
 
 
 def serialize(result: QueryResult, fmt: Format) -> bytes:
-    """The bytes of ``result`` in ``fmt`` (a results format or, for triples, an RDF format).
+    """The bytes of a result already read into terms, in ``fmt`` (a results format or, for
+    triples, an RDF format), by the writers of :func:`serialize_native`.
 
     :raises NotAcceptable: the format cannot carry this kind of result.
     """
     if isinstance(result, Triples):
         return serialize_rdf(result.triples, fmt)
-    writer = _RESULT_WRITERS.get(fmt.name) if fmt in RESULT_FORMATS else None
-    if writer is None:
+    if fmt not in RESULT_FORMATS:
         raise NotAcceptable(f"{fmt.label} cannot carry SELECT or ASK results")
-    return writer(result)
+    return serialize_native(_as_pyoxigraph(result), fmt).body
+
+
+def _as_pyoxigraph(result: Solutions | Boolean) -> ox.QuerySolutions | ox.QueryBoolean:
+    """Terms back into a pyoxigraph result, through its TSV parser (pyoxigraph builds
+    result objects only from a query or a parser): terms in N-Triples syntax, one row a
+    line, as pyoxigraph's own TSV writer puts them."""
+    if isinstance(result, Boolean):
+        text = "true" if result.value else "false"
+    else:
+        lines = ["\t".join("?" + v for v in result.variables)]
+        lines.extend("\t".join(_tsv_term(t) for t in row) for row in result.rows)
+        text = "\n".join(lines) + "\n"
+    return ox.parse_query_results(text.encode("utf-8"), _TSV)
+
+
+def _tsv_term(term: Term | ox.Triple | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.Triple):
+        inner = (_tsv_term(term.subject), _tsv_term(term.predicate), _tsv_term(term.object))
+        return "<<( {} {} {} )>>".format(*inner)
+    return str(term)  # N-Triples: tabs and newlines of literals escaped
 
 
 class _CapReached(Exception):
@@ -270,9 +172,10 @@ def serialize_native(
 
     The cap is enforced natively: solutions are written as SPARQL TSV and triples as
     N-Triples (one row per line) until the line after the cap, then that text is
-    re-parsed and written in ``fmt`` when ``fmt`` is another format. No Python term
-    object is made for a row, which is what makes this several times faster than
-    :func:`serialize` on a materialised result; the bytes parse back to the same rows.
+    re-parsed and written in ``fmt`` by pyoxigraph when ``fmt`` is another format. No
+    Python term object is made for a row; the bytes parse back to the same rows. A CSV
+    or TSV answer is made safe for spreadsheets (:mod:`coopgraph.csvsafe`), and an ASK
+    answer in CSV or TSV gets a header line (``boolean``, ``?boolean``).
 
     :param result: what ``pyoxigraph.Store.query`` returned, not yet iterated.
     :param fmt: a results format for solutions and booleans, an RDF format for triples.
@@ -287,39 +190,44 @@ def serialize_native(
     >>> out.body, out.rows, out.truncated
     (b'o\\r\\n1\\r\\n', 1, False)
     """
+    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
+        if fmt not in RESULT_FORMATS:
+            raise NotAcceptable(f"{fmt.label} cannot carry SELECT or ASK results")
+        target = ox.QueryResultsFormat.from_media_type(fmt.media_type)
     if isinstance(result, ox.QueryBoolean):
-        body = serialize(Boolean(bool(result)), fmt)
+        if target in _BOOLEAN_HEADERS:
+            header, end = _BOOLEAN_HEADERS[target]
+            body = header + end + (b"true" if result else b"false") + end
+        else:
+            body = _written(result.serialize(format=target))
         return SerializedResult("ASK", fmt.media_type, body, rows=1)
     if isinstance(result, ox.QuerySolutions):
-        if fmt not in RESULT_FORMATS:
-            raise NotAcceptable(f"{fmt.label} cannot carry SELECT results")
-        tsv_format = ox.QueryResultsFormat.TSV
         keep = None if limit is None else limit + 1  # + the header line
-        body, lines, truncated = _write_lines(result, tsv_format, keep)
-        target = ox.QueryResultsFormat.from_media_type(fmt.media_type)
-        if target == ox.QueryResultsFormat.CSV:  # ours: neutralises formula-like cells
-            solutions = ox.parse_query_results(body, tsv_format)
-            assert isinstance(solutions, ox.QuerySolutions)
-            variables = [v.value for v in solutions.variables]
-            body = to_csv(Solutions(variables, [tuple(row) for row in solutions]))
-        elif target != tsv_format:
-            solutions = ox.parse_query_results(body, tsv_format)
-            assert isinstance(solutions, ox.QuerySolutions)
-            written = solutions.serialize(format=target)
-            assert written is not None
-            body = written
-        else:
+        body, lines, truncated = _write_lines(result, _TSV, keep)
+        if target == _TSV:
             body = escape_tsv(body)  # literals a spreadsheet would run: first char escaped
+        else:
+            solutions = ox.parse_query_results(body, _TSV)
+            assert isinstance(solutions, ox.QuerySolutions)
+            body = _written(solutions.serialize(format=target))
+            if target == _CSV:
+                body = neutralise_csv(body)  # formula-like cells as text
         return SerializedResult("SELECT", fmt.media_type, body, truncated, lines - 1)
     if fmt.oxigraph is None:
         raise NotAcceptable(f"{fmt.label} cannot carry CONSTRUCT or DESCRIBE results")
     nt = ox.RdfFormat.N_TRIPLES
     body, lines, truncated = _write_lines(result, nt, limit)
     if fmt.oxigraph != nt:
-        written = ox.serialize(ox.parse(body, nt), format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt))
-        assert written is not None
-        body = written
+        body = _written(
+            ox.serialize(ox.parse(body, nt), format=fmt.oxigraph, prefixes=_rdf_prefixes(fmt))
+        )
     return SerializedResult("CONSTRUCT", fmt.media_type, body, truncated, lines)
+
+
+def _written(body: bytes | None) -> bytes:
+    """What a pyoxigraph writer returned when given no output (always the bytes)."""
+    assert body is not None
+    return body
 
 
 def formats_for(result_kind: str | None) -> tuple[Format, ...]:

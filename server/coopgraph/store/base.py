@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypedDict, Unpack, runtime_checkable
 
 import pyoxigraph as ox
 
@@ -125,30 +125,34 @@ class Changes:
         return not (self.drop_graphs or self.delete or self.before or self.insert or self.then)
 
 
+class QueryOptions(TypedDict, total=False):
+    """The options of a query, the same for every store (:meth:`Store.query`,
+    :meth:`SerializingStore.query_serialized`); each may be left out or ``None``."""
+
+    #: the dataset; default: union of all named graphs
+    dataset: Dataset | None
+    #: values substituted for variables before evaluation
+    bindings: Mapping[str, Term] | None
+    #: cap on rows/triples; the result's ``truncated`` says when it bit
+    limit: int | None
+    #: seconds; enforced by stores that can stop a query
+    timeout: float | None
+    #: prefix → namespace declared before the text (its own PREFIX declarations win);
+    #: syntax errors keep the positions of the text given
+    prefixes: Mapping[str, str] | None
+
+
 @runtime_checkable
 class Store(Protocol):
     """What coopgraph needs from a quad store."""
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
-        prefixes: Mapping[str, str] | None = None,
-    ) -> QueryResult:
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryResult:
         """Run a SPARQL query.
 
         :param sparql: the query text (already checked by ``sparql_guard`` when it comes
             from a request).
-        :param dataset: the dataset; default: union of all named graphs.
-        :param bindings: values substituted for variables before evaluation.
-        :param limit: cap on rows/triples; the result's ``truncated`` says when it bit.
-        :param timeout: seconds; enforced by stores that can stop a query.
-        :param prefixes: prefix → namespace declared before the text (its own PREFIX
-            declarations win); syntax errors keep the positions of the text given.
+        :param options: see :class:`QueryOptions` (dataset, bindings, limit, timeout,
+            prefixes).
         :raises QuerySyntaxError: unparseable query.
         :raises QueryTimeout: the query ran past ``timeout``.
         :raises StoreError: storage failure.
@@ -198,19 +202,14 @@ class SerializedResult:
 class SerializingStore(Store, Protocol):
     """A store that can also run a query and hand back the serialised bytes.
 
-    Optional: the web layer uses it when a store has it (:func:`serializing`) and falls
-    back to :meth:`Store.query` plus :func:`coopgraph.results.serialize` otherwise.
+    The three stores have it (the remote one parses the server's answer with pyoxigraph
+    and writes it with pyoxigraph's writers); the web layer uses it when a store's class
+    has it (:func:`serializing`) and falls back to :meth:`Store.query` plus
+    :func:`coopgraph.results.serialize` otherwise (a wrapper that overrides ``query``).
     """
 
     def query_serialized(
-        self,
-        sparql: str,
-        fmt: Format,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
+        self, sparql: str, fmt: Format, **options: Unpack[QueryOptions]
     ) -> SerializedResult:
         """Run a SPARQL query and serialise its result in ``fmt`` where the store runs.
 

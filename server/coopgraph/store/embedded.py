@@ -8,9 +8,9 @@ threads use both cores. It cannot stop a running query: the server wraps this st
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, Unpack
 
 import pyoxigraph as ox
 
@@ -20,6 +20,7 @@ from coopgraph.store.base import (
     Changes,
     Dataset,
     Pattern,
+    QueryOptions,
     QueryResult,
     SerializedResult,
     Term,
@@ -35,6 +36,26 @@ if TYPE_CHECKING:
     from coopgraph.formats import Format
 
 _GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+_T = TypeVar("_T")
+
+
+def _reading(read: Callable[[], _T]) -> _T:
+    """``read()``, pyoxigraph's errors as coopgraph's.
+
+    :raises QuerySyntaxError: the query does not parse.
+    :raises StoreError: storage failure, or an evaluation error (e.g. a binding for a
+        variable the query does not select).
+    """
+    try:
+        return read()
+    except SyntaxError as exc:
+        raise QuerySyntaxError(str(exc)) from exc
+    except OSError as exc:
+        raise StoreError(f"store read failed: {exc}") from exc
+    except RuntimeError as exc:
+        raise StoreError(f"query evaluation failed: {exc}") from exc
 
 
 def dataset_options(dataset: Dataset | None) -> dict[str, object]:
@@ -78,60 +99,34 @@ class EmbeddedStore:
     def is_persistent(self) -> bool:
         return self.path is not None
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
-        prefixes: Mapping[str, str] | None = None,
-    ) -> QueryResult:
-        options = dataset_options(dataset)
-        if bindings:
-            options["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
-        if prefixes:
-            options["prefixes"] = dict(prefixes)
-        try:
-            return materialise(self._store.query(sparql, **options), limit)  # type: ignore[arg-type]
-        except SyntaxError as exc:
-            raise QuerySyntaxError(str(exc)) from exc
-        except OSError as exc:
-            raise StoreError(f"store read failed: {exc}") from exc
-        except RuntimeError as exc:  # e.g. a binding for a variable the query does not select
-            raise StoreError(f"query evaluation failed: {exc}") from exc
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryResult:
+        result = self._evaluate(sparql, options)
+        return _reading(lambda: materialise(result, options.get("limit")))
 
     def query_serialized(
-        self,
-        sparql: str,
-        fmt: Format,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
+        self, sparql: str, fmt: Format, **options: Unpack[QueryOptions]
     ) -> SerializedResult:
         """Run a query and serialise it here with pyoxigraph's writers
         (:func:`coopgraph.results.serialize_native`); see
         :meth:`~coopgraph.store.base.SerializingStore.query_serialized`."""
-        options = dataset_options(dataset)
+        result = self._evaluate(sparql, options)
+        return _reading(lambda: serialize_native(result, fmt, limit=options.get("limit")))
+
+    def _evaluate(
+        self, sparql: str, options: QueryOptions
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """pyoxigraph's lazy result of ``sparql`` (``timeout`` is not enforced here).
+
+        :raises QuerySyntaxError, StoreError: see :func:`_reading`.
+        """
+        arguments = dataset_options(options.get("dataset"))
+        bindings = options.get("bindings")
         if bindings:
-            options["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
-        try:
-            result = self._store.query(sparql, **options)  # type: ignore[arg-type]
-        except SyntaxError as exc:
-            raise QuerySyntaxError(str(exc)) from exc
-        except OSError as exc:
-            raise StoreError(f"store read failed: {exc}") from exc
-        except RuntimeError as exc:
-            raise StoreError(f"query evaluation failed: {exc}") from exc
-        try:
-            return serialize_native(result, fmt, limit=limit)
-        except OSError as exc:
-            raise StoreError(f"store read failed: {exc}") from exc
-        except RuntimeError as exc:
-            raise StoreError(f"query evaluation failed: {exc}") from exc
+            arguments["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
+        prefixes = options.get("prefixes")
+        if prefixes:
+            arguments["prefixes"] = dict(prefixes)
+        return _reading(lambda: self._store.query(sparql, **arguments))  # type: ignore[arg-type]
 
     def apply(self, changes: Changes) -> None:
         if changes.is_empty():

@@ -36,12 +36,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import pyoxigraph as ox
 
@@ -56,11 +56,10 @@ from coopgraph.errors import (
 from coopgraph.formats import RDF_FORMATS, RESULT_FORMATS, Format
 from coopgraph.store.base import (
     Changes,
-    Dataset,
     Pattern,
+    QueryOptions,
     QueryResult,
     SerializedResult,
-    Term,
 )
 
 log = logging.getLogger(__name__)
@@ -421,30 +420,11 @@ class IsolatedStore:
             raise _rebuild_error(value)
         return value
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
-        prefixes: Mapping[str, str] | None = None,
-    ) -> QueryResult:
-        return self._call(  # type: ignore[no-any-return]
-            "query", sparql, dataset=dataset, bindings=bindings, limit=limit, timeout=timeout,
-            prefixes=prefixes,
-        )
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryResult:
+        return self._call("query", sparql, **options)  # type: ignore[no-any-return]
 
     def query_serialized(
-        self,
-        sparql: str,
-        fmt: Format,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
+        self, sparql: str, fmt: Format, **options: Unpack[QueryOptions]
     ) -> SerializedResult:
         """Run a query and serialise its result in the child, which sends back only the
         bytes: no term is pickled (see
@@ -456,13 +436,7 @@ class IsolatedStore:
         if _FORMATS_BY_NAME.get(fmt.name) != fmt:
             raise NotAcceptable(f"{fmt.label} is not a query result format")
         return self._call(  # type: ignore[no-any-return]
-            "query_serialized",
-            sparql,
-            fmt.name,
-            dataset=dataset,
-            bindings=bindings,
-            limit=limit,
-            timeout=timeout,
+            "query_serialized", sparql, fmt.name, **options
         )
 
     def match(

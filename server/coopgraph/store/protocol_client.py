@@ -18,7 +18,9 @@ from typing import IO
 import pyoxigraph as ox
 
 from coopgraph.errors import StoreError
-from coopgraph.store.base import QueryResult, Triples, materialise
+from coopgraph.formats import Format
+from coopgraph.results import serialize_native, serialize_rdf
+from coopgraph.store.base import QueryResult, SerializedResult, Triples, materialise
 
 JSON_RESULTS = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -87,17 +89,28 @@ def _server_message(body: bytes) -> str:
 
 
 def read_result(
-    response: IO[bytes], content_type: str, limit: int | None, *, virtuoso: bool
-) -> QueryResult:
-    """A query's answer (JSON or XML results, or RDF), at most ``limit`` rows or triples."""
+    response: IO[bytes],
+    content_type: str,
+    limit: int | None,
+    *,
+    virtuoso: bool,
+    written_as: Format | None = None,
+) -> QueryResult | SerializedResult:
+    """A query's answer (JSON or XML results, or RDF), at most ``limit`` rows or triples:
+    as terms, or written in ``written_as`` by pyoxigraph's writers."""
     media = content_type.split(";", 1)[0].strip().lower()
+    parsed: ox.QuerySolutions | ox.QueryBoolean | None = None
     if media in (JSON_RESULTS, "application/json"):
         data: bytes | IO[bytes] = response
         if virtuoso:
             data = _VIRTUOSO_BNODE.sub(rb"\1", response.read())
-        return materialise(ox.parse_query_results(data, ox.QueryResultsFormat.JSON), limit)
-    if media in ("application/sparql-results+xml", "application/xml"):
-        return materialise(ox.parse_query_results(response, ox.QueryResultsFormat.XML), limit)
+        parsed = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
+    elif media in ("application/sparql-results+xml", "application/xml"):
+        parsed = ox.parse_query_results(response, ox.QueryResultsFormat.XML)
+    if parsed is not None:
+        if written_as is not None:
+            return serialize_native(parsed, written_as, limit=limit)
+        return materialise(parsed, limit)
     from coopgraph.formats import rdf_format
 
     fmt = rdf_format(media)
@@ -109,4 +122,7 @@ def read_result(
             truncated = True
             break
         triples.append(item.triple if isinstance(item, ox.Quad) else item)
+    if written_as is not None:
+        body = serialize_rdf(triples, written_as)
+        return SerializedResult("CONSTRUCT", written_as.media_type, body, truncated, len(triples))
     return Triples(triples, truncated)

@@ -52,26 +52,29 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Unpack
 
 import pyoxigraph as ox
 
 from coopgraph.errors import (
     CoopgraphError,
+    NotAcceptable,
     QuerySyntaxError,
     QueryTimeout,
     StartupError,
     StoreError,
 )
+from coopgraph.results import formats_for
 from coopgraph.sparql_text import declares_dataset, inject_values, query_form
 from coopgraph.store.base import (
     Changes,
     Dataset,
+    QueryOptions,
     QueryResult,
+    SerializedResult,
     Solutions,
-    Term,
     changes_as_update,
     quad_data,
 )
@@ -83,6 +86,9 @@ from coopgraph.store.protocol_client import (
     read_result,
     send,
 )
+
+if TYPE_CHECKING:
+    from coopgraph.formats import Format
 
 __all__ = [
     "VIRTUOSO_SYSTEM_GRAPHS",
@@ -295,16 +301,7 @@ class RemoteStore:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        dataset: Dataset | None = None,
-        bindings: Mapping[str, Term] | None = None,
-        limit: int | None = None,
-        timeout: float | None = None,
-        prefixes: Mapping[str, str] | None = None,
-    ) -> QueryResult:
+    def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryResult:
         """Run a query on the remote endpoint (see :meth:`Store.query`).
 
         :raises QuerySyntaxError: the server refused the query text (its message).
@@ -312,16 +309,49 @@ class RemoteStore:
         :raises StoreError: the server cannot be reached or failed.
         :raises BadRequest: a blank node in ``bindings``.
         """
+        text, params, timeout = self._request(sparql, options)
+        return self._run(text, params, options.get("limit"), timeout)  # type: ignore[return-value]
+
+    def query_serialized(
+        self, sparql: str, fmt: Format, **options: Unpack[QueryOptions]
+    ) -> SerializedResult:
+        """Run a query on the remote endpoint and write its answer in ``fmt``: the
+        server's results go through pyoxigraph's parser straight to its writers
+        (:func:`coopgraph.results.serialize_native`), as the embedded store's do.
+
+        :raises NotAcceptable: ``fmt`` cannot carry the query's kind of result (before
+            anything is sent).
+        :raises QuerySyntaxError, QueryTimeout, StoreError, BadRequest: as :meth:`query`.
+        """
+        if fmt not in formats_for(query_form(sparql)):
+            raise NotAcceptable(f"{fmt.label} cannot carry the answer of this query")
+        text, params, timeout = self._request(sparql, options)
+        return self._run(  # type: ignore[return-value]
+            text, params, options.get("limit"), timeout, written_as=fmt
+        )
+
+    def _request(
+        self, sparql: str, options: QueryOptions
+    ) -> tuple[str, dict[str, list[str]], float]:
+        """The text, protocol parameters and timeout of one query."""
+        timeout = options.get("timeout")
         timeout = self.timeout if timeout is None else timeout
+        bindings, prefixes = options.get("bindings"), options.get("prefixes")
         text = inject_values(sparql, bindings) if bindings else sparql
         if prefixes:  # the server needs them in the text (on the first line: lines hold)
             text = "".join(f"PREFIX {p}: <{iri}> " for p, iri in prefixes.items()) + text
-        params = self._dataset_params(text, dataset or Dataset(), timeout)
-        return self._run(text, params, limit, timeout)
+        params = self._dataset_params(text, options.get("dataset") or Dataset(), timeout)
+        return text, params, timeout
 
     def _run(
-        self, text: str, params: dict[str, list[str]], limit: int | None, timeout: float
-    ) -> QueryResult:
+        self,
+        text: str,
+        params: dict[str, list[str]],
+        limit: int | None,
+        timeout: float,
+        *,
+        written_as: Format | None = None,
+    ) -> QueryResult | SerializedResult:
         params = {**params, "query": [text]}
         virtuoso = self.is_virtuoso
         if virtuoso:
@@ -336,7 +366,9 @@ class RemoteStore:
                     # Virtuoso's "anytime" answer: partial results, status 200.
                     raise QueryTimeout(f"query stopped after {timeout:g} s (server timeout)")
                 content_type = response.headers.get("Content-Type", accept)
-                return read_result(response, content_type, limit, virtuoso=virtuoso)
+                return read_result(
+                    response, content_type, limit, virtuoso=virtuoso, written_as=written_as
+                )
         except NoAnswer as exc:
             raise QueryTimeout(f"query stopped after {timeout:g} s: {exc}") from None
         except HTTPFailure as exc:

@@ -27,10 +27,37 @@ _ID = column(
     "lille-oujda-2024",
     rule=None,
 )
-_SOURCE = (
-    "Adresse web (https://…) de la page ou du document d'où viennent ces informations.",
-    "Web address (https://…) of the page or document this comes from.",
-)
+
+
+def _name_fr(help_fr: str, help_en: str, example: str, rule: str) -> Column:
+    """The required French name of an organisation or a partnership (its ``rdfs:label``)."""
+    return column(
+        "name_fr", "Nom (français)", "Name (French)", help_fr, help_en, example,
+        required=True, rule=rule, paths=(RDFS.label,),
+    )
+
+
+def _source(example: str, rule: str) -> Column:
+    """Where the row's facts come from (``dcterms:source``)."""
+    return column(
+        "source",
+        "Source (adresse web)",
+        "Source (web address)",
+        "Adresse web (https://…) de la page ou du document d'où viennent ces informations.",
+        "Web address (https://…) of the page or document this comes from.",
+        example,
+        rule=rule,
+        paths=(DCTERMS.source,),
+    )
+
+
+def _description(help_fr: str = "Quelques phrases.", help_en: str = "A few sentences.") -> Column:
+    """The free text of the row (``schema:description``)."""
+    return column(
+        "description", "Description", "Description", help_fr, help_en, "",
+        paths=(SCHEMA.description,),
+    )
+
 
 OFFER: tuple[Column, ...] = (
     _ID,
@@ -274,38 +301,17 @@ OFFER: tuple[Column, ...] = (
         multi=True,
         paths=(CG.programme, CG.answersCall),
     ),
-    column(
-        "source",
-        "Source (adresse web)",
-        "Source (web address)",
-        *_SOURCE,
-        "https://www.france-volontaires.org/",
-        rule="CG-OFFER-029",
-        paths=(DCTERMS.source,),
-    ),
-    column(
-        "description",
-        "Description",
-        "Description",
-        "Quelques phrases sur le poste.",
-        "A few sentences about the post.",
-        "",
-        paths=(SCHEMA.description,),
-    ),
+    _source("https://www.france-volontaires.org/", rule="CG-OFFER-029"),
+    _description("Quelques phrases sur le poste.", "A few sentences about the post."),
 )
 
 ORGANISATION: tuple[Column, ...] = (
     _ID,
-    column(
-        "name_fr",
-        "Nom (français)",
-        "Name (French)",
+    _name_fr(
         "Nom officiel en français.",
         "Official name in French.",
         "Ville de Tournai",
-        required=True,
         rule="CG-ORG-002",
-        paths=(RDFS.label,),
     ),
     column(
         "name_en",
@@ -417,29 +423,16 @@ ORGANISATION: tuple[Column, ...] = (
         "",
         rule="CG-PLACE-014",
     ),
-    column(
-        "description",
-        "Description",
-        "Description",
-        "Quelques phrases.",
-        "A few sentences.",
-        "",
-        paths=(SCHEMA.description,),
-    ),
+    _description(),
 )
 
 PARTNERSHIP: tuple[Column, ...] = (
     _ID,
-    column(
-        "name_fr",
-        "Nom (français)",
-        "Name (French)",
+    _name_fr(
         "Nom du partenariat en français.",
         "Name of the partnership in French.",
         "Accord de coopération Lille-Oujda (exemple)",
-        required=True,
         rule="CG-PART-004",
-        paths=(RDFS.label,),
     ),
     column("name_en", "Nom (anglais)", "Name (English)", "Nom en anglais.", "Name in English.", ""),
     column(
@@ -533,24 +526,8 @@ PARTNERSHIP: tuple[Column, ...] = (
         multi=True,
         paths=(CG.theme,),
     ),
-    column(
-        "source",
-        "Source (adresse web)",
-        "Source (web address)",
-        *_SOURCE,
-        "https://www.example.org/jumelage",
-        rule="CG-PART-008",
-        paths=(DCTERMS.source,),
-    ),
-    column(
-        "description",
-        "Description",
-        "Description",
-        "Quelques phrases.",
-        "A few sentences.",
-        "",
-        paths=(SCHEMA.description,),
-    ),
+    _source("https://www.example.org/jumelage", rule="CG-PART-008"),
+    _description(),
 )
 
 KINDS: dict[str, tuple[Column, ...]] = {

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from coopgraph import results
 from coopgraph.errors import BadRequest, CoopgraphError, NotFound
-from coopgraph.formats import HTML, JSON, RDF_FORMATS, RESULT_FORMATS
+from coopgraph.formats import HTML, JSON, RDF_FORMATS, RESULT_FORMATS, result_format
 from coopgraph.i18n import DEFAULT_LANG
 from coopgraph.queries import FALLBACK_LANG, CatalogQuery
 from coopgraph.vocab import ID, INFERRED_GRAPH, PREFIXES
@@ -123,7 +123,7 @@ def queries_json() -> Response:
             item["expected_error"] = exc.message
             expected = None
         if expected is not None:
-            item["expected"] = json.loads(results.to_json(expected))
+            item["expected"] = json.loads(results.serialize(expected, result_format("json")))
         items.append(item)
     return jsonify({"lang": lang, "queries": items})
 
