@@ -18,8 +18,10 @@ import pyoxigraph as ox
 
 from coopgraph import provenance
 from coopgraph.errors import BadRequest
+from coopgraph.queries import internal_query
+from coopgraph.sparql_text import inject_values
 from coopgraph.store.base import Solutions, Store
-from coopgraph.vocab import CG, GRAPH, PROV, PROVENANCE_GRAPH, RDF, RDFS, XSD
+from coopgraph.vocab import CG, GRAPH, XSD
 
 #: Activity class local name → the feed's action word.
 ACTIONS: dict[str, str] = {
@@ -38,28 +40,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 
 #: Most changes one request returns.
 MAX_LIMIT = 1000
-
-_KINDS = ", ".join(f"<{CG[k]}>" for k in ACTIONS)
-_CHANGES = f"""
-SELECT ?activity ?kind ?time ?graph ?agent ?agentName ?used ?comment WHERE {{
-  %(since)s
-  GRAPH <{PROVENANCE_GRAPH}> {{
-    ?activity <{RDF.type}> <{PROV.Activity}> , ?kind ;
-              <{PROV.startedAtTime}> ?time .
-    FILTER(?kind IN ({_KINDS}))
-    {{ ?activity <{PROV.generated}> ?graph }} UNION {{ ?activity <{PROV.invalidated}> ?graph }}
-    OPTIONAL {{
-      ?activity <{PROV.wasAssociatedWith}> ?agent .
-      OPTIONAL {{ ?agent <{RDFS.label}> ?agentName }}
-    }}
-    OPTIONAL {{ ?activity <{PROV.used}> ?used }}
-    OPTIONAL {{ ?activity <{RDFS.comment}> ?comment }}
-  }}
-  FILTER(!BOUND(?since) || ?time > ?since)
-}}
-ORDER BY DESC(?time) ?activity ?graph
-"""
-
 
 @dataclass(frozen=True)
 class Change:
@@ -113,12 +93,12 @@ def list_changes(
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequest(f"limit: expected 1 to {MAX_LIMIT}")
     # A VALUES row made from a typed literal we build (never request text): pyoxigraph's
-    # substitutions do not reach FILTERs, so bindings= cannot carry the bound.
-    values = ""
+    # substitutions reach only selected variables, so bindings= cannot carry the bound.
+    text = internal_query("changes")
     if since is not None:
         stamp = ox.Literal(_stamp(since), datatype=ox.NamedNode(XSD.dateTime))
-        values = f"VALUES ?since {{ {stamp} }}"
-    result = store.query(_CHANGES.replace("%(since)s", values), limit=limit)
+        text = inject_values(text, {"since": stamp})
+    result = store.query(text, limit=limit)
     assert isinstance(result, Solutions)
     out: list[Change] = []
     for row in result.dicts():

@@ -16,24 +16,12 @@ from coopgraph import events, provenance
 from coopgraph.errors import ParseError
 from coopgraph.formats import rdf_format_for_path
 from coopgraph.parse import parse_bytes, skolemise
+from coopgraph.queries import internal_query
 from coopgraph.settings import Settings
 from coopgraph.store.base import Changes, Solutions, Store
-from coopgraph.vocab import CG, ONTOLOGY_GRAPH, PROV, PROVENANCE_GRAPH, SHAPES_GRAPH
+from coopgraph.vocab import ONTOLOGY_GRAPH, SHAPES_GRAPH
 
 LOADER_AGENT = "coopgraph-loader"
-
-_LOADED_DIGESTS = f"""
-SELECT ?used ?digest WHERE {{
-  GRAPH <{PROVENANCE_GRAPH}> {{
-    ?a a <{CG[provenance.LOADED]}> ; <{PROV.used}> ?used ; <{CG.sourceDigest}> ?digest ;
-       <{PROV.startedAtTime}> ?t .
-    FILTER NOT EXISTS {{
-      ?b a <{CG[provenance.LOADED]}> ; <{PROV.used}> ?used ; <{PROV.startedAtTime}> ?t2 .
-      FILTER(?t2 > ?t)
-    }}
-  }}
-}}"""
-
 
 @dataclass
 class SourceFile:
@@ -95,7 +83,7 @@ def parse_source(source: SourceFile, data: bytes) -> list[ox.Quad]:
 
 def loaded_digests(store: Store) -> dict[str, str]:
     """``{file name: sha256}`` of the latest load of each project file."""
-    result = store.query(_LOADED_DIGESTS)
+    result = store.query(internal_query("loaded-digests"))
     assert isinstance(result, Solutions)
     return {row["used"].value: row["digest"].value for row in result.dicts()}
 

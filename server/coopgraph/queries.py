@@ -1,4 +1,6 @@
-"""The query catalog: ``queries/**/*.rq`` with their ``#+ key: value`` headers.
+"""The query catalog: ``queries/**/*.rq`` with their ``#+ key: value`` headers; and the
+queries the code itself runs, ``queries/internal/<name>.rq``, loaded by name
+(:func:`internal_query`) and left out of the catalog.
 
 Each file stays plain SPARQL; its header (see docs/conventions.md) carries the title and
 description per language (``title@fr``), ``tags``, and ``expect`` (``ordered``,
@@ -12,6 +14,7 @@ sibling ``<name>.expected.tsv`` (SPARQL 1.1 TSV results).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +22,29 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from coopgraph.errors import ParseError
+from coopgraph.settings import PROJECT_ROOT
 from coopgraph.store.base import Solutions, Term
 
 _HEADER = re.compile(r"^#\+\s*([A-Za-z_][\w-]*)(?:@([A-Za-z]+(?:-[A-Za-z0-9]+)*))?\s*:\s?(.*)$")
 EXPECT_VALUES = ("ordered", "unordered", "none")
 #: Language used when a query has no title/description in the visitor's language.
 FALLBACK_LANG = "fr"
+#: The folder (under a queries folder) of the queries the code runs: not in the gallery.
+INTERNAL = "internal"
+#: Where they are read from: they belong to the program, so a custom ``queries_dir`` (the
+#: gallery a deployment shows) does not replace them.
+INTERNAL_DIR = PROJECT_ROOT / "queries" / INTERNAL
+
+
+@functools.cache
+def internal_query(name: str) -> str:
+    """The text of ``queries/internal/<name>.rq``, read once (its ``#+`` header is SPARQL
+    comments: the text runs as it is).
+
+    >>> "SELECT ?used ?digest" in internal_query("loaded-digests")
+    True
+    """
+    return (INTERNAL_DIR / f"{name}.rq").read_text("utf-8")
 
 
 @dataclass
@@ -121,14 +141,15 @@ def parse_query_text(name: str, text: str, path: Path | None = None) -> CatalogQ
 
 
 def load_catalog(queries_dir: Path) -> list[CatalogQuery]:
-    """Every ``*.rq`` under ``queries_dir``, sorted by name (top-level first).
+    """Every ``*.rq`` under ``queries_dir`` but the ``internal/`` ones, sorted by name
+    (top-level first).
 
     :raises ParseError: a file with a bad header.
     """
     if not queries_dir.is_dir():
         return []
     paths = sorted(
-        queries_dir.rglob("*.rq"),
+        (p for p in queries_dir.rglob("*.rq") if p.relative_to(queries_dir).parts[0] != INTERNAL),
         key=lambda p: (len(p.relative_to(queries_dir).parts), str(p)),
     )
     return [

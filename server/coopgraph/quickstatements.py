@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from coopgraph.queries import internal_query
 from coopgraph.store.base import Solutions, Store
 
 #: Partnership types that Wikidata's P190 covers.
@@ -36,36 +37,6 @@ P190_TYPES = (
 )
 
 WIKIDATA_ITEM = re.compile(r"^http://www\.wikidata\.org/entity/(Q[0-9]+)$")
-
-# One row per (partnership, partner, partner) with both partners' territory items; the
-# type filter and "exactly two partners" are checked here, years and sources are optional.
-PARTNERSHIPS_QUERY = """
-PREFIX cg:      <https://w3id.org/coopgraph/ontology#>
-PREFIX owl:     <http://www.w3.org/2002/07/owl#>
-PREFIX rdfs:    <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX schema:  <http://schema.org/>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT DISTINCT ?partnership ?type ?a ?b ?itemA ?itemB ?start ?signed ?source
-WHERE {
-  ?partnership a cg:Partnership ;
-               cg:partnershipType ?type ;
-               cg:partner ?a , ?b .
-  FILTER (STR(?a) < STR(?b))
-  FILTER NOT EXISTS { ?partnership cg:partner ?other FILTER (?other != ?a && ?other != ?b) }
-  ?a a/rdfs:subClassOf* ?classA .
-  ?b a/rdfs:subClassOf* ?classB .
-  FILTER (?classA IN (cg:LocalAuthority, cg:RegionalAuthority))
-  FILTER (?classB IN (cg:LocalAuthority, cg:RegionalAuthority))
-  ?a cg:jurisdiction/owl:sameAs ?itemA .
-  ?b cg:jurisdiction/owl:sameAs ?itemB .
-  FILTER (STRSTARTS(STR(?itemA), "http://www.wikidata.org/entity/Q"))
-  FILTER (STRSTARTS(STR(?itemB), "http://www.wikidata.org/entity/Q"))
-  OPTIONAL { ?partnership schema:startDate ?start }
-  OPTIONAL { ?partnership cg:signedYear ?signed }
-  OPTIONAL { ?partnership dcterms:source ?source FILTER (isIRI(?source)) }
-}
-"""
-
 
 @dataclass(frozen=True)
 class Twinning:
@@ -124,7 +95,9 @@ def twinnings(store: Store) -> list[Twinning]:
     :returns: one :class:`Twinning` per direction of each eligible partnership.
     :raises ValueError: a source IRI contains a character QuickStatements cannot quote.
     """
-    result = store.query(PARTNERSHIPS_QUERY)
+    # one row per (partnership, partner, partner) with both territories' Wikidata items;
+    # the type filter and "exactly two partners" are checked there
+    result = store.query(internal_query("wikidata-partnerships"))
     assert isinstance(result, Solutions)
     by_pair: dict[tuple[str, str], _Evidence] = {}
     for row in result.dicts():

@@ -25,6 +25,7 @@ from flask.blueprints import BlueprintSetupState
 from coopgraph import events
 from coopgraph.errors import BadRequest
 from coopgraph.netview import persist_path, store_fingerprint
+from coopgraph.queries import internal_query
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import View, ViewNotReady
 from coopgraph.vocab import PREFIXES, compact
@@ -41,28 +42,13 @@ _LABEL_PROPERTIES = (
     "<http://www.w3.org/2004/02/skos/core#prefLabel>",
     "<http://schema.org/name>",
 )
-_TERMS_QUERY = {
-    "class": """
-SELECT DISTINCT ?term WHERE {
-  { ?term a <http://www.w3.org/2002/07/owl#Class> } UNION
-  { ?term a <http://www.w3.org/2000/01/rdf-schema#Class> } UNION
-  { GRAPH ?g { [] a ?term } }
-  FILTER(isIRI(?term))
-}""",
-    "property": """
-SELECT DISTINCT ?term WHERE {
-  { ?term a <http://www.w3.org/1999/02/22-rdf-syntax-ns#Property> } UNION
-  { ?term a <http://www.w3.org/2002/07/owl#ObjectProperty> } UNION
-  { ?term a <http://www.w3.org/2002/07/owl#DatatypeProperty> } UNION
-  { GRAPH ?g { [] ?term [] } }
-  FILTER(isIRI(?term))
-}""",
-}
+#: The queries listing each kind of term (``queries/internal/completion-*.rq``).
+_TERMS_QUERY = {"class": "completion-classes", "property": "completion-properties"}
 #: The terms the ontology declares (index lookups only): offered before the first build.
 _DECLARED_QUERY = {
-    kind: query.replace(" UNION\n  { GRAPH ?g { [] a ?term } }", "").replace(
+    kind: internal_query(name).replace(" UNION\n  { GRAPH ?g { [] a ?term } }", "").replace(
         " UNION\n  { GRAPH ?g { [] ?term [] } }", "")
-    for kind, query in _TERMS_QUERY.items()
+    for kind, name in _TERMS_QUERY.items()
 }
 #: Seconds a completion waits for the first build of the terms before offering the
 #: declared ones (the build runs from the server's start).
@@ -83,7 +69,7 @@ def _iris(store: Store, query: str) -> list[str]:
 
 def store_terms(store: Store) -> Terms:
     """Every class and property of the store (one scan of the store each)."""
-    return {kind: _iris(store, query) for kind, query in _TERMS_QUERY.items()}
+    return {kind: _iris(store, internal_query(name)) for kind, name in _TERMS_QUERY.items()}
 
 
 def patched_terms(store: Store, terms: Terms, commits: list[events.Commit]) -> Terms:

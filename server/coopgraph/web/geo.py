@@ -22,39 +22,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from coopgraph import network
 from coopgraph.errors import BadRequest
+from coopgraph.queries import internal_query
 from coopgraph.web.appstate import current_lang, state
 from coopgraph.web.completion import labels_of
 from coopgraph.web.researchers import entity_href
 
 bp = Blueprint("geo", __name__)
-
-_PLACES = """
-PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
-SELECT ?place (SAMPLE(?t) AS ?type) (SAMPLE(?la) AS ?lat) (SAMPLE(?lo) AS ?long) WHERE {
-  ?place geo:lat ?la ; geo:long ?lo .
-  OPTIONAL { ?place a ?t FILTER(STRSTARTS(STR(?t), "http://schema.org/")) }
-} GROUP BY ?place"""
-
-_OFFERS = """
-PREFIX schema: <http://schema.org/>
-PREFIX cg: <https://w3id.org/coopgraph/ontology#>
-PREFIX geo: <http://www.w3.org/2003/01/geo/wgs84_pos#>
-SELECT ?offer ?title ?employer ?posted ?deadline ?station ?located ?lat ?long ?country WHERE {
-  ?offer a schema:JobPosting .
-  OPTIONAL { ?offer schema:title ?title }
-  OPTIONAL { ?offer schema:hiringOrganization ?employer }
-  OPTIONAL { ?offer schema:datePosted ?posted }
-  OPTIONAL { ?offer schema:validThrough ?deadline }
-  OPTIONAL {
-    { ?offer cg:dutyStation ?station } UNION
-    { ?offer schema:jobLocation ?station FILTER NOT EXISTS { ?offer cg:dutyStation [] } }
-    OPTIONAL {
-      ?station cg:within* ?located . ?located geo:lat ?lat ; geo:long ?long .
-    }
-    OPTIONAL { ?station cg:within* ?country . ?country a schema:Country }
-  }
-}"""
-
 
 def _day(value: str | None, *, end: bool = False) -> date | None:
     """The first (or last) day a date, a year-month or a year stands for."""
@@ -95,7 +68,7 @@ def map_data(as_of: date | None, lang: str) -> dict[str, Any]:
     """Places with coordinates and offers at their duty stations (see the module doc)."""
     store = state().store
     places: list[dict[str, Any]] = []
-    for row in store.query(_PLACES).dicts():  # type: ignore[union-attr]
+    for row in store.query(internal_query("map-places")).dicts():  # type: ignore[union-attr]
         try:
             lat, long = float(row["lat"].value), float(row["long"].value)
         except (KeyError, ValueError):
@@ -103,7 +76,7 @@ def map_data(as_of: date | None, lang: str) -> dict[str, Any]:
         places.append({"id": row["place"].value, "lat": lat, "long": long,
                        "type": (_value(row, "type") or "").rsplit("/", 1)[-1]})
     offers: dict[str, dict[str, Any]] = {}
-    for row in store.query(_OFFERS).dicts():  # type: ignore[union-attr]
+    for row in store.query(internal_query("map-offers")).dicts():  # type: ignore[union-attr]
         iri = row["offer"].value
         offer = offers.setdefault(iri, {
             "id": iri, "href": entity_href(iri), "title": _value(row, "title"),
