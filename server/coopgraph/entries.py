@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import pyoxigraph as ox
 
@@ -448,26 +448,30 @@ def _prepare(
     return target, quads, warnings, timings
 
 
+class EntryWrite(TypedDict):
+    """Who writes which entry, how it is checked: the keyword arguments of
+    :func:`add_entry` and :func:`replace_entry`."""
+
+    #: entry id, ``cgg:entry/<id>`` or IRI; ``None``: the single entry graph the document
+    #: names, else a new uuid
+    graph: str | None
+    #: who writes (token name, ``--agent``); recorded as prov:wasAttributedTo
+    agent: str
+    #: where the content comes from (file name, ``HTTP POST /entries``)
+    source: str
+    #: a :class:`coopgraph.validate.Validator` on the store written
+    validator: EntryValidator
+
+
 def add_entry(
-    store: Store,
-    data: bytes,
-    fmt: Format | str,
-    *,
-    graph: str | None,
-    agent: str,
-    source: str,
-    validator: EntryValidator,
+    store: Store, data: bytes, fmt: Format | str, **write: Unpack[EntryWrite]
 ) -> EntryResult:
     """Add a new entry: parse, validate, then one transaction (data + provenance + inferences).
 
     :param store: the store written.
     :param data: the entry document (Turtle, TriG, JSON-LD, N-Triples, N-Quads, RDF/XML).
     :param fmt: its format (a :class:`~coopgraph.formats.Format`, name or media type).
-    :param graph: entry id, ``cgg:entry/<id>`` or IRI; ``None``: the single entry graph
-        the document names, else a new uuid.
-    :param agent: who writes (token name, ``--agent``); recorded as prov:wasAttributedTo.
-    :param source: where the content comes from (file name, ``HTTP POST /entries``).
-    :param validator: a :class:`coopgraph.validate.Validator` on ``store``.
+    :param write: see :class:`EntryWrite` (graph, agent, source, validator).
     :returns: an :class:`EntryResult`.
     :raises ParseError: the document does not parse (with line and column).
     :raises UnsupportedFormat: unknown format.
@@ -476,12 +480,7 @@ def add_entry(
     :raises ValidationFailed: the entry does not conform (``.report``); nothing written.
     :raises Conflict: the entry already exists.
     """
-    _check_agent(agent)
-    target, quads, warnings, timings = _prepare(validator, data, fmt, graph, source)
-    return _write(
-        store, provenance.ADDED, target, quads, agent=agent, source=source,
-        digest=provenance.digest(data), warnings=warnings, must_exist=False, timings=timings,
-    )
+    return _write_document(store, data, fmt, write, kind=provenance.ADDED, must_exist=False)
 
 
 def replace_entry(
@@ -489,11 +488,8 @@ def replace_entry(
     data: bytes,
     fmt: Format | str,
     *,
-    graph: str | None,
-    agent: str,
-    source: str,
-    validator: EntryValidator,
     create: bool = False,
+    **write: Unpack[EntryWrite],
 ) -> EntryResult:
     """Replace an entry's whole content (same pipeline as :func:`add_entry`).
 
@@ -501,14 +497,31 @@ def replace_entry(
     :raises NotFound: no such entry and ``create`` is false.
     :raises: the same as :func:`add_entry`, except Conflict.
     """
-    _check_agent(agent)
-    if graph is None and not create:
+    if write["graph"] is None and not create:
         raise BadRequest("replace needs the entry to replace (--graph ID or IRI)")
-    target, quads, warnings, timings = _prepare(validator, data, fmt, graph, source)
+    kind, must_exist = ("", None) if create else (provenance.REPLACED, True)
+    return _write_document(store, data, fmt, write, kind=kind, must_exist=must_exist)
+
+
+def _write_document(
+    store: Store,
+    data: bytes,
+    fmt: Format | str,
+    write: EntryWrite,
+    *,
+    kind: str,
+    must_exist: bool | None,
+) -> EntryResult:
+    """Parse and validate ``data``, then write it as the entry (see :func:`_write`)."""
+    agent, source = write["agent"], write["source"]
+    _check_agent(agent)
+    target, quads, warnings, timings = _prepare(
+        write["validator"], data, fmt, write["graph"], source
+    )
     return _write(
-        store, "" if create else provenance.REPLACED, target, quads, agent=agent,
-        source=source, digest=provenance.digest(data), warnings=warnings,
-        must_exist=None if create else True, timings=timings,
+        store, kind, target, quads, agent=agent, source=source,
+        digest=provenance.digest(data), warnings=warnings, must_exist=must_exist,
+        timings=timings,
     )
 
 

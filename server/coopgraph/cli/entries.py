@@ -10,7 +10,6 @@ import click
 
 from coopgraph.cli.common import (
     StoreFlags,
-    agent_option,
     default_agent,
     lang_option,
     loaded_store,
@@ -18,7 +17,7 @@ from coopgraph.cli.common import (
     store_options,
     writable_store,
 )
-from coopgraph.cli.through_server import server_for, server_option, token_option, write_entry
+from coopgraph.cli.through_server import server_for, write_entry, write_options
 from coopgraph.errors import BadRequest, CoopgraphError
 
 if TYPE_CHECKING:
@@ -123,12 +122,8 @@ def _entry_write(
     help="Entry id or cgg:entry/<id> IRI (default: the entry graph the file "
     "names, else a new uuid).",
 )
-@agent_option("Who adds it, recorded as prov:wasAttributedTo")
 @lang_option(_REJECTED_LANG)
-@server_option
-@token_option
-@store_options
-@reports_errors
+@write_options("Who adds it, recorded as prov:wasAttributedTo")
 def add(file: str, graph: str | None, agent: str | None, lang: str | None,
         server: str | None, token: str | None, where: StoreFlags) -> None:
     """Add FILE as a new entry graph: validated, then written with its provenance and
@@ -149,12 +144,8 @@ def add(file: str, graph: str | None, agent: str | None, lang: str | None,
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--graph", default=None, metavar="ID|IRI",
               help="The entry to replace (required, except for a spreadsheet).")
-@agent_option("Who replaces it, recorded as prov:wasAttributedTo")
 @lang_option(_REJECTED_LANG)
-@server_option
-@token_option
-@store_options
-@reports_errors
+@write_options("Who replaces it, recorded as prov:wasAttributedTo")
 def replace(file: str, graph: str | None, agent: str | None, lang: str | None,
             server: str | None, token: str | None, where: StoreFlags) -> None:
     """Replace the whole content of an entry graph with FILE (same checks as add). A
@@ -173,11 +164,7 @@ def replace(file: str, graph: str | None, agent: str | None, lang: str | None,
 
 @click.command()
 @click.option("--graph", required=True, metavar="ID|IRI", help="The entry to remove.")
-@agent_option("Who removes it, recorded in the provenance log")
-@server_option
-@token_option
-@store_options
-@reports_errors
+@write_options("Who removes it, recorded in the provenance log")
 def remove(graph: str, agent: str | None, server: str | None, token: str | None,
            where: StoreFlags) -> None:
     """Remove an entry graph and the inferences that depended on it.

@@ -12,16 +12,14 @@ import click
 
 from coopgraph.cli.common import (
     StoreFlags,
-    agent_option,
     default_agent,
     lang_option,
     loaded_store,
     reports_errors,
-    store_options,
     tell,
     writable_store,
 )
-from coopgraph.cli.through_server import import_files, server_for, server_option, token_option
+from coopgraph.cli.through_server import import_files, server_for, write_options
 from coopgraph.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -73,7 +71,6 @@ def template_cmd(kind: str, lang: str) -> None:
     type=click.Path(dir_okay=False),
     help="Spreadsheets: write a copy of the sheet with an errors column.",
 )
-@agent_option("Who imports, recorded as prov:wasAttributedTo")
 @click.option(
     "--batch",
     "batch_quads",
@@ -89,8 +86,6 @@ def template_cmd(kind: str, lang: str) -> None:
     show_default=True,
     help="The per-entry report: text for people, json for tools.",
 )
-@server_option
-@token_option
 @click.option(
     "--views/--no-views",
     default=True,
@@ -98,8 +93,7 @@ def template_cmd(kind: str, lang: str) -> None:
     help="After writing into a disk store, compute the network view and keep it beside "
     "the store, so that serve answers the network pages at once.",
 )
-@store_options
-@reports_errors
+@write_options("Who imports, recorded as prov:wasAttributedTo")
 def import_cmd(
     files: tuple[str, ...],
     add_: bool,

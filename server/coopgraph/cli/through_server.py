@@ -17,6 +17,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from coopgraph import errors
-from coopgraph.cli.common import tell
+from coopgraph.cli.common import F, agent_option, reports_errors, store_options, tell
 from coopgraph.served import served_by
 from coopgraph.settings import Settings
 
@@ -48,6 +49,20 @@ token_option = click.option(
     metavar="SECRET",
     help=f"Bearer token for --server (default: ${TOKEN_ENV}).",
 )
+
+
+
+def write_options(who: str) -> Callable[[F], F]:
+    """The options of every write command (add, replace, remove, import), stacked once:
+    ``--agent`` (``who`` is its help), ``--server``, ``--token``, the store options, and
+    errors turned into the README's exit codes.
+    """
+
+    def stack(func: F) -> F:
+        return agent_option(who)(server_option(token_option(store_options(reports_errors(func)))))
+
+    return stack
+
 
 #: HTTP statuses of the server's answers → the error the command exits with.
 _BY_STATUS: dict[int, type[errors.CoopgraphError]] = {
