@@ -290,17 +290,24 @@ def _current_state(store: Store, graphs: Sequence[str]) -> dict[str, list[list[o
 
 
 @dataclass
-class Write:
-    """One entry write of a commit: what :func:`commit` needs to know about it."""
+class GraphContent:
+    """A named graph's new content and where it comes from: what a write needs first
+    (:class:`Write`) and what a bulk import reads (:class:`coopgraph.bulk.sources.Candidate`)."""
 
     #: the entry graph IRI (or a reference graph, for the bulk import's ``--reference``)
     graph: str
     #: its new quads (empty for a removal)
     quads: list[ox.Quad]
-    #: provenance.ADDED, REPLACED or REMOVED (empty: as the store says); ``source``: where
-    #: the content comes from (file name, ``HTTP POST /entries``)
-    kind: str
+    #: where the content comes from (file name, ``HTTP POST /entries``): ``prov:used``
     source: str
+
+
+@dataclass
+class Write(GraphContent):
+    """One entry write of a commit: what :func:`commit` needs to know about it."""
+
+    #: provenance.ADDED, REPLACED or REMOVED (empty: as the store says)
+    kind: str = ""
     #: sha256 of the source bytes; :func:`coopgraph.provenance.content_digest` of ``quads``
     digest: str = ""
     content: str = ""
@@ -427,7 +434,7 @@ def _write(
 ) -> EntryResult:
     """One entry through :func:`commit` (``kind`` empty: added or replaced, as it finds)."""
     write = Write(
-        graph, quads, kind, source, digest,
+        graph, quads, source, kind, digest,
         provenance.content_digest(quads) if quads else "", warnings,
         None if must_exist is None else not must_exist,
     )

@@ -336,7 +336,7 @@ class _Run:
             if t.report is not None else []
         )
         return entries.Write(
-            t.candidate.graph, t.candidate.quads, "", t.candidate.source, "", t.digest,
+            t.candidate.graph, t.candidate.quads, t.candidate.source, "", "", t.digest,
             warnings, True if t.candidate.new_only else None,
         )
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from coopgraph.entries import SLUG, entry_graph
+from coopgraph.entries import SLUG, GraphContent, entry_graph
 from coopgraph.errors import CoopgraphError, ParseError, UnsupportedFormat
 from coopgraph.formats import Format, rdf_format, rdf_format_for_path
 from coopgraph.parse import parse_bytes, skolemise
@@ -37,13 +37,10 @@ _PROGRESS_EVERY = 5000
 
 
 @dataclass
-class Candidate:
-    """One graph read from a file, before validation."""
+class Candidate(GraphContent):
+    """One graph read from a file, before validation (``source``: the file name recorded
+    in the provenance log)."""
 
-    graph: str
-    quads: list[ox.Quad]
-    #: the file name recorded in the provenance log (``prov:used``)
-    source: str
     #: where it was found, for the report (``big.nq``, ``offers.csv row 3``)
     origin: str
     #: why it is refused before validation (not an entry graph, split, sheet errors)

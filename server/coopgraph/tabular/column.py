@@ -4,7 +4,6 @@ and the node and paths its cell writes (the columns themselves: :mod:`.columns`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 #: Multi-valued cells separate their values with this character (documented in the
 #: template's explanation row and in the README).
@@ -62,23 +61,3 @@ _WORDS = {
         "rule": "(checked by rule {})",
     },
 }
-
-
-def column(
-    key: str,
-    fr: str,
-    en: str,
-    help_fr: str,
-    help_en: str,
-    ex_fr: str,
-    ex_en: str | None = None,
-    **kw: Any,
-) -> Column:
-    """A :class:`Column` from its texts in order: key, headers, helps, examples."""
-    return Column(
-        key,
-        {"fr": fr, "en": en},
-        {"fr": help_fr, "en": help_en},
-        {"fr": ex_fr, "en": ex_fr if ex_en is None else ex_en},
-        **kw,
-    )
