@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from coopgraph import provenance
 from coopgraph.errors import BadRequest
-from coopgraph.queries import internal_query
+from coopgraph.queries import internal_sparql
 from coopgraph.sparql_text import inject_values
 from coopgraph.store.base import Solutions, Store
 from coopgraph.vocab import CG, GRAPH, XSD
@@ -94,7 +94,7 @@ def list_changes(
         raise BadRequest(f"limit: expected 1 to {MAX_LIMIT}")
     # A VALUES row made from a typed literal we build (never request text): pyoxigraph's
     # substitutions reach only selected variables, so bindings= cannot carry the bound.
-    text = internal_query("changes")
+    text = internal_sparql("changes")
     if since is not None:
         stamp = ox.Literal(_stamp(since), datatype=ox.NamedNode(XSD.dateTime))
         text = inject_values(text, {"since": stamp})

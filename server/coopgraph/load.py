@@ -16,7 +16,7 @@ from coopgraph import events, provenance
 from coopgraph.errors import ParseError
 from coopgraph.formats import rdf_format_for_path
 from coopgraph.parse import parse_bytes, skolemise
-from coopgraph.queries import internal_query
+from coopgraph.queries import internal_sparql
 from coopgraph.settings import Settings
 from coopgraph.store.base import Changes, Solutions, Store
 from coopgraph.vocab import ONTOLOGY_GRAPH, SHAPES_GRAPH
@@ -83,7 +83,7 @@ def parse_source(source: SourceFile, data: bytes) -> list[ox.Quad]:
 
 def loaded_digests(store: Store) -> dict[str, str]:
     """``{file name: sha256}`` of the latest load of each project file."""
-    result = store.query(internal_query("loaded-digests"))
+    result = store.query(internal_sparql("loaded-digests"))
     assert isinstance(result, Solutions)
     return {row["used"].value: row["digest"].value for row in result.dicts()}
 

@@ -1,6 +1,6 @@
 """The query catalog: ``queries/**/*.rq`` with their ``#+ key: value`` headers; and the
 queries the code itself runs, ``queries/internal/<name>.rq``, loaded by name
-(:func:`internal_query`) and left out of the catalog.
+(:func:`internal_sparql`) and left out of the catalog.
 
 Each file stays plain SPARQL; its header (see docs/conventions.md) carries the title and
 description per language (``title@fr``), ``tags``, and ``expect`` (``ordered``,
@@ -37,11 +37,11 @@ INTERNAL_DIR = PROJECT_ROOT / "queries" / INTERNAL
 
 
 @functools.cache
-def internal_query(name: str) -> str:
+def internal_sparql(name: str) -> str:
     """The text of ``queries/internal/<name>.rq``, read once (its ``#+`` header is SPARQL
     comments: the text runs as it is).
 
-    >>> "SELECT ?used ?digest" in internal_query("loaded-digests")
+    >>> "SELECT ?used ?digest" in internal_sparql("loaded-digests")
     True
     """
     return (INTERNAL_DIR / f"{name}.rq").read_text("utf-8")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from coopgraph.queries import internal_query
+from coopgraph.queries import internal_sparql
 from coopgraph.store.base import Solutions, Store
 
 #: Partnership types that Wikidata's P190 covers.
@@ -97,7 +97,7 @@ def twinnings(store: Store) -> list[Twinning]:
     """
     # one row per (partnership, partner, partner) with both territories' Wikidata items;
     # the type filter and "exactly two partners" are checked there
-    result = store.query(internal_query("wikidata-partnerships"))
+    result = store.query(internal_sparql("wikidata-partnerships"))
     assert isinstance(result, Solutions)
     by_pair: dict[tuple[str, str], _Evidence] = {}
     for row in result.dicts():

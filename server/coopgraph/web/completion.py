@@ -25,7 +25,7 @@ from flask.blueprints import BlueprintSetupState
 from coopgraph import events
 from coopgraph.errors import BadRequest
 from coopgraph.netview import persist_path, store_fingerprint
-from coopgraph.queries import internal_query
+from coopgraph.queries import internal_sparql
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import View, ViewNotReady
 from coopgraph.vocab import PREFIXES, compact
@@ -46,7 +46,7 @@ _LABEL_PROPERTIES = (
 _TERMS_QUERY = {"class": "completion-classes", "property": "completion-properties"}
 #: The terms the ontology declares (index lookups only): offered before the first build.
 _DECLARED_QUERY = {
-    kind: internal_query(name).replace(" UNION\n  { GRAPH ?g { [] a ?term } }", "").replace(
+    kind: internal_sparql(name).replace(" UNION\n  { GRAPH ?g { [] a ?term } }", "").replace(
         " UNION\n  { GRAPH ?g { [] ?term [] } }", "")
     for kind, name in _TERMS_QUERY.items()
 }
@@ -69,7 +69,7 @@ def _iris(store: Store, query: str) -> list[str]:
 
 def store_terms(store: Store) -> Terms:
     """Every class and property of the store (one scan of the store each)."""
-    return {kind: _iris(store, internal_query(name)) for kind, name in _TERMS_QUERY.items()}
+    return {kind: _iris(store, internal_sparql(name)) for kind, name in _TERMS_QUERY.items()}
 
 
 def patched_terms(store: Store, terms: Terms, commits: list[events.Commit]) -> Terms:

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from coopgraph import network
 from coopgraph.errors import BadRequest
-from coopgraph.queries import internal_query
+from coopgraph.queries import internal_sparql
 from coopgraph.web.appstate import current_lang, state
 from coopgraph.web.completion import labels_of
 from coopgraph.web.researchers import entity_href
@@ -68,7 +68,7 @@ def map_data(as_of: date | None, lang: str) -> dict[str, Any]:
     """Places with coordinates and offers at their duty stations (see the module doc)."""
     store = state().store
     places: list[dict[str, Any]] = []
-    for row in store.query(internal_query("map-places")).dicts():  # type: ignore[union-attr]
+    for row in store.query(internal_sparql("map-places")).dicts():  # type: ignore[union-attr]
         try:
             lat, long = float(row["lat"].value), float(row["long"].value)
         except (KeyError, ValueError):
@@ -76,7 +76,7 @@ def map_data(as_of: date | None, lang: str) -> dict[str, Any]:
         places.append({"id": row["place"].value, "lat": lat, "long": long,
                        "type": (_value(row, "type") or "").rsplit("/", 1)[-1]})
     offers: dict[str, dict[str, Any]] = {}
-    for row in store.query(internal_query("map-offers")).dicts():  # type: ignore[union-attr]
+    for row in store.query(internal_sparql("map-offers")).dicts():  # type: ignore[union-attr]
         iri = row["offer"].value
         offer = offers.setdefault(iri, {
             "id": iri, "href": entity_href(iri), "title": _value(row, "title"),
