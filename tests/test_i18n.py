@@ -177,3 +177,24 @@ def test_pages_show_no_english_text_of_the_ui(client, lang: str) -> None:  # typ
         assert len(text) > 40, path
         found = [e for e in english if re.search(rf"(?<![\w:/-]){re.escape(e)}(?![\w/-])", text)]
         assert not found, f"{path} in {lang} shows English UI text: {found}"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_every_gallery_query_speaks_each_language(lang: str) -> None:
+    """Titles and descriptions are query metadata (``#+ title@nl:``), not catalogue
+    messages: each gallery query carries them in every language the pages offer."""
+    from coopgraph.queries import load_catalog
+
+    catalog = load_catalog(ROOT / "queries")
+    assert len(catalog) > 20
+    missing = [q.name for q in catalog
+               if lang not in q.localised.get("title", {})
+               or lang not in q.localised.get("description", {})]
+    assert not missing, f"gallery queries without a {lang} title or description: {missing}"
+
+
+def test_the_dutch_gallery_shows_dutch_titles(client) -> None:  # type: ignore[no-untyped-def]
+    page = unescape(client.get("/?lang=nl", headers=BROWSER).data.decode())
+    assert 'data-title="Wie is partner van wie?"' in page
+    shown = _VisibleText.of(page, "nl")
+    assert "Wie is partner van wie?" in shown and "Who partners with whom?" not in shown
