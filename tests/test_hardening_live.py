@@ -6,6 +6,7 @@ full scale come from ``benchmarks/hardening.py``."""
 from __future__ import annotations
 
 import http.client
+import os
 import socket
 import threading
 import time
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 import pytest
 
+from conftest import serving
 from coopgraph.errors import OverBudget, QueryTimeout
 from coopgraph.store.isolated import IsolatedStore
 
@@ -117,3 +119,30 @@ def test_a_timeout_is_not_held_behind_a_write_in_flight(small_store: IsolatedSto
         time.sleep(0.1)
     assert small_store.restarts == 1
     assert small_store.query("ASK { ?s ?p ?o }")
+
+
+def test_the_access_log_records_what_waitress_refuses_itself(tmp_path: Path) -> None:
+    """A body over ``max_body_bytes`` is refused by waitress before the app is called:
+    the 413 is in the access log all the same, without the secret or the body."""
+    access = tmp_path / "access.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
+    env.update(COOPGRAPH_ACCESS_LOG=str(access), COOPGRAPH_MAX_BODY_BYTES="1000",
+               COOPGRAPH_TOKENS="staff:staff-secret-token")
+    with serving(tmp_path / "store", tmp_path / "serve.err", env) as url:
+        port = urlsplit(url).port or 0
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            conn.request("POST", "/entries?id=big", b"<urn:body-text> " * 200, {
+                "Content-Type": "text/turtle", "Authorization": "Bearer staff-secret-token"})
+            response = conn.getresponse()
+            response.read()
+        finally:
+            conn.close()
+        assert response.status == 413
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+            assert s.recv(100).startswith(b"HTTP/1.1 400")
+    lines = access.read_text("utf-8").splitlines()
+    assert any('"POST /entries?id=big HTTP/1.1" 413 ' in line for line in lines), lines
+    assert any('"GET /healthz HTTP/1.1" 400 ' in line for line in lines), lines
+    assert "staff-secret-token" not in access.read_text() and "body-text" not in access.read_text()

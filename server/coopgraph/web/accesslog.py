@@ -3,7 +3,9 @@ wrapper around the app (issue 16: refused writes and failed logins were recorded
 
 What it never holds: secrets (no header is logged, so no ``Authorization``) and query
 texts (the value of ``query``/``update`` in a query string is replaced by its length;
-bodies are never logged). Refused writes appear as their 401/403/413/422/503 lines.
+bodies are never logged). Refused writes appear as their 401/403/413/422/503 lines, and
+so do the requests waitress answers itself without calling the app (a body over
+``max_body_bytes``: 413; a malformed request: 400), through :meth:`AccessLog.channel_class`.
 
 >>> redact_query("query=SELECT%20*&format=json")
 'query=[8 chars]&format=json'
@@ -17,6 +19,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 from urllib.parse import parse_qsl
+
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 __all__ = ["AccessLog", "redact_query"]
 
@@ -64,6 +69,29 @@ class AccessLog:
             return start_response(status, headers, exc_info)
 
         return self.app(environ, logging_start)
+
+    def channel_class(self) -> type[HTTPChannel]:
+        """A waitress channel whose own error answers (413 for a body over the limit, 400
+        for a malformed request: the app never sees those) are logged here too."""
+        log = self
+
+        class LoggedErrorTask(ErrorTask):
+            def execute(self) -> None:
+                super().execute()
+                request: Any = self.request  # waitress's parser of the refused request
+                addr = self.channel.addr
+                log._write({
+                    "REMOTE_ADDR": addr[0] if isinstance(addr, tuple) else "-",
+                    "REQUEST_METHOD": request.command or "-",
+                    "PATH_INFO": request.path or "",
+                    "QUERY_STRING": request.query or "",
+                    "SERVER_PROTOCOL": f"HTTP/{request.version}" if request.version else "-",
+                }, str(self.status).split(" ", 1)[0], str(self.content_length))
+
+        class LoggedChannel(HTTPChannel):
+            error_task_class = LoggedErrorTask
+
+        return LoggedChannel
 
     def _write(self, environ: dict[str, Any], status: str, size: str) -> None:
         path = environ.get("PATH_INFO", "")

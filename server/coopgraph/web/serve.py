@@ -76,13 +76,11 @@ def make_server(settings: Settings, store: Store) -> tuple[Any, str]:
 def serve_app(app: Flask, settings: Settings) -> tuple[Any, str]:
     """A waitress server for ``app`` (see :func:`make_server`), with the access log and
     the connection limits of issue 16 (module doc)."""
-    wsgi: Any = app
     stream = open_log(settings.access_log)
-    if stream is not None:
-        wsgi = AccessLog(app, stream)
+    log = None if stream is None else AccessLog(app, stream)
     _raise_open_files(settings.connection_limit + 256)
     server: Any = create_server(
-        wsgi,
+        log or app,
         host=settings.host,
         port=settings.port,
         threads=settings.threads,
@@ -100,6 +98,8 @@ def serve_app(app: Flask, settings: Settings) -> tuple[Any, str]:
     for listener in list((server.map or {}).values()) if several else [server]:
         if isinstance(listener, BaseWSGIServer):
             _accept_in_batches(listener)
+            if log is not None:  # waitress's own answers (413, 400) in the log too
+                listener.channel_class = log.channel_class()
     port = server.effective_port
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     return server, f"http://{host}:{port}/"
