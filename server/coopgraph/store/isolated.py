@@ -15,8 +15,9 @@ The child runs under an address-space limit (``RLIMIT_AS``, setting ``memory_lim
 that the kernel enforces: a query that needs more gets no memory, the engine aborts, the
 calls in flight get 503 ``Query over memory budget`` and a new child starts (issue 16;
 RLIMIT_AS rather than a cgroup because it needs no privilege and applies to exactly the
-process that runs queries). A timeout while a write is in flight answers the reader at
-once and kills the child only when the write has finished, so writes never delay it.
+process that runs queries). A timed-out reader is answered at once: the child is
+killed on another thread, after the write in flight if there is one (a write is never
+cut), and replaced on yet another, so neither writes nor restarts delay the 503.
 The child exits as soon as the parent dies (its socket reads EOF), so a killed server
 never leaves the store locked. (PR_SET_PDEATHSIG is not used: it fires when the *thread*
 that started the child ends, and restarts happen on short-lived threads.)
