@@ -335,22 +335,37 @@ def test_stats_totals_follow_writes(settings, fresh_store) -> None:
 
 
 def test_new_builds_come_with_their_heavy_answers_rendered(settings, project_store) -> None:
-    """Whole-network JSON and exports are rendered by the builder before a build is
-    served, so the first request after a rebuild renders nothing."""
+    """Whole-network JSON and exports are rendered before a build is served, in a forked
+    child into files (the web process renders none of them), and served from the files:
+    the same bytes as rendered in-process."""
+    from coopgraph import exports
+    from coopgraph.answers import AnswerFile
+    from coopgraph.formats import export_format
     from coopgraph.web import create_app
     from coopgraph.web.researchers import PREPARED_PATHS
 
     app = create_app(settings, store=project_store)
     view = app.extensions["coopgraph"].network
-    view.refresh()
-    renders = view.bodies.renders
-    assert renders >= 5
+    built = view.refresh()
+    mine = (built.generation, built.built_at)
+    files = [b for k, b in view.bodies._items.items() if k[:2] == mine]
+    assert len(files) >= 5 and all(isinstance(b, AnswerFile) for b in files)
     client = app.test_client()
     for path in PREPARED_PATHS:
         assert client.get(path).status_code == 200, path
-    assert view.bodies.renders == renders
+    assert view.bodies.renders == 0
+    graphml = client.get("/export/network.graphml")
+    assert graphml.data == exports.export(built.value.graph, export_format("graphml"))
+    assert graphml.headers["Content-Length"] == str(len(graphml.data))
     jsonld = client.get("/export/network.jsonld").get_json()
     assert jsonld["@context"] == "http://localhost/context/network.jsonld"
+    assert len(jsonld["@graph"]) == (
+        built.value.graph.number_of_nodes() + built.value.graph.number_of_edges()
+    )
+    whole = client.get("/api/network.json").get_json()
+    assert len(whole["nodes"]) == built.value.graph.number_of_nodes()
+    view.close()
+    assert not view.answers.root.exists()  # a temporary folder (in-memory store)
 
 
 def test_snapshot_pickles_without_its_caches(snapshot) -> None:

@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
 import hashlib
 import logging
 import math
 import re
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,9 +30,10 @@ from typing import Any
 import networkx as nx
 
 from coopgraph import events, network
+from coopgraph.answers import AnswerFiles
 from coopgraph.errors import BadRequest
 from coopgraph.store.base import Solutions, Store
-from coopgraph.views import BodyCache, Built, Progress, View, preparing_view, step
+from coopgraph.views import BodyCache, Built, Progress, View, no_gc, preparing_view, step
 from coopgraph.vocab import PROV, PROVENANCE_GRAPH
 
 log = logging.getLogger(__name__)
@@ -258,20 +257,6 @@ def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
         ).result()
 
 
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: a patch allocates enough to trigger full
-    collections, each walking the millions of objects of a 1M-triple network (about half
-    a second each); a patch makes no reference cycle worth collecting at once."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def patched_snapshot(
     store: Store,
     previous: NetworkSnapshot,
@@ -284,7 +269,7 @@ def patched_snapshot(
     else carried over and marked pending (:meth:`NetworkView.complete` recomputes it)."""
     from coopgraph import netupdate
 
-    with step(progress, f"network: patching after {len(commits)} write(s)"), _no_gc():
+    with step(progress, f"network: patching after {len(commits)} write(s)"), no_gc():
         done = netupdate.patch(
             store, previous.graph, commits, network.projection_queries(queries_dir),
             previous.tie_index(),
@@ -381,11 +366,16 @@ class NetworkView(View[NetworkSnapshot]):
             ),
         )
         self.derived = BodyCache(size=16)
+        #: whole-network answers rendered in a forked child, served from files
+        self.answers = AnswerFiles(
+            persist.with_name(persist.name.replace(".pickle", "-answers")) if persist else None
+        )
         self.bodies = BodyCache(size=32)
         #: the newest body of each answer, whatever its build (served while the answers
         #: of a patched build are rendered)
         self.last_bodies = BodyCache(size=32)
         self.answer_in_background = True
+        self.save_in_child = True
         self.answer_after_quiet = ANSWER_AFTER_QUIET
         #: the answers the background renders for each new build (see :meth:`rendered`)
         self._prepared_keys: set[tuple[Any, ...]] = set()
@@ -442,6 +432,26 @@ class NetworkView(View[NetworkSnapshot]):
         except Exception:  # the carried-over figures keep being served, marked pending
             log.exception("network: recomputing betweenness failed")
 
+    def render_answers(self, built: Built[NetworkSnapshot], work: Any) -> None:
+        """Have ``work()`` (requests for the answers to prepare) render ``built``'s
+        answers in a forked child (:class:`~coopgraph.answers.AnswerFiles`), then serve
+        them from their files; a newer build cancels it."""
+
+        def newer() -> bool:
+            latest = self.latest
+            return latest is not None and latest is not built and latest.built_at > built.built_at
+
+        rendered = self.answers.render(_folder_name(built), work, cancelled=newer) or {}
+        for key, answer in rendered.items():
+            self._prepared_keys.add(key)
+            self.bodies.put((built.generation, built.built_at) + key, answer)
+            last = self.last_bodies.peek(key)
+            if last is None or last[0].built_at <= built.built_at:
+                self.last_bodies.put(key, (built, answer))
+
+    def close(self) -> None:
+        super().close()
+        self.answers.close()
 
     def snapshot(self, filters: Filters = Filters(), *, wait: float = 0.0) -> tuple[
         NetworkSnapshot, Built[NetworkSnapshot]
@@ -469,28 +479,43 @@ class NetworkView(View[NetworkSnapshot]):
         return self.derived.get(key, derive), built
 
     def rendered(
-        self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any
+        self, built: Built[NetworkSnapshot], key: tuple[Any, ...], render: Any,
+        *, heavy: bool = False,
     ) -> tuple[Any, Built[NetworkSnapshot]]:
         """``render()`` once per build and ``key`` (JSON bodies, export files), and the
         build it was rendered from. While a patched build's answers are being rendered in
-        the background (:attr:`answering`), an answer the background renders (a whole
-        network export: seconds at 1M) comes from the previous build, and the response
-        says it is stale; any other answer is rendered for the new build at once."""
+        the background (:attr:`answering`), a ``heavy`` answer (a whole-network one:
+        seconds of CPU at 1M) or one the background renders comes from the previous
+        build, and the response says it is stale; any other answer is rendered for the
+        new build at once, a ``heavy`` one in a forked child (never in this interpreter)."""
+        if self.answers.writing:  # the child rendering a build's answers into files
+            body = render()
+            self.answers.write(key, body)
+            return body, built
         full_key = (built.generation, built.built_at) + key
         body = self.bodies.peek(full_key)
         if body is not None:
             return body, built
         if preparing_view() is self:
             self._prepared_keys.add(key)
-        elif self.answering is built and key in self._prepared_keys:
+        elif self.answering is built and (heavy or key in self._prepared_keys):
             last = self.last_bodies.peek(key)
             if last is not None:
                 return last[1], last[0]
-        body = self.bodies.get(full_key, render)
+        if heavy and preparing_view() is not self:  # rendered on the other core
+            folder = _folder_name(built)
+            body = self.bodies.get(full_key, lambda: self.answers.render_one(folder, render))
+        else:
+            body = self.bodies.get(full_key, render)
         last = self.last_bodies.peek(key)
         if last is None or last[0].built_at <= built.built_at:
             self.last_bodies.put(key, (built, body))
         return body, built
+
+
+def _folder_name(built: Built[NetworkSnapshot]) -> str:
+    """The folder of a build's answer files (:class:`~coopgraph.answers.AnswerFiles`)."""
+    return f"{(built.fingerprint or 'build')[:16]}-{built.built_at:.6f}"
 
 
 #: Organisations kept in the persisted summary (``coopgraph network stats --top``).

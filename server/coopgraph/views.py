@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -36,7 +37,7 @@ from typing import Any, Generic, TypeVar
 from coopgraph import events
 from coopgraph.errors import CoopgraphError
 
-__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "preparing_view", "step"]
+__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "no_gc", "preparing_view", "step"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,20 @@ def preparing_view() -> Any:
     """The view whose new build's answers this thread is rendering, else ``None``."""
     preparing = _PREPARING.get()
     return None if preparing is None else preparing[0]
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused: unpickling or patching millions of objects
+    triggers full collections that walk them all again (about half a second each for
+    the 1M-triple network); none of that work makes cycles worth collecting at once."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ViewNotReady(CoopgraphError):
@@ -164,6 +179,9 @@ class View(Generic[T]):
         #: the answers of a write are wanted)
         self.save_every = 30.0
         self.save_after = 10.0
+        #: pickle the value in a forked child (:mod:`coopgraph.forked`): the web process
+        #: only waits for it, its interpreter stays with the requests
+        self.save_in_child = False
         self._saved_at = -1e9
         self._save_timer: threading.Timer | None = None
         events.subscribe(store, self._on_commit)
@@ -364,7 +382,7 @@ class View(Generic[T]):
                 summary = pickle.load(f)  # noqa: S301
                 if summary_only:
                     return fingerprint, summary, None
-                with step(self.progress, f"{self.name}: reading {self._persist}"):
+                with step(self.progress, f"{self.name}: reading {self._persist}"), no_gc():
                     built = pickle.load(f)  # noqa: S301
         except Exception as exc:  # a truncated or foreign file: rebuild
             log.warning("%s: cannot read %s (%s); rebuilding", self.name, self._persist, exc)
@@ -449,6 +467,15 @@ class View(Generic[T]):
     def _save(self, built: Built[T]) -> None:
         if self._persist is None or built.fingerprint is None:
             return
+        if self.save_in_child:
+            from coopgraph.forked import run_forked
+
+            run_forked(lambda: self._write(built), name=f"{self.name}: saving")
+        else:
+            self._write(built)
+
+    def _write(self, built: Built[T]) -> None:
+        assert self._persist is not None
         tmp = self._persist.with_name(self._persist.name + f".{os.getpid()}.tmp")
         try:
             with tmp.open("wb") as f:

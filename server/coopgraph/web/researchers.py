@@ -26,17 +26,19 @@ answered: ``X-Coopgraph-Generation`` (the store generation it reflects) and
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 import networkx as nx
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from coopgraph import exports, netview, network
+from coopgraph.answers import AnswerFile
 from coopgraph.errors import BadRequest, NotFound
 from coopgraph.formats import EXPORT_FORMATS, FEED_FORMATS, HTML
 from coopgraph.netview import Filters, NetworkSnapshot
-from coopgraph.views import Built
+from coopgraph.views import Built, ViewNotReady
 from coopgraph.vocab import ID
 from coopgraph.web.appstate import current_lang, state
 from coopgraph.web.respond import preferred_by_accept
@@ -73,15 +75,50 @@ def prepare_answers(app: Any) -> Any:
 
     def prepare(built: Built[NetworkSnapshot]) -> None:
         view = app.extensions["coopgraph"].network
-        built.value.ranks("degree")
+        built.value.ranks("degree")  # kept in this process: pages read them
         built.value.ranks("betweenness")
-        client = app.test_client()
-        for path in PREPARED_PATHS:
-            if view.latest is not built and view.latest is not None:
-                return  # a newer build came: its own answers are what to render
-            client.get(path).close()
+
+        def render_all() -> None:  # in a forked child (see NetworkView.render_answers)
+            client = app.test_client()
+            for path in PREPARED_PATHS:
+                client.get(path).close()
+
+        view.render_answers(built, render_all)
 
     return prepare
+
+
+def answer_response(
+    body: bytes | AnswerFile, mimetype: str, replace: tuple[bytes, bytes] | None = None
+) -> Response:
+    """A rendered answer: bytes from memory, or a file streamed as it is (through the
+    server's ``wsgi.file_wrapper``: waitress sends it without copying it through Python);
+    ``replace``: (old, new) once, near the start (the JSON-LD context URL)."""
+    if isinstance(body, bytes):
+        return Response(body if replace is None else body.replace(*replace, 1),
+                        mimetype=mimetype)
+    try:
+        f = body.path.open("rb")
+    except FileNotFoundError:  # its build was replaced meanwhile and its files removed
+        raise ViewNotReady("the network changed while answering; retry", retry_after=1) from None
+    wrapper = request.environ.get("wsgi.file_wrapper")
+    if replace is None and wrapper is not None:
+        resp = Response(wrapper(f, 1 << 20), mimetype=mimetype, direct_passthrough=True)
+    else:
+        resp = Response(_streamed(f, replace), mimetype=mimetype)
+    if replace is None:
+        resp.content_length = body.size
+    return resp
+
+
+def _streamed(f: BinaryIO, replace: tuple[bytes, bytes] | None) -> Iterator[bytes]:
+    """The file's bytes by the megabyte, ``replace`` applied once in the first one (the
+    file is closed once read to its end or when the response is dropped)."""
+    with f:
+        first = f.read(1 << 20)
+        yield first if replace is None else first.replace(*replace, 1)
+        while chunk := f.read(1 << 20):
+            yield chunk
 
 
 def period_args() -> dict[str, Any]:
@@ -242,8 +279,9 @@ def api_network() -> Response:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     key = ("json", request.script_root, _page_key(), focus, selection["depth"], limit, by)
-    body, source = state().network.rendered(built, key, render)
-    return with_build(Response(body, mimetype="application/json"), source)
+    whole = focus is None and limit is None  # 30 MB at 1M triples
+    body, source = state().network.rendered(built, key, render, heavy=whole)
+    return with_build(answer_response(body, "application/json"), source)
 
 
 def _page_key() -> tuple[tuple[str, str], ...]:
@@ -371,16 +409,15 @@ def export(ext: str) -> Response:
         options["context"] = _CONTEXT_PLACEHOLDER
     key = ("export", fmt.name, _page_key())
     body, source = state().network.rendered(
-        built, key, lambda: exports.export(snapshot.graph, fmt, **options)
+        built, key, lambda: exports.export(snapshot.graph, fmt, **options), heavy=True
     )
+    replace = None
     if fmt.name == "jsonld":
         here = url_for("researchers.network_context", _external=True)
-        body = body.replace(
-            json.dumps(_CONTEXT_PLACEHOLDER).encode(), json.dumps(here).encode(), 1
-        )
+        replace = (json.dumps(_CONTEXT_PLACEHOLDER).encode(), json.dumps(here).encode())
     stamp = period_args().get("as_of")
     name = f"coopgraph-network{'-' + stamp.isoformat() if isinstance(stamp, date) else ''}"
-    resp = Response(body, mimetype=fmt.media_type)
+    resp = answer_response(body, fmt.media_type, replace)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt.extension}"'
     return with_build(resp, source)
 
