@@ -182,6 +182,7 @@ def http_writes(port: int, bodies: list[tuple[str, bytes, str]], timeout: float)
     auth = {"Authorization": f"Bearer {secret}"}
     puts, deletes, errors = Samples(), Samples(), []
     written: list[str] = []
+    steps: dict[str, list[dict[str, float]]] = {"PUT": [], "DELETE": []}
 
     def request(method: str, path: str, body: bytes | None, headers: dict[str, str],
                 limit: float) -> tuple[int, bytes, float]:
@@ -190,7 +191,9 @@ def http_writes(port: int, bodies: list[tuple[str, bytes, str]], timeout: float)
         try:
             conn.request(method, path, body, headers)
             response = conn.getresponse()
-            return response.status, response.read(), time.perf_counter() - start
+            body = response.read()
+            steps[method].append(server_timing(response.getheader("Server-Timing") or ""))
+            return response.status, body, time.perf_counter() - start
         finally:
             conn.close()
 
@@ -219,7 +222,28 @@ def http_writes(port: int, bodies: list[tuple[str, bytes, str]], timeout: float)
         deletes.times.append(elapsed)
         if status != 200:
             errors.append(f"DELETE {entry_id}: HTTP {status}")
-    return {"put": puts.to_dict(), "delete": deletes.to_dict(), "errors": errors}
+    return {"put": puts.to_dict() | {"steps": median_steps(steps["PUT"])},
+            "delete": deletes.to_dict() | {"steps": median_steps(steps["DELETE"])},
+            "errors": errors}
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """``parse;dur=1.2, validate;dur=3.4`` → ``{"parse": 0.0012, …}`` (seconds)."""
+    out: dict[str, float] = {}
+    for part in header.split(","):
+        name, _, rest = part.strip().partition(";dur=")
+        if name and rest:
+            out[name] = float(rest) / 1000
+    return out
+
+
+def median_steps(samples: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each Server-Timing step over the writes that reported it."""
+    import statistics
+
+    names = {name for sample in samples for name in sample}
+    return {name: statistics.median(s[name] for s in samples if name in s)
+            for name in sorted(names)}
 
 
 def write_bodies(n: int, orgs: int | None, seed: int) -> tuple[list[tuple[str, bytes, str]], str]:
@@ -310,6 +334,9 @@ def measure_routes(
         if put.get("note"):
             print(f"  {put['note']}", flush=True)
         print(line(f"{delete['runs']} × DELETE /entries", delete, WRITE_MEDIAN), flush=True)
+        for method in ("put", "delete"):
+            shown = ", ".join(f"{k} {fmt(v)}" for k, v in writes[method]["steps"].items())
+            print(f"  {method.upper()} server-side medians (Server-Timing): {shown}", flush=True)
         for error in writes.get("errors", [])[:5]:
             print(f"  write error: {error}", flush=True)
         if put.get("note") or any("Timeout" in e for e in writes.get("errors", [])):

@@ -88,7 +88,8 @@ def _removed(graph: str) -> Response:
 
 
 def _server_timing(response: Response, result: entries.EntryResult) -> Response:
-    """Where the write's time went (W3C Server-Timing: parse, validate, reason, commit)."""
+    """Where the write's time went (W3C Server-Timing: parse, validate, reason, commit,
+    publish: the derived views told of the commit)."""
     if result.timings:
         response.headers["Server-Timing"] = ", ".join(
             f"{step};dur={seconds * 1000:.1f}" for step, seconds in result.timings.items()
