@@ -134,3 +134,39 @@ def test_persisted_answers_folder_is_beside_the_store(tmp_path: Path) -> None:
         assert view.answers.root == tmp_path / "s.network-answers"
     finally:
         store.close()
+
+
+def test_a_build_read_back_is_patched_while_its_answers_render(tmp_path: Path) -> None:
+    """At a start, the build read back from disk has its answers rendered beside the
+    view's loop: a write right after the start is patched in without waiting for them."""
+    import threading
+
+    from coopgraph import events
+    from coopgraph.views import View
+
+    class S:
+        pass
+
+    store = S()
+    path = tmp_path / "v.pickle"
+    View("v", store, lambda progress: 0, fingerprint=lambda: "f", persist=path).refresh()
+    release = threading.Event()
+    view: View[int] = View(
+        "v", store, lambda progress: 0, fingerprint=lambda: "f", persist=path,
+        update=lambda value, commits, progress: value + len(commits),
+    )
+    view.answer_in_background = True
+    view.preparers.append(lambda built: release.wait(60))
+    view.start()
+    try:
+        deadline = time.monotonic() + 30
+        while view.latest is None and time.monotonic() < deadline:  # a poll
+            time.sleep(0.02)
+        assert view.builds == 0  # read back, not built
+        events.publish(store, events.Commit(graphs=("g",)))
+        while view.get().value != 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert view.get().value == 1 and not release.is_set()
+    finally:
+        release.set()
+        view.close()

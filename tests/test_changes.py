@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
+import pyoxigraph as ox
 import pytest
 
 from coopgraph import provenance
-from coopgraph.changes import ATOM_NS, feed_atom, feed_json, list_changes, parse_since
+from coopgraph.changes import ACTIONS, ATOM_NS, feed_atom, feed_json, list_changes, parse_since
 from coopgraph.errors import BadRequest
+from coopgraph.queries import internal_sparql
+from coopgraph.sparql_text import inject_values
 from coopgraph.store import Changes, Store, open_store
-from coopgraph.vocab import GRAPH
+from coopgraph.vocab import CG, GRAPH, XSD
 
 A = "{" + ATOM_NS + "}"
 
@@ -138,3 +141,44 @@ def test_http_changes_errors(client) -> None:
     assert resp.status_code == 400 and "ISO 8601" in resp.get_json()["detail"]
     assert client.get("/changes.json?limit=many").status_code == 400
     assert client.get("/changes.rss").status_code == 404
+
+
+def _reference(store: Store, since: datetime, limit: int) -> list[tuple[str, ...]]:
+    """The feed as one SPARQL query (``queries/internal/changes.rq``, what list_changes
+    ran before it read a page at a time): the yardstick, row for row."""
+    stamp = ox.Literal(since.isoformat().replace("+00:00", "Z"),
+                       datatype=ox.NamedNode(XSD.dateTime))
+    result = store.query(inject_values(internal_sparql("changes"), {"since": stamp}), limit=limit)
+    rows = []
+    for row in result.dicts():
+        agent = row["agentName"].value if "agentName" in row else (
+            row["agent"].value.rsplit("/", 1)[-1] if "agent" in row else None)
+        rows.append((row["activity"].value, ACTIONS[row["kind"].value.removeprefix(str(CG))],
+                     row["time"].value, row["graph"].value, agent,
+                     row["used"].value if "used" in row else None,
+                     row["comment"].value if "comment" in row else None))
+    return rows
+
+
+def test_pages_of_the_feed_equal_the_whole_query() -> None:
+    """The feed read a page at a time by lookups equals the one-query feed, on a log of
+    many activities (same times, several graphs, agents with and without a label)."""
+    import random
+
+    rng = random.Random(7)
+    store = open_store(":memory:")
+    quads = []
+    kinds = [provenance.LOADED, provenance.ADDED, provenance.REPLACED, provenance.REMOVED]
+    for i in range(300):
+        quads += provenance.activity(
+            rng.choice(kinds), GRAPH[f"entry/e{rng.randrange(40)}"],
+            agent=rng.choice(["alice", "bob", "coopgraph-loader"]),
+            used=rng.choice([f"HTTP PUT /entries/e{i}", None]),
+            comment=rng.choice(["typo", None, None]), when=at(rng.randrange(8, 20)),
+        )
+    store.apply(Changes(insert=quads))
+    for since, limit in ((at(0), 1), (at(0), 100), (at(0), 1000), (at(12), 7), (at(19), 50)):
+        got = [(c.activity, c.action, c.time, c.graph, c.agent, c.used, c.comment)
+               for c in list_changes(store, since=since, limit=limit)]
+        assert got == _reference(store, since, limit), (since, limit)
+    assert len(list_changes(store, limit=1000)) == 300

@@ -9,6 +9,7 @@ invalidated, and where the content came from.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +21,8 @@ from coopgraph import provenance
 from coopgraph.errors import BadRequest
 from coopgraph.queries import internal_sparql
 from coopgraph.sparql_text import inject_values
-from coopgraph.store.base import Solutions, Store
-from coopgraph.vocab import CG, GRAPH, XSD
+from coopgraph.store.base import Solutions, Store, match
+from coopgraph.vocab import CG, GRAPH, PROV, PROVENANCE_GRAPH, RDF, RDFS, XSD
 
 #: Activity class local name → the feed's action word.
 ACTIONS: dict[str, str] = {
@@ -94,30 +95,85 @@ def list_changes(
         raise BadRequest(f"limit: expected 1 to {MAX_LIMIT}")
     # A VALUES row made from a typed literal we build (never request text): pyoxigraph's
     # substitutions reach only selected variables, so bindings= cannot carry the bound.
-    text = internal_sparql("changes")
+    bounds: dict[str, ox.Literal] = {}
     if since is not None:
-        stamp = ox.Literal(_stamp(since), datatype=ox.NamedNode(XSD.dateTime))
-        text = inject_values(text, {"since": stamp})
-    result = store.query(text, limit=limit)
-    assert isinstance(result, Solutions)
+        bounds["since"] = ox.Literal(_stamp(since), datatype=ox.NamedNode(XSD.dateTime))
     out: list[Change] = []
-    for row in result.dicts():
-        kind = row["kind"].value.removeprefix(str(CG))
-        if "agentName" in row:
-            agent: str | None = row["agentName"].value
-        else:
-            agent = row["agent"].value.rsplit("/", 1)[-1] if "agent" in row else None
-        out.append(
-            Change(
-                activity=row["activity"].value,
-                action=ACTIONS[kind],
-                time=row["time"].value,
-                graph=row["graph"].value,
-                agent=agent,
-                used=row["used"].value if "used" in row else None,
-                comment=row["comment"].value if "comment" in row else None,
-            )
-        )
+    seen = 0
+    count = limit
+    while len(out) < limit:  # more than once only when activities yield no change
+        page, complete = _newest(store, bounds, count)
+        out += _changes_of(store, page[seen:])
+        if complete:
+            break
+        seen, count = len(page), count * 2
+    return out[:limit]
+
+
+def _newest(
+    store: Store, bounds: dict[str, ox.Literal], count: int
+) -> tuple[list[ox.NamedNode], bool]:
+    """The ``count`` newest activities (after ``bounds["since"]``), newest first, ties
+    by IRI (as ``ORDER BY DESC(?time) ?activity`` sorts them), and whether they are all
+    there are. Two reads: the ``count`` newest times (a sort of times only), then the
+    activities from the oldest of them on, sorted here: ``ORDER BY ?activity`` in the
+    store compares IRIs by their text, 2.5 s for the 10,000 activities of a 1M import,
+    and the one query joining every activity's details (``changes.rq``) took 1–6 s."""
+    times = store.query(inject_values(internal_sparql("changes-times"), bounds), limit=count)
+    assert isinstance(times, Solutions)
+    complete = len(times.rows) < count
+    wanted = dict(bounds)
+    if not complete and isinstance(times.rows[-1][0], ox.Literal):
+        wanted["from"] = times.rows[-1][0]
+    found = store.query(inject_values(internal_sparql("changes-from"), wanted))
+    assert isinstance(found, Solutions)
+    rows = [(datetime.fromisoformat(t.value.replace("Z", "+00:00")), a)
+            for a, t in found.rows if isinstance(a, ox.NamedNode) and t is not None]
+    rows.sort(key=lambda r: r[1].value)
+    rows.sort(key=lambda r: r[0], reverse=True)  # stable: ties stay in IRI order
+    return [a for _, a in rows[:count]], complete
+
+
+def _changes_of(store: Store, activities: list[ox.NamedNode]) -> list[Change]:
+    """The changes of ``activities`` (newest first, as given), by lookups in the log:
+    one change per activity of a feed kind and graph it generated or invalidated."""
+    prov = str(PROVENANCE_GRAPH)
+    facts: list[dict[str, list[str]]] = []  # per activity: predicate → object values
+    agents: set[str] = set()
+    for quads in match(store, [(a, None, None, prov) for a in activities]):
+        by: dict[str, list[str]] = {}
+        for q in quads:
+            if isinstance(q.object, ox.Triple):
+                continue
+            by.setdefault(q.predicate.value, []).append(q.object.value)
+            if q.predicate.value == str(PROV.wasAssociatedWith) and isinstance(
+                q.object, ox.NamedNode
+            ):
+                agents.add(q.object.value)
+        facts.append(by)
+    ordered = sorted(agents)
+    label = ox.NamedNode(RDFS.label)
+    named = match(store, [(ox.NamedNode(a), label, None, prov) for a in ordered])
+    names = {a: [q.object.value for q in quads if not isinstance(q.object, ox.Triple)]
+             for a, quads in zip(ordered, named, strict=True)}
+    out: list[Change] = []
+    none: list[str | None] = [None]
+    for activity, by in zip(activities, facts, strict=True):
+        types = set(by.get(str(RDF.type), []))
+        if str(PROV.Activity) not in types:
+            continue
+        kinds = sorted(ACTIONS[t.removeprefix(str(CG))] for t in types
+                       if t.startswith(str(CG)) and t.removeprefix(str(CG)) in ACTIONS)
+        graphs = sorted(by.get(str(PROV.generated), []) + by.get(str(PROV.invalidated), []))
+        who: list[str | None] = []
+        for agent in by.get(str(PROV.wasAssociatedWith), []):
+            who += names.get(agent) or [agent.rsplit("/", 1)[-1]]
+        for action, time, graph, agent_name, used, comment in itertools.product(
+            kinds, by.get(str(PROV.startedAtTime), []), graphs, who or none,
+            by.get(str(PROV.used)) or none, by.get(str(RDFS.comment)) or none,
+        ):
+            out.append(Change(activity=activity.value, action=action, time=time,
+                              graph=graph, agent=agent_name, used=used, comment=comment))
     return out
 
 

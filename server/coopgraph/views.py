@@ -303,13 +303,19 @@ class View(Generic[T]):
             self._save_soon(built)
             return
         self._set(built)
+        self._answer_later(built, self.answer_after_quiet, save=True)
+
+    def _answer_later(self, built: Built[T], quiet: float, *, save: bool) -> None:
+        """Render ``built``'s common answers in another thread once it stayed the newest
+        build for ``quiet`` seconds (:attr:`answering` names it meanwhile)."""
         self.answering = built
 
         def answer() -> None:
             try:
-                if self._still_newest(built, self.answer_after_quiet):
+                if self._still_newest(built, quiet):
                     self._prepare(built)
-                self._save_later()
+                if save:
+                    self._save_later()
             finally:
                 if self.answering is built:
                     self.answering = None
@@ -436,7 +442,9 @@ class View(Generic[T]):
             loaded = None
         if loaded is None:
             self._dirty.set()
-        else:  # read back and already served: its common answers are rendered now
+        elif self.answer_in_background:  # read back and served: its answers are rendered
+            self._answer_later(loaded, 0.0, save=False)  # beside the patches of new writes
+        else:
             self._prepare(loaded)
         while True:
             self._dirty.wait()
