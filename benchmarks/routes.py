@@ -222,8 +222,11 @@ def http_writes(port: int, bodies: list[tuple[str, bytes, str]], timeout: float)
         deletes.times.append(elapsed)
         if status != 200:
             errors.append(f"DELETE {entry_id}: HTTP {status}")
-    return {"put": puts.to_dict() | {"steps": median_steps(steps["PUT"])},
-            "delete": deletes.to_dict() | {"steps": median_steps(steps["DELETE"])},
+    return {"put": puts.to_dict() | {"steps": median_steps(steps["PUT"]), "times_s": puts.times,
+                                     "server_timing": steps["PUT"]},
+            "delete": deletes.to_dict() | {"steps": median_steps(steps["DELETE"]),
+                                           "times_s": deletes.times,
+                                           "server_timing": steps["DELETE"]},
             "errors": errors}
 
 

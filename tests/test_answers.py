@@ -170,3 +170,4 @@ def test_a_build_read_back_is_patched_while_its_answers_render(tmp_path: Path) -
     finally:
         release.set()
         view.close()
+

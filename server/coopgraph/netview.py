@@ -395,6 +395,8 @@ class NetworkView(View[NetworkSnapshot]):
         background thread (:meth:`complete`)."""
         built = super().catch_up()
         self._complete_in_background(built)
+        for by in ("degree", "betweenness"):  # what entity pages show, before they ask
+            built.value.ranks(by)
         return built
 
     def load(self) -> Built[NetworkSnapshot] | None:
@@ -424,6 +426,8 @@ class NetworkView(View[NetworkSnapshot]):
                 between = recompute_betweenness(built.value)
             done = self.replace(built, with_betweenness(built.value, between))
             if done is not None:
+                for by in ("degree", "betweenness"):  # as catch_up: before pages ask
+                    done.value.ranks(by)
                 return done
 
     def _complete_quietly(self) -> None:
