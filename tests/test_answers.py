@@ -37,6 +37,32 @@ def test_a_cancelled_child_is_stopped(tmp_path: Path) -> None:
     assert not done and time.monotonic() - started < 30
 
 
+def test_a_child_keeps_none_of_the_parents_descriptors(tmp_path: Path) -> None:
+    """A forked child closes what it inherited: a peer of the parent (the store process,
+    which exits on EOF and so releases the store's lock) sees the parent close its end
+    even while the child still runs."""
+    import select
+    import threading
+
+    read_end, write_end = os.pipe()
+    started, stop = tmp_path / "started", threading.Event()
+    runner = threading.Thread(target=forked.run_forked, args=(
+        lambda: (started.write_text("yes"), time.sleep(60)),
+    ), kwargs={"name": "sleeper", "cancelled": stop.is_set})
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:  # a poll
+            time.sleep(0.02)
+        os.close(write_end)
+        readable, _, _ = select.select([read_end], [], [], 20)
+        assert readable and os.read(read_end, 1) == b""  # EOF: no copy left in the child
+    finally:
+        stop.set()
+        runner.join()
+        os.close(read_end)
+
+
 def test_a_heavy_answer_is_rendered_in_a_child(project_store) -> None:
     """A whole-network answer nobody prepared is rendered on demand in a forked child
     into a file; a light one in this process."""

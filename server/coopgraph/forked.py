@@ -36,6 +36,33 @@ def _never() -> bool:
     return False
 
 
+def _detach() -> None:
+    """In the child: die with the parent (Linux ``PR_SET_PDEATHSIG``: the thread that
+    forked waits for the child, so it outlives it), and close every inherited descriptor
+    but stdin/stdout/stderr: the parent's sockets (its store process reads EOF on its
+    socket to exit when the server stops, releasing the store's lock), listening socket
+    and files stay the parent's alone."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent's timeout still applies
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+    try:
+        fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 4096))
+    for fd in fds:
+        if fd > 2:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def run_forked(
     work: Callable[[], None],
     *,
@@ -64,6 +91,7 @@ def run_forked(
         code = 1
         try:
             gc.disable()  # a collection would touch (and copy) every object of the parent
+            _detach()
             work()
             code = 0
         except BaseException:  # noqa: BLE001 - reported, then the exit code says it

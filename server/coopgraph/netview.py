@@ -441,9 +441,10 @@ class NetworkView(View[NetworkSnapshot]):
         answers in a forked child (:class:`~coopgraph.answers.AnswerFiles`), then serve
         them from their files; a newer build cancels it."""
 
-        def newer() -> bool:
+        def newer() -> bool:  # and older answers to serve meanwhile: else finish these
             latest = self.latest
-            return latest is not None and latest is not built and latest.built_at > built.built_at
+            return (latest is not None and latest is not built
+                    and latest.built_at > built.built_at and bool(self._prepared_keys))
 
         rendered = self.answers.render(_folder_name(built), work, cancelled=newer) or {}
         for key, answer in rendered.items():
