@@ -9,6 +9,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from coopgraph import entries, forked, netview
 from coopgraph.answers import AnswerFile, AnswerFiles, answer_bytes
 from coopgraph.netview import NetworkView
@@ -197,3 +199,33 @@ def test_a_build_read_back_is_patched_while_its_answers_render(tmp_path: Path) -
         release.set()
         view.close()
 
+
+
+def test_whole_network_requests_wait_for_answers_on_their_way(project_store, monkeypatch) -> None:
+    """While a build's answers are being rendered, a whole-network request waits for
+    them instead of rendering one more copy; with none after ANSWER_WAIT, a 503."""
+    import threading
+
+    from coopgraph.views import ViewNotReady
+
+    view = NetworkView(project_store)
+    built = view.refresh()
+    view.answering = built  # as while its answers are on their way
+
+    def never() -> bytes:
+        raise AssertionError("rendered again")
+
+    def arrive() -> None:
+        time.sleep(0.3)
+        with view._answers_ready:
+            view.last_bodies.put(("heavy",), (built, b"rendered meanwhile"))
+            view._answers_ready.notify_all()
+
+    threading.Thread(target=arrive).start()
+    assert view.rendered(built, ("heavy",), never, heavy=True) == (b"rendered meanwhile", built)
+    monkeypatch.setattr(netview, "ANSWER_WAIT", 0.3)
+    with pytest.raises(ViewNotReady):
+        view.rendered(built, ("other",), never, heavy=True)
+    view.answering = None  # nothing on its way: rendered for this request, in a child
+    assert isinstance(view.rendered(built, ("other",), _pid, heavy=True)[0], AnswerFile)
+    view.close()

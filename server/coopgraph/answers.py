@@ -67,6 +67,11 @@ class AnswerFiles:
         return self._root
 
     @property
+    def busy(self) -> bool:
+        """Is a build's set of answers being rendered now?"""
+        return bool(self._rendering)
+
+    @property
     def writing(self) -> bool:
         """Is this the child rendering answers into files (:meth:`write` them)?"""
         return self._sink is not None

@@ -14,13 +14,11 @@ per store generation (:mod:`coopgraph.views`), read by every page, export and co
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import logging
-import math
 import re
 import threading
-import zlib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,9 +27,10 @@ from typing import Any
 
 import networkx as nx
 
-from coopgraph import events, network
+from coopgraph import events, network, views
 from coopgraph.answers import AnswerFiles
 from coopgraph.errors import BadRequest
+from coopgraph.netlayout import layout
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import BodyCache, Built, Progress, View, no_gc, preparing_view, step
 from coopgraph.vocab import PROV, PROVENANCE_GRAPH
@@ -43,6 +42,8 @@ MAX_DEPTH = 3
 #: Seconds without a newer build before a patched build's whole-network answers are
 #: rendered (:attr:`coopgraph.views.View.answer_after_quiet`).
 ANSWER_AFTER_QUIET = 2.0
+#: Seconds a whole-network request waits for answers being rendered before a 503.
+ANSWER_WAIT = 10.0
 #: Bumped when the snapshot's content changes: persisted snapshots are then rebuilt.
 SNAPSHOT_VERSION = "network-1"
 
@@ -154,43 +155,6 @@ class NetworkSnapshot:
 
 
 # --------------------------------------------------------------------------- building
-
-
-@functools.lru_cache(maxsize=65536)
-def _jitter(iri: str, radius: float) -> tuple[float, float]:
-    """A small offset that depends on the IRI only (the same picture on every build)."""
-    h = zlib.crc32(iri.encode("utf-8"))
-    angle = (h % 3600) / 3600 * 2 * math.pi
-    r = radius * (0.3 + 0.7 * ((h >> 12) % 1000) / 1000)
-    return r * math.cos(angle), r * math.sin(angle)
-
-
-def layout(graph: nx.MultiGraph) -> dict[str, tuple[float, float]]:
-    """Node positions: x = longitude, y = latitude for located nodes; the others near the
-    mean of their placed neighbours (two rounds), the rest on a ring below the map.
-    Deterministic (the same graph gives the same positions) and linear in the size of the
-    network; a client can refine it with a force layout (ForceAtlas2 in the browser)."""
-    pos: dict[str, tuple[float, float]] = {
-        n: (float(d["long"]), float(d["lat"]))
-        for n, d in graph.nodes(data=True)
-        if "lat" in d and "long" in d
-    }
-    for _ in range(2):
-        placed: dict[str, tuple[float, float]] = {}
-        for n in graph.nodes:
-            if n in pos:
-                continue
-            near = [pos[m] for m in sorted(graph.neighbors(n)) if m in pos]
-            if near:
-                dx, dy = _jitter(n, 2.0)
-                placed[n] = (sum(p[0] for p in near) / len(near) + dx,
-                             sum(p[1] for p in near) / len(near) + dy)
-        pos.update(placed)
-    rest = sorted(n for n in graph.nodes if n not in pos)
-    for i, n in enumerate(rest):
-        angle = 2 * math.pi * i / max(1, len(rest))
-        pos[n] = (180 * math.cos(angle), -100 + 20 * math.sin(angle))
-    return {n: (round(x, 4), round(y, 4)) for n, (x, y) in pos.items()}
 
 
 def snapshot_of(
@@ -379,6 +343,7 @@ class NetworkView(View[NetworkSnapshot]):
         self.answer_after_quiet = ANSWER_AFTER_QUIET
         #: the answers the background renders for each new build (see :meth:`rendered`)
         self._prepared_keys: set[tuple[Any, ...]] = set()
+        self._answers_ready = threading.Condition()  # notified when answers are rendered
         self.summarise = summary_of
         self._completing: threading.Thread | None = None
         # the tie index is ready before the first write after a start needs it
@@ -447,12 +412,38 @@ class NetworkView(View[NetworkSnapshot]):
                     and latest.built_at > built.built_at and bool(self._prepared_keys))
 
         rendered = self.answers.render(_folder_name(built), work, cancelled=newer) or {}
-        for key, answer in rendered.items():
-            self._prepared_keys.add(key)
-            self.bodies.put((built.generation, built.built_at) + key, answer)
-            last = self.last_bodies.peek(key)
-            if last is None or last[0].built_at <= built.built_at:
-                self.last_bodies.put(key, (built, answer))
+        with self._answers_ready:
+            for key, answer in rendered.items():
+                self._prepared_keys.add(key)
+                self.bodies.put((built.generation, built.built_at) + key, answer)
+                last = self.last_bodies.peek(key)
+                if last is None or last[0].built_at <= built.built_at:
+                    self.last_bodies.put(key, (built, answer))
+            self._answers_ready.notify_all()
+
+    def _rendered_meanwhile(
+        self, built: Built[NetworkSnapshot], key: tuple[Any, ...]
+    ) -> tuple[Any, Built[NetworkSnapshot]] | None:
+        """While a build's answers are on their way (at a start, after a write), the
+        answer to ``key`` once they are (this build's, else an older one, stale), not one
+        more rendering of it; ``None`` when none is on its way.
+
+        :raises ViewNotReady: none came within :data:`ANSWER_WAIT` seconds.
+        """
+        deadline = time.monotonic() + ANSWER_WAIT
+        with self._answers_ready:
+            while self.answers.busy or self.answering is not None:
+                body = self.bodies.peek((built.generation, built.built_at) + key)
+                if body is not None:
+                    return body, built
+                last = self.last_bodies.peek(key)
+                if last is not None:
+                    return last[1], last[0]
+                if time.monotonic() > deadline:
+                    raise views.ViewNotReady("the network's answers are being rendered; retry",
+                                       retry_after=int(ANSWER_WAIT))
+                self._answers_ready.wait(0.2)
+        return None
 
     def close(self) -> None:
         super().close()
@@ -508,6 +499,10 @@ class NetworkView(View[NetworkSnapshot]):
             if last is not None:
                 return last[1], last[0]
         if heavy and preparing_view() is not self:  # rendered on the other core
+            if not self._prepared_keys or key in self._prepared_keys:
+                waited = self._rendered_meanwhile(built, key)
+                if waited is not None:
+                    return waited
             folder = _folder_name(built)
             body = self.bodies.get(full_key, lambda: self.answers.render_one(folder, render))
         else:
