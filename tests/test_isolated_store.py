@@ -131,6 +131,28 @@ def test_truth_testing_a_store_counts_nothing(store, monkeypatch):
     assert len(store) == 2000 and calls == ["count"]
 
 
+def test_quads_cross_the_pipe_exactly(store):
+    """Writes and quad reads cross the pipe as N-Quads (coopgraph.store.wire): blank
+    nodes, language tags, lexical forms, the default graph and deletions survive."""
+    b, p = ox.BlankNode("b1"), ox.NamedNode("http://example.org/p")
+    custom = ox.NamedNode("http://example.org/datatype")
+    added = [
+        ox.Quad(b, p, ox.Literal("Lille\n\"x\"", language="fr"), G),
+        ox.Quad(ox.NamedNode("http://example.org/s0"), ox.NamedNode("http://example.org/q"),
+                ox.Literal(" 01.50 ", datatype=custom), G),
+        ox.Quad(b, p, ox.Literal("d")),  # default graph
+    ]
+    gone = ox.Quad(ox.NamedNode("http://example.org/s1"), ox.NamedNode("http://example.org/p"),
+                   ox.Literal("1"), G)
+    store.apply(Changes(insert=added))  # a plain insertion is stored as given
+    inside = set(store.quads(G.value))
+    assert set(added[:2]) <= inside and gone in inside and len(inside) == 2002
+    store.apply(Changes(delete=[gone]))
+    assert set(store.quads(G.value)) == inside - {gone}
+    found = store.match([(b, None, None, None), (None, None, added[1].object, G.value)])
+    assert set(found[0]) >= {added[0]} and found[1] == [added[1]]
+
+
 def test_engine_crash_restarts_worker(store):
     deep = "SELECT * WHERE " + "{" * 6000 + "?s ?p ?o" + "}" * 6000
     pid = store.worker_pid

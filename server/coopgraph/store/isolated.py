@@ -46,7 +46,6 @@ from typing import Any, Unpack
 
 import pyoxigraph as ox
 
-from coopgraph import errors
 from coopgraph.errors import (
     CoopgraphError,
     NotAcceptable,
@@ -62,6 +61,15 @@ from coopgraph.store.base import (
     QueryResult,
     SerializedResult,
 )
+from coopgraph.store.wire import (
+    OVER_BUDGET,
+    error_payload,
+    pack_changes,
+    pack_quads,
+    rebuild_error,
+    unpack_changes,
+    unpack_quads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,30 +78,6 @@ _READ_METHODS = {"query", "query_serialized", "graph_sizes", "quads", "count", "
 #: Formats cross the pipe by name (pyoxigraph's format objects do not pickle); the names
 #: of the two tables do not overlap.
 _FORMATS_BY_NAME = {fmt.name: fmt for fmt in (*RESULT_FORMATS, *RDF_FORMATS)}
-
-
-_OVER_BUDGET = (
-    "the store process went over its memory budget (memory_limit_mib) while answering and "
-    "was restarted; the request was stopped (for a query: add LIMIT or narrow the patterns)"
-)
-
-
-def _error_payload(exc: BaseException) -> tuple[str, str, dict[str, Any]]:
-    if isinstance(exc, CoopgraphError):
-        return type(exc).__name__, exc.message, exc.details
-    if isinstance(exc, MemoryError):
-        return "OverBudget", _OVER_BUDGET, {}
-    return "StoreError", f"{type(exc).__name__}: {exc}", {}
-
-
-def _rebuild_error(payload: tuple[str, str, dict[str, Any]]) -> CoopgraphError:
-    name, message, details = payload
-    cls = getattr(errors, name, StoreError)
-    if not (isinstance(cls, type) and issubclass(cls, CoopgraphError)):
-        cls = StoreError
-    err = cls.__new__(cls)
-    CoopgraphError.__init__(err, message, details=details)
-    return err
 
 
 def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int = 0) -> None:
@@ -112,14 +96,23 @@ def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int
     try:
         store = EmbeddedStore(path)
     except CoopgraphError as exc:
-        conn.send((0, False, _error_payload(exc)))
+        conn.send((0, False, error_payload(exc)))
         return
     conn.send((0, True, os.getpid()))
 
     def run(call_id: int, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         try:
+            # quads cross the pipe as N-Quads (coopgraph.store.wire)
             if method == "quads":
-                value: Any = list(store.quads(*args, **kwargs))
+                value: Any = pack_quads(store.quads(*args, **kwargs))
+            elif method == "match":
+                value = [pack_quads(found) for found in store.match(*args, **kwargs)]
+            elif method == "apply":
+                store.apply(unpack_changes(args[0]))
+                value = None
+            elif method == "bulk_load":
+                store.bulk_load(unpack_quads(args[0]))
+                value = None
             elif method == "query_serialized":
                 sparql, fmt_name = args
                 value = store.query_serialized(sparql, _FORMATS_BY_NAME[fmt_name], **kwargs)
@@ -129,7 +122,7 @@ def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int
                 value = getattr(store, method)(*args, **kwargs)
             ok = True
         except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
-            ok, value = False, _error_payload(exc)
+            ok, value = False, error_payload(exc)
         _reply(call_id, ok, value)
 
     def _reply(call_id: int, ok: bool, value: Any) -> None:
@@ -138,7 +131,7 @@ def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int
         try:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
-            ok, payload = False, pickle.dumps(("OverBudget", _OVER_BUDGET, {}))
+            ok, payload = False, pickle.dumps(("OverBudget", OVER_BUDGET, {}))
         with send_lock:
             try:
                 conn.send((call_id, ok))
@@ -237,7 +230,7 @@ class IsolatedStore:
             raise StartupError(f"store process for {self.path} died while starting") from None
         if not ok:
             proc.wait()
-            raise _rebuild_error(value)
+            raise rebuild_error(value)
         self._generation += 1
         self._conn, self._proc = parent_conn, proc
         generation = self._generation
@@ -301,7 +294,7 @@ class IsolatedStore:
             log.error("store process died (exit %s%s); restarting it", code,
                       ", over its memory budget" if over_budget else "")
             error = (
-                ("OverBudget", _OVER_BUDGET, {"memory_limit_mib": self.memory_limit_mib})
+                ("OverBudget", OVER_BUDGET, {"memory_limit_mib": self.memory_limit_mib})
                 if over_budget
                 else (
                     "StoreError",
@@ -413,7 +406,7 @@ class IsolatedStore:
                 )
         value = pickle.loads(call.value) if call.packed else call.value
         if not call.ok:
-            raise _rebuild_error(value)
+            raise rebuild_error(value)
         return value
 
     def query(self, sparql: str, **options: Unpack[QueryOptions]) -> QueryResult:
@@ -440,7 +433,8 @@ class IsolatedStore:
     ) -> list[list[ox.Quad]]:
         """:func:`coopgraph.store.base.match` answered by the child with index lookups:
         one round trip for the whole batch."""
-        return self._call("match", list(patterns), limit=limit)  # type: ignore[no-any-return]
+        packed = self._call("match", list(patterns), limit=limit)
+        return [unpack_quads(found) for found in packed]
 
     def _read_budget(self, timeout: float | None) -> float | None:
         """The timeout of a read: its own, cut to what is left of this thread's request
@@ -487,14 +481,15 @@ class IsolatedStore:
 
 
     def apply(self, changes: Changes) -> None:
+        packed = pack_changes(changes)  # before the lock: the other writes need not wait
         with self._write_lock:
-            self._call("apply", changes)
+            self._call("apply", packed)
 
     def graph_sizes(self) -> dict[str, int]:
         return self._call("graph_sizes")  # type: ignore[no-any-return]
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
-        return iter(self._call("quads", graph))
+        return iter(unpack_quads(self._call("quads", graph)))
 
     def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
         batch: list[ox.Quad] = []
@@ -502,10 +497,10 @@ class IsolatedStore:
             for quad in quads:
                 batch.append(quad)
                 if len(batch) >= 200_000:
-                    self._call("bulk_load", batch)
+                    self._call("bulk_load", pack_quads(batch))
                     batch = []
             if batch:
-                self._call("bulk_load", batch)
+                self._call("bulk_load", pack_quads(batch))
 
     def __len__(self) -> int:
         return self._call("count")  # type: ignore[no-any-return]
