@@ -17,8 +17,9 @@ runaway queries during a big write, each against a real ``coopgraph serve``.
   ``/export/network.*``, with an ``ASK {}`` every 0.2 s meanwhile; prints each read's
   time and status (target ≤ ``--timeout``) and the slowest ASK (target ≤ 1 s).
 * ``runaway``: a ``--write-mib`` MiB entry is POSTed; 2 s later a runaway query is sent;
-  prints the runaway's status and time (target 503 within ``--timeout`` + 2 s) and the
-  write's time and status.
+  prints the runaway's status and time (target 503 within ``--timeout`` + 2 s), the
+  write's time and status, and the slowest of the ``ASK {}`` sent every 0.5 s during the
+  write (target ≤ 1 s).
 
 Exit status 1 when a target is missed. Loopback only.
 """
@@ -258,12 +259,18 @@ def runaway(port: int, timeout: float, mib: float) -> bool:
 
     writer = threading.Thread(target=post)
     writer.start()
+    prober = Prober(port, 0.5, with_health=False)  # reads are not held behind the write
+    prober.start()
     time.sleep(2)
     status, seconds = sparql(port, RUNAWAY, timeout + 120)
     writer.join()
+    prober.stop.set()
+    prober.join()
     ok = line("runaway query", f"{status} after {seconds:.1f} s", f"503 ≤ {timeout + 2:g} s",
               status == 503 and seconds <= timeout + 2)
     line("the write", f"{write['status']} after {write['seconds']:.1f} s", "(info)", True)
+    ok &= line("slowest ASK {} during the write", f"{prober.slowest()}, {len(prober.ask)} sent",
+               "≤ 1 s", bool(prober.ask) and max(prober.ask) <= 1.0 and not prober.failures)
     return ok
 
 
