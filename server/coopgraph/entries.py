@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypedDict, Unpack
 
@@ -327,7 +327,8 @@ def _existing(store: Store, graphs: Sequence[str]) -> set[str]:
 
 
 def commit(
-    store: Store, writes: Sequence[Write], *, agent: str, inferences: str = "refresh"
+    store: Store, writes: Sequence[Write], *, agent: str, inferences: str = "refresh",
+    preloaded: Collection[str] = (),
 ) -> list[EntryResult]:
     """Write entries in **one** transaction: drop old versions, provenance, insert, inferences.
 
@@ -341,6 +342,8 @@ def commit(
         touches in the same transaction (:meth:`Reasoner.changes`); ``"pending"``
         records the :mod:`coopgraph.pending` marker instead and the caller
         rematerialises (the bulk import: one materialisation per run).
+    :param preloaded: new graphs the bulk import has loaded already, under their markers
+        (:class:`coopgraph.pending.Preload`; ``inferences="fast"``): every write's graph.
     :raises Conflict: a ``new`` entry exists already (nothing written).
     :raises NotFound: an entry that must exist does not (nothing written).
     """
@@ -353,7 +356,7 @@ def commit(
     with _WRITE_LOCK:
         state = _current_state(store, [w.graph for w in writes]) if refresh else {}
         exists = {g for g, (quads, _) in state.items() if quads} if refresh else _existing(
-            store, [w.graph for w in writes])
+            store, [w.graph for w in writes if w.graph not in preloaded])
         for w in writes:
             if w.new is True and w.graph in exists:
                 raise Conflict(
@@ -364,6 +367,8 @@ def commit(
                 raise NotFound(f"no entry {_short(w.graph)} in the store")
         if inferences == "fast" and exists:  # replacements need the transaction
             inferences = "pending"
+        if preloaded and (inferences != "fast" or {w.graph for w in writes} - set(preloaded)):
+            raise ValueError("preloaded graphs are committed by the fast path, all together")
         previous = {w.graph: state[w.graph][0] if refresh else [] for w in writes}
         replaced, added = provenance.REPLACED, provenance.ADDED
         kinds = {w.graph: w.kind or (replaced if w.graph in exists else added) for w in writes}
@@ -393,7 +398,8 @@ def commit(
         with provenance.outcome_of(store, activities[writes[0].graph][0]):  # issue 16
             if inferences == "fast" and not dropped:
                 prov = [q for w in writes for q in activities[w.graph]]
-                pending.bulk_insert(store, list(kinds), [w for x in writes for w in x.quads], prov)
+                pending.bulk_insert(store, list(kinds), [w for x in writes for w in x.quads], prov,
+                                    preloaded=bool(preloaded))
             else:
                 store.apply(changes)
         committed = time.perf_counter()

@@ -30,7 +30,7 @@ transaction), only many at a time:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,7 +45,7 @@ from coopgraph.errors import BadRequest, Conflict, CoopgraphError, NotFound
 from coopgraph.store.base import Solutions, Store
 from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.validate import Candidate as Checked
-from coopgraph.validate import Overlay
+from coopgraph.validate.batch import Overlays
 from coopgraph.vocab import CG, ID, PROV, PROVENANCE_GRAPH, RDF
 
 ID_BASE = str(ID)
@@ -54,8 +54,8 @@ __all__ = ["SMALL_BATCH", "ImportOptions", "Progress", "run_import"]
 
 #: Batches with at most this many entries to write refresh inferences entry by entry.
 SMALL_BATCH = 20
-#: Entries validated together (``Validator.validate_many``: one context query).
-VALIDATE_MANY = 200
+#: Entries validated together (``Validator.validate_batch``: one context query, one index).
+VALIDATE_MANY = 2000
 
 _CURRENT_DIGESTS = f"""SELECT ?g ?d WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
   ?g <{PROV.wasGeneratedBy}> ?a . ?a <{CG.contentDigest}> ?d }} }}"""
@@ -150,7 +150,10 @@ class _Run:
 
     def reject(self, todo: _Todo) -> None:
         report = todo.report
-        violations = [f for f in report.findings if f.severity == "Violation"]
+        violations = sorted(
+            (f for f in report.findings if f.severity == "Violation"),
+            key=lambda f: (f.focus, f.path or "", f.rule or "", f.message("en")),
+        )  # the same first one whichever order the checks ran in
         first = violations[0] if violations else None
         message = "does not conform to the shapes"
         if first is not None:
@@ -212,16 +215,23 @@ class _Run:
                 todos = [t for t in todos if id(t) not in later]
         ok = [t for t in todos if t.candidate.validated]
         check = [t for t in todos if not t.candidate.validated]
+        self.report.timings["validate"] += time.perf_counter() - start
+        preload = self.preload(todos, check)  # (times itself)
+        start = time.perf_counter()
+        # the entries loaded ahead: their context is the store as it was before
+        unseen = frozenset(preload.graphs) if preload is not None else frozenset()
         while check:
-            overlay = self.overlay([*ok, *check])
+            overlays = Overlays(
+                ((t.candidate.graph, t.candidate.quads) for t in [*ok, *check]),
+                self.accepted_overlay,
+            )
             newly: list[_Todo] = []
-            for first in range(0, len(check), VALIDATE_MANY):  # one context query each
+            for first in range(0, len(check), VALIDATE_MANY):  # one shared index each
                 run = check[first:first + VALIDATE_MANY]
-                reports = self.validator.validate_many([
-                    Checked(t.candidate.quads, t.candidate.origin,
-                            overlay=overlay(t.candidate.graph))
-                    for t in run
-                ])
+                reports = self.validator.validate_batch(
+                    [Checked(t.candidate.quads, t.candidate.origin) for t in run], overlays,
+                    unseen,
+                )
                 for t, report in zip(run, reports, strict=True):
                     t.report = report
                     (ok if report.conforms else newly).append(t)
@@ -242,32 +252,39 @@ class _Run:
                 self.reject(t)
         else:
             self.deferred += failed
-        self.commit(ok)
+        if preload is not None:
+            start = time.perf_counter()
+            preload.discard(t.candidate.graph for t in failed)
+            self.report.timings["commit"] += time.perf_counter() - start
+        self.commit(ok, preload)
 
-    def overlay(self, todos: Iterable[_Todo]) -> Callable[[str], Overlay]:
-        """What the batch's entries say about each IRI, for the validation context of one
-        entry (its own triples are left out: the validator has them, blank nodes
-        skolemised)."""
-        index: dict[str, list[tuple[str, ox.Triple]]] = {}
-        for t in todos:
-            graph = t.candidate.graph
-            for q in t.candidate.quads:
-                if isinstance(q.subject, ox.NamedNode):
-                    index.setdefault(q.subject.value, []).append(
-                        (graph, ox.Triple(q.subject, q.predicate, q.object))
-                    )
-        earlier = self.accepted_overlay
+    def preload(self, todos: list[_Todo], check: list[_Todo]) -> pending.Preload | None:
+        """New entries handed to the store's bulk loader now, in the background, while
+        they are validated (:class:`coopgraph.pending.Preload`): a large batch of new
+        entries only (not spreadsheet rows, whose identifiers may be taken). The store's
+        context of those to ``check`` is read first (into the validator's cache), while
+        the store does not hold them: validation leaves their graphs out anyway."""
+        if (
+            not self.options.write or self.mode != "fast" or len(todos) <= SMALL_BATCH
+            or any(t.exists or t.candidate.row is not None or t.candidate.new_only
+                   for t in todos)
+        ):
+            return None
+        start = time.perf_counter()
+        self.validator.prefetch(
+            [Checked(t.candidate.quads, t.candidate.origin) for t in check], VALIDATE_MANY
+        )
+        self.report.timings["validate"] += time.perf_counter() - start
+        start = time.perf_counter()
+        found = pending.Preload.start(
+            self.store, {t.candidate.graph: t.candidate.quads for t in todos}
+        )
+        if found is not None:
+            self.pending = True
+        self.report.timings["commit"] += time.perf_counter() - start
+        return found
 
-        def for_entry(own: str) -> Overlay:
-            def describe(iris: set[str]) -> list[ox.Triple]:
-                found = [t for iri in iris for g, t in index.get(iri, ()) if g != own]
-                return found + [t for iri in iris for t in earlier.get(iri, ())]
-
-            return describe
-
-        return for_entry
-
-    def commit(self, todos: list[_Todo]) -> None:
+    def commit(self, todos: list[_Todo], preload: pending.Preload | None = None) -> None:
         if not todos:
             return
         if not self.options.write:
@@ -283,8 +300,11 @@ class _Run:
             for chunk in self.chunks(todos):  # the final round can hold the whole dataset
                 writes = [self.write_of(t) for t in chunk]
                 try:
+                    if preload is not None:
+                        preload.wait()
                     results = entries.commit(
-                        self.store, writes, agent=self.options.agent, inferences=self.mode
+                        self.store, writes, agent=self.options.agent, inferences=self.mode,
+                        preloaded=preload.graphs if preload is not None else (),
                     )
                     self.pending = True
                     self.done(chunk, results)

@@ -206,6 +206,18 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"bulk load failed: {exc}") from exc
 
+    def bulk_load_nquads(self, data: bytes) -> None:
+        """N-Quads through pyoxigraph's bulk loader, which parses and writes them without
+        holding the GIL: another thread runs Python meanwhile (:class:`coopgraph.pending.
+        Preload`; ``bulk_extend`` holds it while it reads Python objects).
+
+        :raises StoreError: the load failed.
+        """
+        try:
+            self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"bulk load failed: {exc}") from exc
+
     def __len__(self) -> int:
         return len(self._store)
 

@@ -3,7 +3,8 @@
 Modules: ``report`` (findings and reports for people), ``validator`` (the API),
 ``context`` (an entry's context from the store), ``shapes`` + ``engine`` + ``sparql``
 (the compiled path), ``reference`` (pyshacl: fallback and yardstick), ``results``
-(sh:ValidationReport graphs), ``whole`` (the whole-store data graph).
+(sh:ValidationReport graphs), ``whole`` (the whole-store data graph), ``batch`` (a bulk
+import's entries checked on views of one shared index).
 """
 
 from coopgraph.validate.context import Candidate, Overlay

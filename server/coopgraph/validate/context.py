@@ -152,6 +152,9 @@ class Fetched:
     follow: frozenset[str] | None  # None: every property (the full second hop)
     #: fetches the store's statements about more IRIs into ``by_subject`` (overlay only)
     more: Callable[[set[str]], None] | None = None
+    #: ``supers`` holds every superclass of the candidates' classes (False: the plain
+    #: queries of a remote store did not ask; ``Validator._supers`` does)
+    classes: bool = True
 
     def triples_for(self, candidate: Candidate) -> list[Triple]:
         """``candidate``'s own context (module doc) as (subject, predicate, object),
@@ -393,4 +396,6 @@ def _fetch_plain(
             ):
                 hop2.add(o.value)
     _describe_into(store, hop2, by_subject)
-    return Fetched(by_subject, {}, follow, lambda iris: _describe_into(store, iris, by_subject))
+    return Fetched(
+        by_subject, {}, follow, lambda iris: _describe_into(store, iris, by_subject), False
+    )

@@ -151,10 +151,16 @@ class Evaluation:
         allow = shape.allowed
         results: list[Result] = []
         failed = False
+        checks = shape.resolved
+        if checks is None:  # a dict lookup by rdflib term costs two Python calls: once
+            checks = shape.resolved = [
+                (None if isinstance(arg, SparqlCheck) else CHECKS[param], arg)
+                for param, arg in shape.checks
+            ]
         for f in focus:
             values = [f] if shape.path is None else list(self.data.objects(f, shape.path))
-            for param, arg in shape.checks:
-                if isinstance(arg, SparqlCheck):
+            for check, arg in checks:
+                if check is None:
                     if not self.depth:
                         self.pending.append((shape, arg, f, values))
                         continue
@@ -166,7 +172,7 @@ class Evaluation:
                     else:  # custom components ignore the allowed severities (pyshacl)
                         failed = failed or bool(found)
                     continue
-                ok, found = CHECKS[param](self, shape, f, values, arg)
+                ok, found = check(self, shape, f, values, arg)
                 results.extend(found)
                 if not ok and not allow:
                     failed = failed or not all(_allowed(r) for r in found)

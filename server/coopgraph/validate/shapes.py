@@ -120,6 +120,8 @@ class Shape:
     reason: str = ""
     #: Warning/Info: pyshacl (allow_warnings, allow_infos) counts it as conforming
     allowed: bool = False
+    #: ``checks`` with each parameter's check function looked up (``engine.py``, once)
+    resolved: list[tuple[Any, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_property(self) -> bool:

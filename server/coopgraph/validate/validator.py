@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import rdflib
@@ -50,6 +51,9 @@ from coopgraph.validate.results import from_report_graph, report_graph
 from coopgraph.validate.shapes import S, ShapeSet
 from coopgraph.validate.sparql import SparqlRunner
 from coopgraph.vocab import DCTERMS, OWL, RDFS, SHAPES_GRAPH, SKOS
+
+if TYPE_CHECKING:
+    from coopgraph.validate.batch import Overlays
 
 Node = rdflib.term.Node
 
@@ -231,20 +235,60 @@ class Validator:
         supers = self.context.supers
         for cls, found in fetched.supers.items():
             supers.setdefault(cls, set()).update(found)
-        for c in skolemised:
-            for cls in c.classes:
-                supers.setdefault(cls, set())
+        if fetched.classes:  # asked for: a class the query found nothing for has none
+            for c in skolemised:
+                for cls in c.classes:
+                    supers.setdefault(cls, set())
         return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
+
+    def validate_batch(
+        self, candidates: Sequence[Candidate], overlays: Overlays,
+        unseen: frozenset[str] = frozenset(),
+    ) -> list[Report]:
+        """The reports :meth:`validate_many` gives when each candidate's overlay is the
+        others' statements (``overlays.for_entry``), from one shared index (``batch.py``):
+        a bulk import's batches.
+
+        :param overlays: every candidate's quads and the other entries of the batch.
+        :param unseen: store graphs every candidate leaves out of its context.
+        """
+        from coopgraph.validate.batch import validate_batch
+
+        return validate_batch(self, candidates, overlays, unseen)
+
+    def prefetch(self, candidates: Sequence[Candidate], size: int) -> None:
+        """Read the store's context of ``candidates`` now, ``size`` at a time, into the
+        validator's cache (the bulk import, before it loads them into the store: the
+        queries then return only what was there before)."""
+        for first in range(0, len(candidates), size):
+            chunk = [
+                Candidate([skolemise(q) for q in c.quads], c.name)
+                for c in candidates[first:first + size]
+            ]
+            fetch(self.store, chunk, self.compiled.nested_paths, self.context)
 
     def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
         triples: list[Triple] = plain(candidate.quads)
         triples += context
         triples += close_types(triples, self._supers)
         data = self.terms.index(triples)
-        runner = SparqlRunner(data, lambda: as_quads(triples))
+        return self.check(candidate, data, lambda: triples, self.terms, reference)
+
+    def check(
+        self,
+        candidate: Candidate,
+        data: Data,
+        triples: Callable[[], Iterable[Triple]],
+        terms: Terms,
+        reference: bool = False,
+    ) -> Report:
+        """``candidate``'s report on its data graph ``data`` (``triples``: the same
+        triples, for SPARQL and pyshacl when they are needed); ``batch.py`` passes a view
+        of a shared index."""
+        runner = SparqlRunner(data, lambda: as_quads(triples()))
         results: list[Result] = []
         fallback: set[Node] = set()
-        subjects = {self.terms(s) for s, _, _ in plain(candidate.quads)}
+        subjects = {terms(s) for s, _, _ in plain(candidate.quads)}
         evaluations = []
         for shapes, focus in self._plan(data, subjects).items():
             ev = Evaluation(data, runner)
@@ -259,7 +303,7 @@ class Validator:
         results += runner.run_many(pending)
         if fallback:  # pyshacl checks what is not compiled (shapes.py, module doc)
             checked = self.reference.run_entry(
-                graph_of(as_quads(triples)), subjects, self.targets, only=fallback
+                graph_of(as_quads(triples())), subjects, self.targets, only=fallback
             )
             results += from_report_graph(checked)
         return self._report([candidate.name], results, data, candidate.text)

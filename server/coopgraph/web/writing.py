@@ -57,6 +57,11 @@ class _Validation:
         with self.lock:
             return self.validator.validate_many(candidates)
 
+    def validate_batch(self, candidates: Any, overlays: Any, unseen: Any = frozenset()) -> Any:
+        """A bulk import's batch (``POST /import``): one shared index."""
+        with self.lock:
+            return self.validator.validate_batch(candidates, overlays, unseen)
+
 
 _WARM_SAMPLE = (
     "SELECT ?g WHERE { GRAPH ?g { ?offer a <http://schema.org/JobPosting> } "
