@@ -372,10 +372,11 @@ def commit(
         previous = {w.graph: state[w.graph][0] if refresh else [] for w in writes}
         replaced, added = provenance.REPLACED, provenance.ADDED
         kinds = {w.graph: w.kind or (replaced if w.graph in exists else added) for w in writes}
+        when = provenance.now()  # one transaction, one time
         activities = {
             w.graph: provenance.activity(
                 kinds[w.graph], w.graph, agent=agent, used=w.source, source_digest=w.digest or None,
-                content_digest=w.content or None,
+                content_digest=w.content or None, when=when,
             )
             for w in writes
         }
@@ -397,7 +398,8 @@ def commit(
         reasoned = time.perf_counter()
         with provenance.outcome_of(store, activities[writes[0].graph][0]):  # issue 16
             if inferences == "fast" and not dropped:
-                prov = [q for w in writes for q in activities[w.graph]]
+                # (each activity names the agent: said once)
+                prov = list(dict.fromkeys(q for w in writes for q in activities[w.graph]))
                 pending.bulk_insert(store, list(kinds), [w for x in writes for w in x.quads], prov,
                                     preloaded=bool(preloaded))
             else:

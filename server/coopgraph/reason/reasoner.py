@@ -63,6 +63,7 @@ class Reasoner:
     def __init__(self, store: Store, *, cache_dir: Path | None = None) -> None:
         self.store = store
         self.cache_dir = cache_dir
+        self._premise_terms: tuple[TBox, frozenset[ox.NamedNode]] | None = None
 
     @property
     def tbox(self) -> TBox:
@@ -98,13 +99,16 @@ class Reasoner:
     def premises(self, quads: Iterable[ox.Quad]) -> list[Key]:
         """The triples of ``quads`` the rules read or conclude, as closure keys: what
         :meth:`materialise` needs of a graph the caller holds (``given``)."""
-        wanted = rule_predicates(self.tbox)
-        out = []
-        for q in quads:
-            p = str(q.predicate)
-            if p in wanted:
-                out.append((str(q.subject), p, str(q.object)))
-        return out
+        tbox = self.tbox
+        if self._premise_terms is None or self._premise_terms[0] is not tbox:
+            # pyoxigraph terms: a set lookup without building each predicate's string
+            nodes = frozenset(ox.NamedNode(p[1:-1]) for p in rule_predicates(tbox))
+            self._premise_terms = (tbox, nodes)
+        wanted = self._premise_terms[1]
+        return [
+            (str(q.subject), str(q.predicate), str(q.object)) for q in quads
+            if q.predicate in wanted
+        ]
 
     def materialise(self, *, given: Mapping[str, Sequence[Key]] | None = None) -> ReasoningStats:
         """Rebuild ``cgg:inferred`` from every asserted quad: one read of the store, the
