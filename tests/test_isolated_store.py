@@ -13,10 +13,17 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from coopgraph.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, StoreError
+from coopgraph.errors import (
+    NotAcceptable,
+    QuerySyntaxError,
+    QueryTimeout,
+    StartupError,
+    StoreError,
+)
 from coopgraph.formats import rdf_format, result_format
 from coopgraph.store import Changes, Dataset, Solutions
 from coopgraph.store.base import SerializedResult, serializing
+from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.store.isolated import IsolatedStore
 
 G = ox.NamedNode("https://w3id.org/coopgraph/graph/entry/test")
@@ -279,3 +286,13 @@ def test_match_is_one_batch_of_bound_reads_with_the_same_answers_as_sparql(store
     assert [len(found) for found in by_query] == [1, 1, 5, 0, 0]
     with pytest.raises(ValueError):
         match_by_query(store, [(ox.BlankNode(), None, None, None)])
+
+
+@pytest.mark.parametrize("opener", [EmbeddedStore, IsolatedStore])
+def test_memory_spelling_is_no_directory(opener, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``:memory:`` is open_store's spelling for an in-memory store; given to a class that
+    takes a directory, it is refused instead of creating a RocksDB folder of that name."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StartupError, match="not a store directory"):
+        opener(":memory:")
+    assert not (tmp_path / ":memory:").exists()

@@ -80,6 +80,10 @@ class EmbeddedStore:
     """
 
     def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+        if path is not None and str(path) == ":memory:":
+            # a directory named ":memory:" is never what was meant (open_store's spelling)
+            raise StartupError("':memory:' is not a store directory: open_store(':memory:') "
+                               "or EmbeddedStore(None) opens a store in memory")
         self.path = Path(path) if path is not None else None
         self.read_only = read_only
         try:

@@ -187,6 +187,9 @@ class IsolatedStore:
         start_timeout: float = 120.0,
         memory_limit_mib: int = 0,
     ) -> None:
+        if str(path) == ":memory:":
+            raise StartupError("':memory:' is not a store directory: an isolated store "
+                               "runs an on-disk store (open_store(':memory:') for memory)")
         self.path = Path(path)
         self.threads = threads
         self.memory_limit_mib = memory_limit_mib
