@@ -249,3 +249,36 @@ def test_lookup_route_suggests_when_nothing_matches(client: FlaskClient) -> None
     assert body["matches"] == []
     assert ID["place/oujda"] in [s["iri"] for s in body["suggestions"]]
     assert "suggestions" not in client.get("/lookup?q=Oujda").get_json()
+
+
+def test_writes_keep_the_fingerprint_without_reading_the_whole_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    """Each write's activities bring the recorded fingerprint up to date (no query of
+    every activity on the write's path: 40–170 ms at 1M); it equals the store's, so the
+    next start trusts the index."""
+    from coopgraph.search import index as index_module
+
+    organisation = (DATA / "valid" / "new-organisation.ttl").read_bytes()
+    from coopgraph.load import load_project
+
+    store = disk_store(tmp_path / "store")
+    index = attach(store)
+    load_project(store, settings)
+    found(store, "Lille")  # rebuilt after the load: the fingerprint is known
+    assert index.state == "ready"
+    validator = Validator(store)
+    asked: list[int] = []
+    real = index_module.store_fingerprint
+    monkeypatch.setattr(index_module, "store_fingerprint",
+                        lambda s: asked.append(1) or real(s))
+    for _ in range(2):  # added, then replaced
+        entries.replace_entry(store, organisation, "ttl", graph="fp", agent="alice",
+                              source="t.ttl", validator=validator, create=True)
+    entries.remove_entry(store, ENTRY_GRAPH_PREFIX + "fp", agent="alice", source="t")
+    assert asked == []
+    conn = sqlite3.connect(tmp_path / "store" / FILE_NAME)
+    recorded = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()[0]
+    conn.close()
+    assert recorded == real(store)
+    store.close()

@@ -413,6 +413,7 @@ def commit(
                 removed=[q for w in writes for q in previous[w.graph]],
                 inserted=[q for w in writes for q in w.quads],
                 everything=not refresh,
+                activities=tuple(str(activities[w.graph][0].subject).strip("<>") for w in writes),
             ),
         )
         timings["publish"] = time.perf_counter() - committed  # the views' listeners

@@ -46,6 +46,8 @@ class Commit:
     inserted: Sequence[ox.Quad] = ()
     #: the change is too large to describe quad by quad (a full load): rebuild the view
     everything: bool = False
+    #: the IRIs of the PROV-O activities the commit recorded (one per graph written)
+    activities: tuple[str, ...] = ()
 
 
 Listener = Callable[[Commit], None]

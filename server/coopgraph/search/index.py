@@ -65,6 +65,9 @@ class SearchIndex:
         self._pending: list[events.Commit] | None = None  # commits seen while building
         self._builder: threading.Thread | None = None
         self.background = False
+        #: the store's fingerprint as (activities, greatest activity IRI) when known, kept
+        #: from each commit's activities: no query of the whole log on a write's path
+        self._mark: tuple[int, str] | None = None
         self._open()
 
     # -- opening and fingerprint ---------------------------------------------------------
@@ -85,11 +88,13 @@ class SearchIndex:
             log.warning("search index %s unreadable (%s): it will be rebuilt", self.path, exc)
             return
         self._conn = conn
+        fingerprint = store_fingerprint(self.store)
         if (
             get_meta(conn, "schema") == SCHEMA_VERSION
-            and get_meta(conn, "fingerprint") == store_fingerprint(self.store)
+            and get_meta(conn, "fingerprint") == fingerprint
         ):
             self.state = "ready"
+            self._mark = _parse_mark(fingerprint)
 
     def ensure(self, progress: Progress | None = None) -> None:
         """Rebuild now when the index is stale (``building`` in the background: answer
@@ -185,11 +190,20 @@ class SearchIndex:
                     INSERT_SQL, (record(row, seq + i) for i, row in enumerate(inserted))
                 )
                 set_meta(conn, "seq", str(seq + len(inserted)))
-            set_meta(conn, "fingerprint", store_fingerprint(self.store))
+            mark = self._mark
+            for commit in commits:  # each activity counted and compared as the query does
+                if mark is None or not commit.activities or commit.everything:
+                    mark = None
+                    break
+                mark = (mark[0] + len(commit.activities), max(mark[1], *commit.activities))
+            fingerprint = (f"{mark[0]}:{mark[1]}" if mark is not None
+                           else store_fingerprint(self.store))
+            set_meta(conn, "fingerprint", fingerprint)
             conn.execute("COMMIT")
+            self._mark = _parse_mark(fingerprint)
         except _Rebuild:
             conn.execute("ROLLBACK")
-            self.state = "stale"
+            self.state, self._mark = "stale", None
         except BaseException:
             conn.execute("ROLLBACK")
             self.state = "stale"
@@ -226,7 +240,8 @@ class SearchIndex:
             elif self._conn is not None:
                 self._conn.close()
             self._conn = conn
-            if pending:
+            self._mark = None if pending else _parse_mark(get_meta(conn, "fingerprint") or "")
+            if pending:  # the fingerprint may hold some of them already: asked again
                 self._apply(conn, pending)
             if self.state == "stale" and self.background:
                 self._start_background()  # a full load arrived while building
@@ -302,6 +317,12 @@ class SearchIndex:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _parse_mark(fingerprint: str) -> tuple[int, str] | None:
+    """``"12:https://…"`` (:func:`store_fingerprint`) → ``(12, "https://…")``."""
+    count, sep, last = fingerprint.partition(":")
+    return (int(count), last) if sep and count.isdigit() else None
 
 
 class _Rebuild(Exception):
