@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from coopgraph.errors import NotAcceptable
 from coopgraph.formats import rdf_format, result_format
 from coopgraph.results import serialize
 from coopgraph.sparql_guard import check
-from coopgraph.store.base import Boolean, Dataset, QueryResult, Store, Triples
+from coopgraph.store.base import Boolean, Dataset, QueryResult, Store, Triples, serializing
 from coopgraph.vocab import INFERRED_GRAPH, PREFIXES, compact
 
 
@@ -58,6 +59,17 @@ def run_local_query(store: Store, text: str, fmt: str, *, include_inferred: bool
         graphs = tuple(g for g in store.graph_sizes() if g != INFERRED_GRAPH)
         named = None if dataset is None else dataset.named_graphs
         dataset = Dataset(default_graphs=graphs, named_graphs=named)
+    if fmt != "table" and checked.form is not None:
+        # written where the store runs, by pyoxigraph's writers, as /sparql answers
+        wanted = rdf_format if checked.form in ("CONSTRUCT", "DESCRIBE") else result_format
+        fast = serializing(store)
+        if fast is not None:
+            try:
+                return fast.query_serialized(
+                    text, wanted(fmt), dataset=dataset, prefixes=PREFIXES
+                ).body
+            except NotAcceptable:
+                pass  # the guard misread the form: run it below, pick by the result
     result = store.query(text, dataset=dataset, prefixes=PREFIXES)
     if fmt == "table":
         return (render_table(result) + "\n").encode("utf-8")
