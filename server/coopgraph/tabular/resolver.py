@@ -14,9 +14,10 @@ import pyoxigraph as ox
 
 from coopgraph.errors import BadRequest
 from coopgraph.lookup import fold, lookup, suggest
+from coopgraph.queries import internal_sparql
 from coopgraph.store.base import Boolean, Solutions, Store
 from coopgraph.tabular.cells import CellError, q, quoted
-from coopgraph.vocab import CG, ID, ORG, RDFS, SCHEMA, SKOS, compact, expand
+from coopgraph.vocab import CG, ID, ORG, RDFS, SCHEMA, compact, expand
 
 __all__ = ["TYPES", "Resolver"]
 
@@ -55,16 +56,6 @@ TYPES = {
     "place": (SCHEMA.Place,),
     "programme": (CG.Programme, CG.CallForProjects),
 }
-_CONCEPTS = (
-    "SELECT ?c ?l ?scheme WHERE { ?c <" + SKOS.inScheme + "> ?scheme . "
-    "{ ?c <"
-    + SKOS.prefLabel
-    + "> ?l } UNION { ?c <"
-    + SKOS.altLabel
-    + "> ?l } UNION { ?c <"
-    + SKOS.notation
-    + "> ?l } }"
-)
 _TYPES_OF = "SELECT ?t ?s WHERE { ?s a ?t }"
 _CLASSES = (
     f"SELECT ?c ?l WHERE {{ ?c <{RDFS.subClassOf}>* <{ORG.Organization}> ; <{RDFS.label}> ?l "
@@ -213,7 +204,8 @@ class Resolver:
             rows: list[Sequence[object]] = []
             for scheme in schemes:
                 result = self.store.query(
-                    _CONCEPTS, bindings={"scheme": ox.NamedNode(ID["scheme/" + scheme])}
+                    internal_sparql("concept-labels"),
+                    bindings={"scheme": ox.NamedNode(ID["scheme/" + scheme])},
                 )
                 assert isinstance(result, Solutions)
                 rows += result.rows
