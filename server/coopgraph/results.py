@@ -81,22 +81,31 @@ def serialize(result: QueryResult, fmt: Format) -> bytes:
     """
     if isinstance(result, Triples):
         return serialize_rdf(result.triples, fmt)
-    if fmt not in RESULT_FORMATS:
-        raise NotAcceptable(f"{fmt.label} cannot carry SELECT or ASK results")
-    return serialize_native(_as_pyoxigraph(result), fmt).body
-
-
-def _as_pyoxigraph(result: Solutions | Boolean) -> ox.QuerySolutions | ox.QueryBoolean:
-    """Terms back into a pyoxigraph result, through its TSV parser (pyoxigraph builds
-    result objects only from a query or a parser): terms in N-Triples syntax, one row a
-    line, as pyoxigraph's own TSV writer puts them."""
+    target = _results_format(fmt, "SELECT or ASK")
     if isinstance(result, Boolean):
-        text = "true" if result.value else "false"
-    else:
-        lines = ["\t".join("?" + v for v in result.variables)]
-        lines.extend("\t".join(_tsv_term(t) for t in row) for row in result.rows)
-        text = "\n".join(lines) + "\n"
-    return ox.parse_query_results(text.encode("utf-8"), _TSV)
+        return _boolean(result.value, target)
+    return _from_tsv(_tsv(result), target)
+
+
+def _results_format(fmt: Format, kind: str) -> ox.QueryResultsFormat:
+    """pyoxigraph's results format for ``fmt``.
+
+    :raises NotAcceptable: ``fmt`` is not a results format.
+    """
+    if fmt not in RESULT_FORMATS:
+        raise NotAcceptable(f"{fmt.label} cannot carry {kind} results")
+    target = ox.QueryResultsFormat.from_media_type(fmt.media_type)
+    assert target is not None  # every results format of formats.py is one of pyoxigraph's
+    return target
+
+
+def _tsv(result: Solutions) -> bytes:
+    """Terms as SPARQL TSV, as pyoxigraph's TSV writer puts them (N-Triples terms, one row
+    a line): how terms get back into pyoxigraph, which builds result objects only from a
+    query or a parser."""
+    lines = ["\t".join("?" + v for v in result.variables)]
+    lines.extend("\t".join(_tsv_term(t) for t in row) for row in result.rows)
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _tsv_term(term: Term | ox.Triple | None) -> str:
@@ -106,6 +115,26 @@ def _tsv_term(term: Term | ox.Triple | None) -> str:
         inner = (_tsv_term(term.subject), _tsv_term(term.predicate), _tsv_term(term.object))
         return "<<( {} {} {} )>>".format(*inner)
     return str(term)  # N-Triples: tabs and newlines of literals escaped
+
+
+def _from_tsv(body: bytes, target: ox.QueryResultsFormat) -> bytes:
+    """Solutions written as SPARQL TSV, in ``target`` by pyoxigraph's writer; CSV and TSV
+    made safe for spreadsheets (:mod:`coopgraph.csvsafe`)."""
+    if target == _TSV:
+        return escape_tsv(body)  # literals a spreadsheet would run: first char escaped
+    solutions = ox.parse_query_results(body, _TSV)
+    assert isinstance(solutions, ox.QuerySolutions)
+    written = _written(solutions.serialize(format=target))
+    return neutralise_csv(written) if target == _CSV else written  # formula-like cells
+
+
+def _boolean(value: bool, target: ox.QueryResultsFormat) -> bytes:
+    """An ASK answer in ``target``."""
+    word = b"true" if value else b"false"
+    if target in _BOOLEAN_HEADERS:
+        header, end = _BOOLEAN_HEADERS[target]
+        return header + end + word + end
+    return _written(ox.parse_query_results(word, _TSV).serialize(format=target))
 
 
 class _CapReached(Exception):
@@ -190,28 +219,14 @@ def serialize_native(
     >>> out.body, out.rows, out.truncated
     (b'o\\r\\n1\\r\\n', 1, False)
     """
-    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
-        if fmt not in RESULT_FORMATS:
-            raise NotAcceptable(f"{fmt.label} cannot carry SELECT or ASK results")
-        target = ox.QueryResultsFormat.from_media_type(fmt.media_type)
     if isinstance(result, ox.QueryBoolean):
-        if target in _BOOLEAN_HEADERS:
-            header, end = _BOOLEAN_HEADERS[target]
-            body = header + end + (b"true" if result else b"false") + end
-        else:
-            body = _written(result.serialize(format=target))
+        body = _boolean(bool(result), _results_format(fmt, "ASK"))
         return SerializedResult("ASK", fmt.media_type, body, rows=1)
     if isinstance(result, ox.QuerySolutions):
+        target = _results_format(fmt, "SELECT")
         keep = None if limit is None else limit + 1  # + the header line
         body, lines, truncated = _write_lines(result, _TSV, keep)
-        if target == _TSV:
-            body = escape_tsv(body)  # literals a spreadsheet would run: first char escaped
-        else:
-            solutions = ox.parse_query_results(body, _TSV)
-            assert isinstance(solutions, ox.QuerySolutions)
-            body = _written(solutions.serialize(format=target))
-            if target == _CSV:
-                body = neutralise_csv(body)  # formula-like cells as text
+        body = _from_tsv(body, target)
         return SerializedResult("SELECT", fmt.media_type, body, truncated, lines - 1)
     if fmt.oxigraph is None:
         raise NotAcceptable(f"{fmt.label} cannot carry CONSTRUCT or DESCRIBE results")
