@@ -24,7 +24,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-__all__ = ["FORK", "run_forked"]
+__all__ = ["FORK", "die_with_parent", "run_forked"]
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,11 @@ def _never() -> bool:
     return False
 
 
-def _detach() -> None:
-    """In the child: die with the parent (Linux ``PR_SET_PDEATHSIG``: the thread that
-    forked waits for the child, so it outlives it), and close every inherited descriptor
-    but stdin/stdout/stderr: the parent's sockets (its store process reads EOF on its
-    socket to exit when the server stops, releasing the store's lock), listening socket
-    and files stay the parent's alone."""
+def die_with_parent() -> None:
+    """In a child process: be killed when the parent dies (Linux ``PR_SET_PDEATHSIG``; the
+    signal comes when the *thread* that started the child ends, so that thread must wait
+    for the child). Also the ``initializer`` of the server's process pools, so that a
+    stopped server leaves no worker computing for minutes."""
     try:
         import ctypes
 
@@ -51,6 +50,15 @@ def _detach() -> None:
         pass
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(1)
+
+
+def _detach() -> None:
+    """In the child: die with the parent (:func:`die_with_parent`: the thread that forked
+    waits for the child, so it outlives it), and close every inherited descriptor but
+    stdin/stdout/stderr: the parent's sockets (its store process reads EOF on its socket
+    to exit when the server stops, releasing the store's lock), listening socket and
+    files stay the parent's alone."""
+    die_with_parent()
     try:
         fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:

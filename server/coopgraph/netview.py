@@ -214,7 +214,11 @@ def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    from coopgraph.forked import die_with_parent
+
+    with ProcessPoolExecutor(
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
+    ) as pool:
         return pool.submit(
             _betweenness_of_edges, list(simple.nodes), list(simple.edges),
             network.BETWEENNESS_SAMPLES,
