@@ -125,7 +125,8 @@ def client(app):  # type: ignore[no-untyped-def]
 @contextmanager
 def serving(store: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
     """``coopgraph serve --port 0`` on ``store`` (stderr to ``log_path``), polled until
-    /healthz answers; yields its base URL, then stops it with SIGINT (killed after 30 s)."""
+    /healthz answers; yields its base URL, then stops it with SIGINT (killed after 60 s:
+    under load the last write may still be finishing)."""
     import re
     import signal
     import subprocess
@@ -158,7 +159,7 @@ def serving(store: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             try:
-                proc.wait(timeout=30)
+                proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

@@ -127,8 +127,24 @@ def test_open_store_routes_sparql_http_urls(virtuoso_url: str) -> None:
 
 
 def test_load_gives_the_embedded_graphs(remote: RemoteStore, embedded: Store) -> None:
-    """Same named graphs with the same sizes, inferred graph included; no system graph."""
-    assert remote.graph_sizes() == embedded.graph_sizes()
+    """Same named graphs with the same sizes, inferred graph included; no system graph.
+    A graph of another size is shown statement by statement (a rare provenance graph one
+    statement larger through Virtuoso than embedded was seen without its cause)."""
+    remote_sizes, embedded_sizes = remote.graph_sizes(), embedded.graph_sizes()
+    differing = sorted(
+        g for g in remote_sizes.keys() | embedded_sizes.keys()
+        if remote_sizes.get(g) != embedded_sizes.get(g)
+    )
+
+    def statements(store: Store, graph: str) -> Counter[tuple[object, ...]]:
+        return Counter(tuple(key(t) for t in q.triple) for q in store.quads(graph))
+
+    shown = []
+    for graph in differing[:3]:
+        theirs, ours = statements(remote, graph), statements(embedded, graph)
+        shown.append(f"{graph}: only remote {list((theirs - ours).items())[:10]}, "
+                     f"only embedded {list((ours - theirs).items())[:10]}")
+    assert not differing, "\n".join(shown)
 
 
 def test_second_load_reloads_nothing(remote: RemoteStore, settings: Settings) -> None:

@@ -36,10 +36,10 @@ from coopgraph.validate.context import (
     close_types,
     fetch,
     plain,
+    second_hop_gate,
 )
 from coopgraph.validate.engine import Data
 from coopgraph.validate.report import Report, skolemise
-from coopgraph.vocab import RDF
 
 Node = rdflib.term.Node
 _NOTHING: dict[Node, Any] = {}
@@ -151,17 +151,9 @@ def described(
     ``unseen`` graphs left out too)."""
     excluded = candidate.excluded
     seen = candidate.named
-    follow, rdf_type = fetched.follow, RDF.type
     hop2: set[str] = set()
     extra: set[str] = set()
-
-    def followed(iri: str, p: ox.NamedNode, o: object) -> bool:
-        return (
-            isinstance(o, ox.NamedNode)
-            and p.value != rdf_type
-            and (follow is None or iri in candidate.subjects or p.value in follow)
-            and o.value not in seen
-        )
+    followed = second_hop_gate(candidate, fetched.follow, seen)
 
     by_subject = fetched.by_subject
     for iri in seen:
@@ -195,13 +187,7 @@ def validate_batch(
         for c in candidates
     ]
     fetched = fetch(validator.store, entries, validator.compiled.nested_paths, validator.context)
-    supers = validator.context.supers
-    for cls, found in fetched.supers.items():
-        supers.setdefault(cls, set()).update(found)
-    if fetched.classes:  # asked for: a class the query found nothing for has none
-        for c in entries:
-            for cls in c.classes:
-                supers.setdefault(cls, set())
+    fetched.record_supers(validator.context.supers, entries)
     views = [described(fetched, c, overlays, unseen) for c in entries]
     shadowed = set().union(*(c.excluded for c in entries)) if entries else set()
     # subject → graphs of the store statements about it that some entry leaves out

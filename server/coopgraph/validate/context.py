@@ -27,7 +27,7 @@ be written by others.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,6 +156,18 @@ class Fetched:
     #: queries of a remote store did not ask; ``Validator._supers`` does)
     classes: bool = True
 
+    def record_supers(
+        self, supers: dict[str, set[str]], candidates: Iterable[Candidate]
+    ) -> None:
+        """Add the superclasses found to ``supers`` (a validator's context); a class of
+        the candidates the query was asked about and found nothing for has none."""
+        for cls, found in self.supers.items():
+            supers.setdefault(cls, set()).update(found)
+        if self.classes:
+            for c in candidates:
+                for cls in c.classes:
+                    supers.setdefault(cls, set())
+
     def triples_for(self, candidate: Candidate) -> list[Triple]:
         """``candidate``'s own context (module doc) as (subject, predicate, object),
         without the superclass types (see :func:`close_types`)."""
@@ -164,15 +176,7 @@ class Fetched:
         seen = set(candidate.named)
         hop2: set[str] = set()
         extra: set[str] = set()  # second-hop IRIs only the overlay points at
-        rdf_type, follow = RDF.type, self.follow
-
-        def followed(iri: str, p: ox.NamedNode, o: object) -> bool:
-            return (
-                isinstance(o, ox.NamedNode)
-                and p.value != rdf_type
-                and (follow is None or iri in candidate.subjects or p.value in follow)
-                and o.value not in seen
-            )
+        followed = second_hop_gate(candidate, self.follow, seen)
 
         for iri in candidate.named:
             for s, p, o, g in self.by_subject.get(iri, ()):
@@ -196,6 +200,25 @@ class Fetched:
         if candidate.overlay is not None and (hop2 | extra):
             out += plain(candidate.overlay(hop2 | extra))
         return out
+
+
+def second_hop_gate(
+    candidate: Candidate, follow: frozenset[str] | None, seen: Container[str]
+) -> Callable[[str, ox.NamedNode, object], bool]:
+    """Whether the second hop goes from ``iri`` along ``p`` to ``o`` for ``candidate``:
+    an IRI object not yet ``seen``, not along ``rdf:type``, and from one of the entry's
+    subjects or along a property of ``follow`` (None: every property)."""
+    rdf_type, subjects = RDF.type, candidate.subjects
+
+    def followed(iri: str, p: ox.NamedNode, o: object) -> bool:
+        return (
+            isinstance(o, ox.NamedNode)
+            and p.value != rdf_type
+            and (follow is None or iri in subjects or p.value in follow)
+            and o.value not in seen
+        )
+
+    return followed
 
 
 def lateral(store: Store) -> bool:

@@ -232,13 +232,7 @@ class Validator:
             fetched = fetch(self.store, skolemised, None)
         else:
             fetched = fetch(self.store, skolemised, self.compiled.nested_paths, self.context)
-        supers = self.context.supers
-        for cls, found in fetched.supers.items():
-            supers.setdefault(cls, set()).update(found)
-        if fetched.classes:  # asked for: a class the query found nothing for has none
-            for c in skolemised:
-                for cls in c.classes:
-                    supers.setdefault(cls, set())
+        fetched.record_supers(self.context.supers, skolemised)
         return [self._entry(c, fetched.triples_for(c), reference) for c in skolemised]
 
     def validate_batch(
