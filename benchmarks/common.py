@@ -128,6 +128,17 @@ def measure(
     return samples
 
 
+def timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """(median, max) seconds of ``runs`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), max(times)
+
+
 def geomean(values: list[float]) -> float | None:
     values = [v for v in values if v and v > 0]
     if not values:

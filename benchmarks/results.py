@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
-import time
-from collections.abc import Callable
 
 import pyoxigraph as ox
 
-from common import loadavg
+from common import loadavg, timed
 from coopgraph import results
 from coopgraph.formats import result_format
 from coopgraph.store.embedded import materialise
@@ -55,16 +52,6 @@ def build(rows: int) -> ox.Store:
     return store
 
 
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=50_000)
@@ -77,11 +64,11 @@ def main() -> None:
     print(f"{'format':7} {'native':>8} {'terms':>8}")
     for name in ("json", "xml", "csv", "tsv"):
         fmt = result_format(name)
-        native = median_time(
+        native = timed(
             functools.partial(lambda f: results.serialize_native(store.query(SELECT), f), fmt),
             args.runs,
-        )
-        terms = median_time(functools.partial(results.serialize, rows, fmt), args.runs)
+        )[0]
+        terms = timed(functools.partial(results.serialize, rows, fmt), args.runs)[0]
         print(f"{name:7} {native:7.3f}s {terms:7.3f}s", flush=True)
 
 

@@ -32,7 +32,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from common import HttpClient, free_port, loadavg, stop, wait_until
+from common import HttpClient, free_port, loadavg, stop, timed, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_MS = 50.0
@@ -44,17 +44,6 @@ def line(what: str, seconds: float | None, target_ms: float | None, extra: str =
     verdict = "" if seconds is None or target_ms is None else (
         "ok" if seconds * 1000 <= target_ms else "MISSED")
     print(f"{what:<46} {figure:>13}  {aim:<18} {verdict:<6} {extra}", flush=True)
-
-
-def timed(fn, runs: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """(median, max) seconds of ``runs`` calls after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times)
 
 
 def build(store_dir: Path, data: Path) -> None:
