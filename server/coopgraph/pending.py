@@ -37,6 +37,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from coopgraph.store.base import Boolean, Changes, Solutions, Store
+from coopgraph.store.wire import pack_quads
 from coopgraph.vocab import CG, INFERRED_GRAPH, PROV, PROVENANCE_GRAPH
 
 __all__ = [
@@ -57,13 +58,8 @@ _UNFINISHED = (
     f"OPTIONAL {{ ?g <{PROV.wasGeneratedBy}> ?done }} }} }}"
 )
 _HAS_QUADS = "SELECT ?g {{ VALUES ?g {{ {} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}"
-_ASK = (
-    f"ASK {{ GRAPH <{PROVENANCE_GRAPH}> "
-    f"{{ <{INFERRED_GRAPH}> <{CG.rematerialisationPending}> ?v }} }}"
-)
-
-
 _MARKED = f"GRAPH <{PROVENANCE_GRAPH}> {{ <{INFERRED_GRAPH}> <{CG.rematerialisationPending}> ?v }}"
+_ASK = f"ASK {{ {_MARKED} }}"
 _CLEAR = f"DELETE {{ {_MARKED} }} WHERE {{ {_MARKED} }}"
 
 
@@ -118,9 +114,7 @@ class Preload:
         self.store = store
         self.graphs = set(graphs)
         store.apply(Changes(insert=[*(in_progress(g) for g in sorted(graphs)), MARKER]))
-        data = ox.serialize(
-            [q for quads in graphs.values() for q in quads], format=ox.RdfFormat.N_QUADS
-        )
+        data = pack_quads(q for quads in graphs.values() for q in quads)
         self._error: BaseException | None = None
         self._thread = threading.Thread(
             target=self._load, args=(data,), name="coopgraph-preload", daemon=True
