@@ -315,8 +315,13 @@ def line(name: str, r: dict[str, Any], target: float) -> str:
 def measure_routes(
     store: str, *, runs: int = 5, timeout: float = 60.0, n_writes: int = 20,
     with_gallery: bool = True, orgs: int | None = None, seed: int = 1,
+    only: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Start ``coopgraph serve`` on ``store``, measure, stop it; print a line per figure."""
+    """Start ``coopgraph serve`` on ``store``, measure, stop it; print a line per figure.
+
+    :param only: measure only the routes and gallery queries whose name contains one of
+        these texts (case-insensitive); ``None``: all of them.
+    """
     report: dict[str, Any] = {"machine": machine(), "store": store, "routes": {},
                               "gallery": {}, "loadavg_start": loadavg()}
     log = Path(store).with_name(Path(store).name + "-serve.log")
@@ -347,6 +352,8 @@ def measure_routes(
         conn = HttpClient(port, timeout=timeout)
         found = samples_of(conn)
         for route in routes_for(found):
+            if not selected(route.name, only):
+                continue
             r = time_route(conn, route, runs, timeout)
             report["routes"][route.name] = r
             print(line(route.name, r, route.target), flush=True)
@@ -358,6 +365,8 @@ def measure_routes(
                 conn = HttpClient(port, timeout=timeout)
         if with_gallery:
             for q in gallery(PROJECT_ROOT / "queries"):
+                if not selected(q.name, only):
+                    continue
                 r = time_query(conn, q, runs, timeout)
                 report["gallery"][q.name] = r
                 print(line(f"/sparql {q.name}", r, GALLERY), flush=True)
@@ -366,7 +375,7 @@ def measure_routes(
         stop(proc)
     if with_gallery:
         print("pyoxigraph in-process on the same store (read-only), the limit:", flush=True)
-        report["pyoxigraph"] = pyoxigraph_limit(store, runs, timeout)
+        report["pyoxigraph"] = pyoxigraph_limit(store, runs, timeout, only)
         for name, r in report["pyoxigraph"].items():
             served = report["gallery"].get(name, {}).get("median_s")
             ratio = f"  served/in-process {served / r['median_s']:.2f}×" if (
@@ -382,7 +391,18 @@ def measure_routes(
     return report
 
 
-def pyoxigraph_limit(store: str, runs: int, timeout: float) -> dict[str, Any]:
+def selected(name: str, only: list[str] | None) -> bool:
+    """Is ``name`` one of the figures ``--only`` asks for (all when none is given)?
+
+    >>> selected("/changes.json", ["changes"]), selected("/map", ["changes", "/id/"])
+    (True, False)
+    """
+    return not only or any(text.lower() in name.lower() for text in only)
+
+
+def pyoxigraph_limit(
+    store: str, runs: int, timeout: float, only: list[str] | None = None
+) -> dict[str, Any]:
     """Each gallery query on pyoxigraph itself (``Store.read_only`` on the same files,
     default graph = union, whole result iterated): what no server can beat. pyoxigraph
     has no query timeout, so each query runs in a forked process killed after
@@ -392,6 +412,8 @@ def pyoxigraph_limit(store: str, runs: int, timeout: float) -> dict[str, Any]:
     context = multiprocessing.get_context("fork")
     out: dict[str, Any] = {}
     for q in gallery(PROJECT_ROOT / "queries"):
+        if not selected(q.name, only):
+            continue
         ours, theirs = context.Pipe(duplex=False)
         worker = context.Process(target=_limit_runs, args=(store, q.text, runs, timeout, theirs))
         worker.start()
@@ -467,11 +489,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="the generate.py --orgs the store holds (writes then use "
                         "generated offers of that world, via benchmarks/writes.py)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="measure only the routes and gallery queries whose name "
+                        "contains TEXT (case-insensitive; repeatable), e.g. --only /id/ "
+                        "--only changes; the writes still run (--writes 0 to skip them)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     report = measure_routes(args.store, runs=args.runs, timeout=args.timeout,
                             n_writes=args.writes, with_gallery=not args.no_gallery,
-                            orgs=args.orgs, seed=args.seed)
+                            orgs=args.orgs, seed=args.seed, only=args.only)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
