@@ -151,6 +151,21 @@ def routes_for(found: dict[str, str]) -> list[Route]:
         Route("/healthz", "/healthz", PAGE),
         Route("/.well-known/void", "/.well-known/void", PAGE, "text/turtle"),
         Route("/rules", "/rules", PAGE, "text/html"),
+        Route("/ontology", "/ontology", PAGE, "text/html"),
+        Route("/ontology.ttl", "/ontology.ttl", PAGE, "text/turtle"),
+        Route("/api/map.json", "/api/map.json", PAGE),
+        Route("/api/map.json?asOf=…", "/api/map.json?asOf=2024-06-01", PAGE),
+        Route("/network?asOf=…", "/network?asOf=2024-06-01", PAGE, "text/html"),
+        Route("/ranking?offset=200", "/ranking?offset=200", PAGE, "text/html"),
+        Route("/ranking.json", "/ranking.json", PAGE),
+        Route("/stats?offset=100", "/stats?offset=100&limit=100", PAGE, "text/html"),
+        Route("/changes?since=…", "/changes.json?since=2024-01-01T00:00:00Z", PAGE),
+        Route("/prefixes.json", "/prefixes.json", PAGE),
+        Route("/completions.json?kind=class", "/completions.json?kind=class&q=Org", PAGE),
+        Route("/completions.json?kind=property",
+              "/completions.json?kind=property&q=part", PAGE),
+        Route("/upload", "/upload", PAGE, "text/html"),
+        Route("/upload/template/offer.csv", "/upload/template/offer.csv", PAGE),
     ]
     if found.get("offer"):
         routes.append(Route("/id/offer/… (HTML)", local_path(found["offer"]), PAGE, "text/html"))

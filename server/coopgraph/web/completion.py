@@ -108,24 +108,39 @@ def _keep_terms(setup: BlueprintSetupState) -> None:
 VIEW_KEY = "coopgraph.completion"
 
 
-def labels_of(iris: list[str], lang: str) -> dict[str, str]:
-    """The best label of each IRI (``lang``, then untagged, then any language)."""
-    if not iris:
-        return {}
-    values = " ".join(f"<{iri}>" for iri in iris)
-    query = f"""
+def label_candidates(store: Store, iris: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Every label of each IRI as (language tag, text), :data:`MAX_LABELS` IRIs a query."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for start in range(0, len(iris), MAX_LABELS):
+        values = " ".join(f"<{iri}>" for iri in iris[start:start + MAX_LABELS])
+        query = f"""
 SELECT ?s ?label (LANG(?label) AS ?lang) WHERE {{
   VALUES ?s {{ {values} }}
   VALUES ?p {{ {" ".join(_LABEL_PROPERTIES)} }}
   ?s ?p ?label FILTER(isLiteral(?label))
 }}"""
-    rank: dict[str, tuple[int, str]] = {}
-    for row in state().store.query(query).dicts():  # type: ignore[union-attr]
-        subject, label, tag = row["s"].value, row["label"].value, row["lang"].value
-        score = 0 if tag == lang else 1 if tag == "" else 2
-        if subject not in rank or score < rank[subject][0]:
-            rank[subject] = (score, label)
-    return {iri: label for iri, (_, label) in rank.items()}
+        for row in store.query(query).dicts():  # type: ignore[union-attr]
+            found.setdefault(row["s"].value, []).append((row["lang"].value, row["label"].value))
+    return found
+
+
+def best_label(candidates: list[tuple[str, str]], lang: str) -> str:
+    """The label in ``lang``, then an untagged one, then any language (the first of each
+    rank in code-point order, so the choice does not depend on the store's order).
+
+    >>> best_label([("en", "Oujda"), ("ar", "وجدة"), ("fr", "Oujda (ville)")], "fr")
+    'Oujda (ville)'
+    >>> best_label([("ar", "وجدة"), ("", "Oujda")], "nl")
+    'Oujda'
+    """
+    return min(candidates, key=lambda c: (0 if c[0] == lang else 1 if c[0] == "" else 2,
+                                          c[1]))[1]
+
+
+def labels_of(iris: list[str], lang: str) -> dict[str, str]:
+    """The best label of each IRI (``lang``, then untagged, then any language)."""
+    found = label_candidates(state().store, iris) if iris else {}
+    return {iri: best_label(candidates, lang) for iri, candidates in found.items()}
 
 
 def _terms(kind: str, lang: str) -> tuple[list[dict[str, str]], bool]:

@@ -124,7 +124,8 @@ def run_server(settings: Settings, store: Store) -> None:
     served.record(settings.store, url)
     app_state = app.extensions["coopgraph"]
     completion = app.extensions["coopgraph.completion"]  # the query page's completion
-    for view in (app_state.totals, app_state.network, completion):
+    places = app.extensions["coopgraph.map"]  # what /api/map.json draws
+    for view in (app_state.totals, app_state.network, completion, places):
         # derived views: read back or computed in the background once listening
         view.progress = lambda message: print(f"coopgraph: {message}", file=sys.stderr, flush=True)
         view.start()
@@ -137,6 +138,7 @@ def run_server(settings: Settings, store: Store) -> None:
         app_state.network.close()
         app_state.totals.close()
         completion.close()
+        places.close()
         server.close()
 
 
