@@ -7,6 +7,7 @@ tests that write get their own fresh store from ``fresh_store``.
 from __future__ import annotations
 
 import importlib.util
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -123,12 +124,13 @@ def client(app):  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def serving(store: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
+def serving(
+    store: Path, log_path: Path, env: dict[str, str], stop_with: int = signal.SIGINT,
+) -> Iterator[str]:
     """``coopgraph serve --port 0`` on ``store`` (stderr to ``log_path``), polled until
-    /healthz answers; yields its base URL, then stops it with SIGINT (killed after 60 s:
-    under load the last write may still be finishing)."""
+    /healthz answers; yields its base URL, then stops it with ``stop_with`` (killed after
+    60 s: under load the last write may still be finishing)."""
     import re
-    import signal
     import subprocess
     import time
     import urllib.request
@@ -157,7 +159,7 @@ def serving(store: Path, log_path: Path, env: dict[str, str]) -> Iterator[str]:
         yield url
     finally:
         if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(stop_with)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -43,12 +44,14 @@ def cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(URL, store directory) of ``coopgraph serve`` with one staff token."""
+    """(URL, store directory) of ``coopgraph serve`` with one staff token, stopped with
+    SIGTERM as `kill`, systemd and container runtimes do."""
     store = tmp_path_factory.mktemp("served") / "store"
     log_path = store.parent / "serve.err"
-    with serving(store, log_path, _env(COOPGRAPH_TOKENS=f"staff:{TOKEN}")) as url:
+    env = _env(COOPGRAPH_TOKENS=f"staff:{TOKEN}")
+    with serving(store, log_path, env, stop_with=signal.SIGTERM) as url:
         yield url, str(store)
-    # a stopped server no longer claims the store
+    # a server stopped by SIGTERM stops as on Ctrl-C: it no longer claims the store
     assert served_by(str(store)) is None
     assert not record_path(str(store)).exists()  # type: ignore[union-attr]
 

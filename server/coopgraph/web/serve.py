@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import signal
 import sys
 import threading
 from typing import Any
@@ -116,6 +117,10 @@ def run_server(settings: Settings, store: Store) -> None:
     # thread gets the interpreter back after 1 ms instead of 5 (issue 16: reads are not
     # held behind writes, a runaway gets its 503 on time).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    if threading.current_thread() is threading.main_thread():
+        # `kill`, systemd and container runtimes stop a server with SIGTERM: stop as on
+        # Ctrl-C (the views keep their latest builds, the served-store note is removed)
+        signal.signal(signal.SIGTERM, _interrupt)
     app = create_app(settings, store)
     server, url = serve_app(app, settings)
     threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
@@ -140,6 +145,10 @@ def run_server(settings: Settings, store: Store) -> None:
         completion.close()
         places.close()
         server.close()
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _warm(warm_up: Any, app: Any) -> None:
