@@ -37,9 +37,10 @@ from coopgraph.validate.context import (
     fetch,
     plain,
     second_hop_gate,
+    skolemised,
 )
 from coopgraph.validate.engine import Data
-from coopgraph.validate.report import Report, skolemise
+from coopgraph.validate.report import Report
 
 Node = rdflib.term.Node
 _NOTHING: dict[Node, Any] = {}
@@ -182,10 +183,7 @@ def validate_batch(
         batch's own graphs while they are loaded ahead (:class:`coopgraph.pending.Preload`),
         so the context is the store as it was before, whatever the load has written.
     """
-    entries = [
-        Candidate([skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs))
-        for c in candidates
-    ]
+    entries = [skolemised(c) for c in candidates]
     fetched = fetch(validator.store, entries, validator.compiled.nested_paths, validator.context)
     fetched.record_supers(validator.context.supers, entries)
     views = [described(fetched, c, overlays, unseen) for c in entries]

@@ -35,7 +35,7 @@ import pyoxigraph as ox
 
 from coopgraph import events
 from coopgraph.store.base import Solutions, Store, Term
-from coopgraph.validate.report import SKOLEM
+from coopgraph.validate.report import SKOLEM, skolemise
 from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
 
 SUPER = "urn:coopgraph:validate:superclass"
@@ -111,36 +111,54 @@ class Candidate:
     #: IRIs → what entries not committed yet say about them (the other entries of a bulk
     #: import), added to the context like the store's statements
     overlay: Overlay | None = None
-    #: filled by :func:`needs`
+    #: its blank nodes are skolem IRIs already (the bulk import's entries: read so)
+    skolemised: bool = False
+    #: filled by :func:`needs` (once: ``needed``)
+    needed: bool = False
     named: set[str] = field(default_factory=set)
     subjects: set[str] = field(default_factory=set)
     classes: set[str] = field(default_factory=set)
     excluded: set[str] = field(default_factory=set)
 
 
+def skolemised(candidate: Candidate) -> Candidate:
+    """``candidate`` with its blank nodes as skolem IRIs, as validation sees them (itself
+    when they are already: ``Candidate.skolemised``)."""
+    if candidate.skolemised:
+        return candidate
+    c = candidate
+    return Candidate([skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs),
+                     c.overlay, skolemised=True)
+
+
 def needs(candidate: Candidate) -> None:
-    """The IRIs and classes ``candidate`` needs context for, and the graphs to skip."""
-    quads = candidate.quads
+    """The IRIs and classes ``candidate`` needs context for, and the graphs to skip
+    (worked out once per candidate: a bulk import's prefetch and validation share it)."""
+    if candidate.needed:
+        return
     rdf_type = RDF.type
-    candidate.classes = {
-        q.object.value
-        for q in quads
-        if q.predicate.value == rdf_type and isinstance(q.object, ox.NamedNode)
-    }
-    candidate.named = {
-        t.value
-        for q in quads
-        for t in (q.subject, q.object)
-        if isinstance(t, ox.NamedNode) and not t.value.startswith(SKOLEM)
-    } - candidate.classes
-    candidate.subjects = {
-        q.subject.value
-        for q in quads
-        if isinstance(q.subject, ox.NamedNode) and q.subject.value in candidate.named
-    }
-    candidate.excluded = set(candidate.exclude_graphs) | {
-        q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)
-    }
+    classes: set[str] = set()
+    iris: set[str] = set()
+    subjects: set[str] = set()
+    graphs: set[str] = set()
+    for q in candidate.quads:  # one pass: each term read from pyoxigraph costs a copy
+        s, o, g = q.subject, q.object, q.graph_name
+        if isinstance(s, ox.NamedNode):
+            value = s.value
+            iris.add(value)
+            subjects.add(value)
+        if isinstance(o, ox.NamedNode):
+            value = o.value
+            iris.add(value)
+            if q.predicate.value == rdf_type:
+                classes.add(value)
+        if isinstance(g, ox.NamedNode):
+            graphs.add(g.value)
+    candidate.classes = classes
+    candidate.named = {iri for iri in iris if not iri.startswith(SKOLEM)} - classes
+    candidate.subjects = subjects & candidate.named
+    candidate.excluded = set(candidate.exclude_graphs) | graphs
+    candidate.needed = True
 
 
 @dataclass

@@ -35,6 +35,7 @@ from coopgraph.validate.context import (
     lateral,
     plain,
 )
+from coopgraph.validate.context import skolemised as as_skolemised
 from coopgraph.validate.engine import Data, Evaluation, Result
 from coopgraph.validate.reference import Reference, shape_targets, targeting
 from coopgraph.validate.report import (
@@ -44,7 +45,6 @@ from coopgraph.validate.report import (
     expand_paths,
     line_of,
     show,
-    skolemise,
     unskolemise,
 )
 from coopgraph.validate.results import from_report_graph, report_graph
@@ -222,12 +222,7 @@ class Validator:
             as coopgraph did before the compiled path (the yardstick of the equivalence
             tests; slow).
         """
-        skolemised = [
-            Candidate(
-                [skolemise(q) for q in c.quads], c.name, c.text, tuple(c.exclude_graphs), c.overlay
-            )
-            for c in candidates
-        ]
+        skolemised = [as_skolemised(c) for c in candidates]
         if reference:  # the yardstick reads everything afresh
             fetched = fetch(self.store, skolemised, None)
         else:
@@ -255,10 +250,7 @@ class Validator:
         validator's cache (the bulk import, before it loads them into the store: the
         queries then return only what was there before)."""
         for first in range(0, len(candidates), size):
-            chunk = [
-                Candidate([skolemise(q) for q in c.quads], c.name)
-                for c in candidates[first:first + size]
-            ]
+            chunk = [as_skolemised(c) for c in candidates[first:first + size]]
             fetch(self.store, chunk, self.compiled.nested_paths, self.context)
 
     def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
