@@ -118,6 +118,9 @@ class _AcceptAll:
     def validate_batch(self, candidates: Any, overlays: Any, unseen: Any = ()) -> Any:
         return [self._Report() for _ in candidates]
 
+    def validate_batches(self, batches: Any, overlays: Any, unseen: Any = ()) -> Any:
+        return ([self._Report() for _ in batch] for batch in batches)
+
     def prefetch(self, candidates: Any, size: int) -> None:
         pass
 

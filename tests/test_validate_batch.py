@@ -11,20 +11,22 @@ rule IDs and messages whichever way its batches are validated.
 from __future__ import annotations
 
 import io
+import os
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from conftest import bench_module, build_store
-from coopgraph import pending
+from coopgraph import forked, pending
 from coopgraph.bulk import ImportOptions, run_import, source_for
 from coopgraph.formats import rdf_format
 from coopgraph.parse import parse_bytes, parse_file, skolemise
 from coopgraph.settings import Settings
 from coopgraph.store import Store
-from coopgraph.validate import Candidate, Report, Validator
+from coopgraph.validate import Candidate, Report, Validator, parallel
 from coopgraph.validate.batch import Overlays
 from coopgraph.validate.sparql import SparqlRunner
 from coopgraph.vocab import ENTRY_GRAPH_PREFIX
@@ -146,10 +148,72 @@ def test_import_outcomes_match_the_per_entry_path(
             for c, g in zip(candidates, graphs, strict=True)
         ])
 
+    def batches_one_by_one(
+        self: Validator, batches: list[list[Candidate]], overlays: Overlays,
+        unseen: frozenset[str] = frozenset(),
+    ) -> Iterator[list[Report]]:
+        return (one_by_one(self, batch, overlays, unseen) for batch in batches)
+
     # as before both: each entry validated alone, the accepted ones loaded after
-    monkeypatch.setattr(Validator, "validate_batch", one_by_one)
+    monkeypatch.setattr(Validator, "validate_batches", batches_one_by_one)
     monkeypatch.setattr(pending.Preload, "start", classmethod(lambda cls, store, graphs: None))
     alone = run()
     assert together == alone
     statuses = Counter(status for _, status, _, _ in together)
     assert statuses["rejected"] >= 5 and statuses["added"] >= 15, statuses
+
+
+def test_batches_validated_in_forked_children_report_the_same(
+    world: tuple[Store, dict[str, list[ox.Quad]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate_batches`` (the import's path: each batch prepared from the prefetched
+    cache and judged in a forked child, two at a time) gives each entry the report
+    ``validate_batch`` gives it in this process; a batch whose child fails, or whose cache
+    lacks something, is validated here instead."""
+    store, batch = world
+    overlays = Overlays(batch.items())
+    candidates = [Candidate(quads, graph) for graph, quads in batch.items()]
+    runs = [candidates[first:first + 12] for first in range(0, len(candidates), 12)]
+    here = [Validator(store).validate_batch(run, overlays) for run in runs]
+    parent, spawn, prepare, judge = os.getpid(), forked.spawn, parallel.prepare, parallel.judge
+    children: list[int] = []
+    prepared_here: list[int] = []
+
+    def counted(work: Callable[[], None]) -> int:
+        children.append(pid := spawn(work))
+        return pid
+
+    def prepare_counted(*args: object, **options: object) -> object:
+        if os.getpid() == parent:
+            prepared_here.append(1)
+        return prepare(*args, **options)  # type: ignore[arg-type]
+
+    def fails_in_children(validator: Validator, prepared: object) -> object:
+        if os.getpid() != parent:
+            raise MemoryError("a child that fails")
+        return judge(validator, prepared)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(forked, "spawn", counted)
+    monkeypatch.setattr(parallel, "prepare", prepare_counted)
+
+    def run(validator: Validator) -> list[list[Report]]:
+        children.clear()
+        prepared_here.clear()
+        return list(parallel.validate_batches(validator, runs, overlays, children=2, fork_at=1))
+
+    warm = Validator(store)
+    warm.prefetch(candidates, 2000)
+    there = run(warm)
+    assert len(children) == len(runs) >= 3 and not prepared_here  # all in the children
+    cold = run(Validator(store))  # nothing prefetched: the children need the store
+    assert len(children) == len(runs) and len(prepared_here) == len(runs)
+    monkeypatch.setattr(parallel, "judge", fails_in_children)
+    recovered = run(warm)
+    assert len(prepared_here) == len(runs)
+    rejected = 0
+    for ours, *theirs in zip(here, there, cold, recovered, strict=True):
+        for a, *others in zip(ours, *theirs, strict=True):
+            assert all(findings(a) == findings(b) for b in others)
+            assert all(a.conforms == b.conforms for b in others)
+            rejected += not a.conforms
+    assert rejected >= 10

@@ -24,7 +24,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-__all__ = ["FORK", "die_with_parent", "run_forked"]
+__all__ = ["FORK", "die_with_parent", "run_forked", "spawn"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,32 @@ def _detach() -> None:
                 pass
 
 
+def spawn(work: Callable[[], None]) -> int:
+    """Fork a child that runs ``work()`` then leaves with :func:`os._exit` (0, or 1 after
+    printing the traceback of what ``work`` raised); the child's pid (``FORK`` only). The
+    caller waits for it (``os.waitpid``) from the thread that forked it: the child dies
+    with that thread (:func:`die_with_parent`)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            gc.disable()  # a collection would touch (and copy) every object of the parent
+            _detach()
+            work()
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported, then the exit code says it
+            try:
+                traceback.print_exc()
+                sys.stderr.flush()
+            except Exception:  # noqa: BLE001, S110 - nothing left to report with
+                pass
+        finally:
+            os._exit(code)
+    return pid
+
+
 def run_forked(
     work: Callable[[], None],
     *,
@@ -92,24 +118,7 @@ def run_forked(
             log.exception("%s failed", name)
             return False
         return True
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        code = 1
-        try:
-            gc.disable()  # a collection would touch (and copy) every object of the parent
-            _detach()
-            work()
-            code = 0
-        except BaseException:  # noqa: BLE001 - reported, then the exit code says it
-            try:
-                traceback.print_exc()
-                sys.stderr.flush()
-            except Exception:  # noqa: BLE001, S110 - nothing left to report with
-                pass
-        finally:
-            os._exit(code)
+    pid = spawn(work)
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)

@@ -33,6 +33,7 @@ import gc
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +49,7 @@ from coopgraph.store.base import Solutions, Store
 from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.validate import Candidate as Checked
 from coopgraph.validate.batch import Overlays
+from coopgraph.validate.parallel import FORK_AT, workers
 from coopgraph.vocab import CG, ID, PROV, PROVENANCE_GRAPH, RDF
 
 ID_BASE = str(ID)
@@ -241,19 +243,19 @@ class _Run:
                 self.accepted_overlay,
             )
             newly: list[_Todo] = []
-            for first in range(0, len(check), VALIDATE_MANY):  # one shared index each
-                run = check[first:first + VALIDATE_MANY]
-                reports = self.validator.validate_batch(
-                    [t.checked for t in run], overlays,
-                    unseen,
-                )
-                for t, report in zip(run, reports, strict=True):
-                    t.report = report
-                    (ok if report.conforms else newly).append(t)
-                if final and self.progress and len(check) > VALIDATE_MANY:
-                    self.progress.note(
-                        f"{first + len(run)} of {len(check)} deferred entries checked"
-                    )
+            runs = _runs(check)
+            batches = self.validator.validate_batches(
+                [[t.checked for t in run] for run in runs], overlays, unseen
+            )
+            with closing(batches):  # stops the validating children on an error
+                checked = 0
+                for run, reports in zip(runs, batches, strict=True):
+                    for t, report in zip(run, reports, strict=True):
+                        t.report = report
+                        (ok if report.conforms else newly).append(t)
+                    checked += len(run)
+                    if final and self.progress and len(check) > VALIDATE_MANY:
+                        self.progress.note(f"{checked} of {len(check)} deferred entries checked")
             failed += newly
             # an accepted entry that points at a newly failed one is checked again without it
             gone = {s for t in newly for s in _subjects(t.candidate.quads)}
@@ -395,6 +397,16 @@ class _Run:
             self.report.inferred = self.reasoner.materialise(given=self.written).inferred
             pending.clear(self.store)
             self.report.timings["materialise"] = time.perf_counter() - start
+
+
+def _runs(todos: list[_Todo]) -> list[list[_Todo]]:
+    """``todos`` in runs validated together (one shared index each), at most
+    ``VALIDATE_MANY`` entries, as many as a multiple of the cores validating them."""
+    cores = workers()
+    count = -(-len(todos) // VALIDATE_MANY)
+    count = -(-count // cores) * cores
+    size = max(FORK_AT, -(-len(todos) // count))
+    return [todos[first:first + size] for first in range(0, len(todos), size)]
 
 
 def _subjects(quads: Iterable[ox.Quad]) -> set[str]:

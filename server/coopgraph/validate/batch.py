@@ -22,6 +22,7 @@ described elsewhere.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
@@ -35,6 +36,7 @@ from coopgraph.validate.context import (
     Triple,
     close_types,
     fetch,
+    needs,
     plain,
     second_hop_gate,
     skolemised,
@@ -45,7 +47,7 @@ from coopgraph.validate.report import Report
 Node = rdflib.term.Node
 _NOTHING: dict[Node, Any] = {}
 
-__all__ = ["Overlays", "View", "validate_batch"]
+__all__ = ["Overlays", "Prepared", "View", "complete", "judge", "prepare", "validate_batch"]
 
 
 class Overlays:
@@ -170,22 +172,33 @@ def described(
     return seen | hop2 | extra
 
 
-def validate_batch(
-    validator: Any, candidates: Sequence[Candidate], overlays: Overlays,
-    unseen: frozenset[str] = frozenset(),
-) -> list[Report]:
-    """Each candidate validated with the store and ``overlays`` as context (its own graphs
-    left out of both): the reports :meth:`Validator.validate_many` gives for
-    ``Candidate(…, overlay=overlays.for_entry(graphs))``, from one shared index.
+@dataclass
+class Prepared:
+    """A batch with its context read: everything :func:`judge` needs but the store."""
 
-    :param overlays: the batch: every candidate's quads, and the entries around them.
-    :param unseen: graphs of the store no candidate sees (as if each excluded them): the
-        batch's own graphs while they are loaded ahead (:class:`coopgraph.pending.Preload`),
-        so the context is the store as it was before, whatever the load has written.
+    #: the candidates, skolemised
+    entries: list[Candidate]
+    #: per entry, the IRIs its data graph describes (its blank subjects included); None:
+    #: its data graph may differ from a view of the shared index, it is validated alone
+    shown: list[set[str] | None]
+    #: the shared index's triples
+    triples: list[Triple]
+
+
+def prepare(
+    validator: Any, candidates: Sequence[Candidate], overlays: Overlays,
+    unseen: frozenset[str] = frozenset(), *, offline: bool = False,
+) -> Prepared:
+    """The store's part of :func:`validate_batch`: every read (context, superclasses).
+
+    :param offline: from the validator's cache only (a forked child): raises
+        :class:`~coopgraph.validate.context.StoreNeeded` when it lacks something.
     """
     entries = [skolemised(c) for c in candidates]
-    fetched = fetch(validator.store, entries, validator.compiled.nested_paths, validator.context)
-    fetched.record_supers(validator.context.supers, entries)
+    fetched = fetch(validator.store, entries, validator.compiled.nested_paths, validator.context,
+                    offline=offline)
+    if not offline:  # (a child's cache is its own copy)
+        fetched.record_supers(validator.context.supers, entries)
     views = [described(fetched, c, overlays, unseen) for c in entries]
     shadowed = set().union(*(c.excluded for c in entries)) if entries else set()
     # subject → graphs of the store statements about it that some entry leaves out
@@ -201,31 +214,69 @@ def validate_batch(
             else:
                 triples.append((s, p, o))
         triples += [t for _, t in overlays.index.get(iri, ())]
-    for c in entries:  # triples about their blank nodes (the rest is in ``overlays``)
-        triples += [t for t in plain(c.quads) if t[0].value not in c.named]
-    triples += close_types(triples, validator._supers)
-    terms = type(validator.terms)(limit=None).seed(validator._constants())
-    data = terms.index(triples)
-    reports: list[Report] = []
-    alone: list[int] = []
-    for i, (c, shown) in enumerate(zip(entries, views, strict=True)):
-        blank_subjects = {s.value for s, _, _ in plain(c.quads)} - c.named
-        if (hidden and any(hidden.get(iri, set()) - c.excluded for iri in shown)) or any(
+    shown: list[set[str] | None] = []
+    for c, view in zip(entries, views, strict=True):
+        own = plain(c.quads)
+        blank_subjects = {t[0].value for t in own} - c.named
+        # triples about its blank nodes (the rest is in ``overlays``)
+        triples += [t for t in own if t[0].value in blank_subjects]
+        alone = (hidden and any(hidden.get(iri, set()) - c.excluded for iri in view)) or any(
             fetched.by_subject.get(b) or overlays.index.get(b) for b in blank_subjects
-        ):
-            alone.append(i)
-            reports.append(None)  # type: ignore[arg-type]
+        )
+        shown.append(None if alone else view | blank_subjects)
+    triples += close_types(triples, validator._cached_supers if offline else validator._supers)
+    return Prepared(entries, shown, triples)
+
+
+def judge(validator: Any, prepared: Prepared) -> list[Report | None]:
+    """The reports of ``prepared``'s entries from its shared index (None for those to be
+    validated alone): CPU only, the store is not read."""
+    terms = type(validator.terms)(limit=None).seed(validator._constants())
+    data = terms.index(prepared.triples)
+    reports: list[Report | None] = []
+    for c, shown in zip(prepared.entries, prepared.shown, strict=True):
+        if shown is None:
+            reports.append(None)
             continue
-        nodes = {terms(ox.NamedNode(iri)) for iri in shown | blank_subjects}
-        view = View(data, nodes)
+        view = View(data, {terms(ox.NamedNode(iri)) for iri in shown})
         reports.append(validator.check(c, view, view.triples, terms))
+    return reports
+
+
+def complete(
+    validator: Any, candidates: Sequence[Candidate], reports: Sequence[Report | None],
+    overlays: Overlays, unseen: frozenset[str] = frozenset(),
+) -> list[Report]:
+    """``reports`` with the entries :func:`judge` left out (None) validated alone."""
+    done = list(reports)
+    alone = [i for i, r in enumerate(done) if r is None]
     if alone:
+        entries = [skolemised(candidates[i]) for i in alone]
+        for entry in entries:
+            needs(entry)
         singles = validator.validate_many([
             Candidate(candidates[i].quads, candidates[i].name, candidates[i].text,
                       (*candidates[i].exclude_graphs, *unseen),
-                      overlays.for_entry(entries[i].excluded))
-            for i in alone
+                      overlays.for_entry(entry.excluded))
+            for i, entry in zip(alone, entries, strict=True)
         ])
         for i, report in zip(alone, singles, strict=True):
-            reports[i] = report
-    return reports
+            done[i] = report
+    return done  # type: ignore[return-value]
+
+
+def validate_batch(
+    validator: Any, candidates: Sequence[Candidate], overlays: Overlays,
+    unseen: frozenset[str] = frozenset(),
+) -> list[Report]:
+    """Each candidate validated with the store and ``overlays`` as context (its own graphs
+    left out of both): the reports :meth:`Validator.validate_many` gives for
+    ``Candidate(…, overlay=overlays.for_entry(graphs))``, from one shared index.
+
+    :param overlays: the batch: every candidate's quads, and the entries around them.
+    :param unseen: graphs of the store no candidate sees (as if each excluded them): the
+        batch's own graphs while they are loaded ahead (:class:`coopgraph.pending.Preload`),
+        so the context is the store as it was before, whatever the load has written.
+    """
+    reports = judge(validator, prepare(validator, candidates, overlays, unseen))
+    return complete(validator, candidates, reports, overlays, unseen)

@@ -250,16 +250,27 @@ def lateral(store: Store) -> bool:
     return remote is None or not isinstance(store, remote.RemoteStore)
 
 
+class StoreNeeded(Exception):
+    """An offline :func:`fetch` (a forked child, :mod:`coopgraph.validate.parallel`) needs
+    what the cache does not hold: the caller validates with the store instead."""
+
+
 def fetch(
     store: Store,
     candidates: Sequence[Candidate],
     follow: frozenset[str] | None,
     cache: ContextCache | None = None,
+    *,
+    offline: bool = False,
 ) -> Fetched:
     """One query for the context of every candidate (module doc); ``follow``: the
     properties the second hop follows from IRIs other than the entries' subjects (None:
     every property, the full second hop); ``cache``: descriptions and superclasses
-    already read (only the rest is asked for, then kept there)."""
+    already read (only the rest is asked for, then kept there).
+
+    :param offline: read the cache only, never the store (nor the cache's generation):
+        :class:`StoreNeeded` when it does not hold everything.
+    """
     for c in candidates:
         needs(c)
     named = set().union(*(c.named for c in candidates)) if candidates else set()
@@ -269,15 +280,27 @@ def fetch(
     supers: dict[str, set[str]] = {}
     follow = None if follow is None else frozenset(follow) - {RDF.type}
 
-    def more(iris: set[str]) -> None:
-        _describe_into(store, iris, by_subject)
+    about = cache.about if cache is not None and cache.describe else {}
 
+    def more(iris: set[str]) -> None:
+        rest = set()
+        for iri in iris:
+            if iri not in by_subject:
+                if iri in about:
+                    by_subject[iri] = about[iri]
+                else:
+                    rest.add(iri)
+        if rest and offline:
+            raise StoreNeeded(f"{len(rest)} IRIs not described in the cache")
+        _describe_into(store, rest, by_subject)
+
+    if offline and not about:
+        raise StoreNeeded("no cache of descriptions")
     if not named and not classes:
         return Fetched(by_subject, supers, follow, more)
     if not lateral(store):
         return _fetch_plain(store, named, subjects, follow)
-    generation = cache.generation() if cache is not None else 0
-    about = cache.about if cache is not None and cache.describe else {}
+    generation = cache.generation() if cache is not None and not offline else 0
     known = {iri: about[iri] for iri in named if iri in about}
     missing = sorted(named - known.keys())
     if cache is not None:
@@ -292,6 +315,8 @@ def fetch(
             and (follow is None or x in subjects or p.value in follow)
         )
 
+    if (missing or classes) and offline:
+        raise StoreNeeded(f"{len(missing)} IRIs, {len(classes)} classes not in the cache")
     if missing or classes:
         _query_hops(store, missing, subjects, classes, follow, by_subject, supers)
         for iri in missing:  # complete now, even when the store says nothing
@@ -312,11 +337,13 @@ def fetch(
         hop2 = {iri: about[iri] for iri in wanted if iri in about}
         by_subject.update(hop2)
         rest = wanted - hop2.keys()
+        if rest and offline:
+            raise StoreNeeded(f"{len(rest)} IRIs not described in the cache")
         if rest:
             _describe_into(store, rest, by_subject)
             for iri in rest:
                 by_subject.setdefault(iri, [])
-    if cache is not None:
+    if cache is not None and not offline:
         cache.keep({k: v for k, v in by_subject.items() if k not in about}, generation)
         for cls, found in supers.items():
             cache.supers.setdefault(cls, set()).update(found)

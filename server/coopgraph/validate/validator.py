@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from coopgraph.validate.context import (
     Candidate,
     ContextCache,
     Overlay,
+    StoreNeeded,
     Triple,
     close_types,
     fetch,
@@ -50,7 +51,7 @@ from coopgraph.validate.report import (
 from coopgraph.validate.results import from_report_graph, report_graph
 from coopgraph.validate.shapes import S, ShapeSet
 from coopgraph.validate.sparql import SparqlRunner
-from coopgraph.vocab import DCTERMS, OWL, RDFS, SHAPES_GRAPH, SKOS
+from coopgraph.vocab import DCTERMS, OWL, RDF, RDFS, SHAPES_GRAPH, SKOS
 
 if TYPE_CHECKING:
     from coopgraph.validate.batch import Overlays
@@ -143,6 +144,14 @@ class Validator:
             for found, sup in result.rows:
                 if found is not None and sup is not None:
                     cache[found.value].add(sup.value)
+        return {c: cache[c] for c in classes}
+
+    def _cached_supers(self, classes: set[str]) -> dict[str, set[str]]:
+        """:meth:`_supers` from what was read before only (an offline validation)."""
+        cache = self.context.supers
+        missing = [c for c in classes if c not in cache]
+        if missing:
+            raise StoreNeeded(f"{len(missing)} classes without their superclasses")
         return {c: cache[c] for c in classes}
 
     def _constants(self) -> list[Node]:
@@ -245,13 +254,35 @@ class Validator:
 
         return validate_batch(self, candidates, overlays, unseen)
 
+    def validate_batches(
+        self, batches: Iterable[Sequence[Candidate]], overlays: Overlays,
+        unseen: frozenset[str] = frozenset(),
+    ) -> Iterator[list[Report]]:
+        """:meth:`validate_batch` of each batch, in order, the checks in forked children
+        on every core (``parallel.py``): a bulk import's batches.
+
+        Close the iterator (``contextlib.closing``) when stopping early: that stops the
+        children."""
+        from coopgraph.validate.parallel import validate_batches
+
+        return validate_batches(self, batches, overlays, unseen)
+
     def prefetch(self, candidates: Sequence[Candidate], size: int) -> None:
         """Read the store's context of ``candidates`` now, ``size`` at a time, into the
         validator's cache (the bulk import, before it loads them into the store: the
-        queries then return only what was there before)."""
+        queries then return only what was there before; and so that its forked children
+        find it there, ``parallel.py``)."""
+        types: set[str] = set()
+        rdf_type = RDF.type
         for first in range(0, len(candidates), size):
             chunk = [as_skolemised(c) for c in candidates[first:first + size]]
-            fetch(self.store, chunk, self.compiled.nested_paths, self.context)
+            fetched = fetch(self.store, chunk, self.compiled.nested_paths, self.context)
+            fetched.record_supers(self.context.supers, chunk)
+            types |= {
+                o.value for stated in fetched.by_subject.values() for _s, p, o, _g in stated
+                if p.value == rdf_type and isinstance(o, ox.NamedNode)
+            }
+        self._supers(types)  # the classes of their context too (an offline validation)
 
     def _entry(self, candidate: Candidate, context: list[Triple], reference: bool) -> Report:
         triples: list[Triple] = plain(candidate.quads)

@@ -62,6 +62,13 @@ class _Validation:
         with self.lock:
             return self.validator.validate_batch(candidates, overlays, unseen)
 
+    def validate_batches(self, batches: Any, overlays: Any, unseen: Any = frozenset()) -> Any:
+        """A bulk import's batches, one after the other in this process (the CLI's import
+        forks children for them, ``validate/parallel.py``; a server keeps its workers)."""
+        with self.lock:
+            done = [self.validator.validate_batch(b, overlays, unseen) for b in batches]
+        return (reports for reports in done)
+
 
 _WARM_SAMPLE = (
     "SELECT ?g WHERE { GRAPH ?g { ?offer a <http://schema.org/JobPosting> } "
