@@ -75,6 +75,7 @@ def validate_batches(
     limit = workers() if children is None else children
     offline = bool(validator.context.describe)
     running: deque[_Child] = deque()
+    prepared: Prepared | None
     try:
         for batch in batches:
             if not forked.FORK or limit < 1 or len(batch) < fork_at:
