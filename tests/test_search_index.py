@@ -17,6 +17,8 @@ from coopgraph import entries, events, provenance
 from coopgraph.cli import main
 from coopgraph.lookup import lookup
 from coopgraph.search import FILE_NAME, attach, index_for, store_fingerprint
+from coopgraph.search.build import build_elsewhere, open_target, write_index
+from coopgraph.search.terms import store_rows, store_tsv
 from coopgraph.settings import Settings
 from coopgraph.store import Store
 from coopgraph.store.base import Changes
@@ -163,6 +165,24 @@ def test_background_rebuild_answers_with_building_then_ready(tmp_path: Path) -> 
     events.publish(store, events.Commit((graph,), everything=True))
     assert index.wait(30) and found(store, "gamma") == {ID["org/c"]}
     store.close()
+
+
+def test_the_separate_build_writes_the_same_index_as_this_process(
+    tmp_path: Path, fresh_store: Store
+) -> None:
+    """serve's background rebuild (a separate low-priority process fed the rows query's
+    TSV answer) and a rebuild here give the same rows and fingerprint."""
+    fingerprint = store_fingerprint(fresh_store)
+    here = open_target(str(tmp_path / "here.sqlite3"))
+    count = write_index(here, store_rows(fresh_store), fingerprint)
+    tsv = store_tsv(fresh_store)
+    assert tsv is not None
+    assert build_elsewhere(str(tmp_path / "there.sqlite3"), fingerprint, tsv) == count > 100
+    there = sqlite3.connect(tmp_path / "there.sqlite3")
+    table = "SELECT * FROM terms ORDER BY id"
+    assert here.execute(table).fetchall() == there.execute(table).fetchall()
+    meta = "SELECT key, value FROM meta ORDER BY key"
+    assert here.execute(meta).fetchall() == there.execute(meta).fetchall()
 
 
 def test_cli_writes_keep_the_on_disk_index_in_step(tmp_path: Path) -> None:

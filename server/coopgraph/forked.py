@@ -24,9 +24,12 @@ import time
 import traceback
 from collections.abc import Callable
 
-__all__ = ["FORK", "die_with_parent", "run_forked", "spawn"]
+__all__ = ["FORK", "NICENESS", "die_with_parent", "in_background", "run_forked", "spawn"]
 
 log = logging.getLogger(__name__)
+
+#: How much lower a background child's CPU priority is than the server's.
+NICENESS = 5
 
 #: Can this platform fork (POSIX)? Elsewhere :func:`run_forked` runs the work in-process.
 FORK = hasattr(os, "fork")
@@ -52,6 +55,14 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+def in_background() -> None:
+    """In a child doing the server's background work (a view's answers or save, the
+    betweenness pool, the search index's rebuild): :func:`die_with_parent`, at a lower CPU
+    priority (``nice`` :data:`NICENESS`), so the requests come first on a busy machine."""
+    os.nice(NICENESS)
+    die_with_parent()
+
+
 def _detach() -> None:
     """In the child: die with the parent (:func:`die_with_parent`: the thread that forked
     waits for the child, so it outlives it), and close every inherited descriptor but
@@ -71,11 +82,12 @@ def _detach() -> None:
                 pass
 
 
-def spawn(work: Callable[[], None]) -> int:
+def spawn(work: Callable[[], None], *, background: bool = False) -> int:
     """Fork a child that runs ``work()`` then leaves with :func:`os._exit` (0, or 1 after
     printing the traceback of what ``work`` raised); the child's pid (``FORK`` only). The
     caller waits for it (``os.waitpid``) from the thread that forked it: the child dies
-    with that thread (:func:`die_with_parent`)."""
+    with that thread (:func:`die_with_parent`). ``background``: at a lower CPU priority
+    (:func:`in_background`)."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -83,6 +95,8 @@ def spawn(work: Callable[[], None]) -> int:
         code = 1
         try:
             gc.disable()  # a collection would touch (and copy) every object of the parent
+            if background:
+                os.nice(NICENESS)
             _detach()
             work()
             code = 0
@@ -104,8 +118,8 @@ def run_forked(
     cancelled: Callable[[], bool] = _never,
     timeout: float = 1800.0,
 ) -> bool:
-    """Run ``work()`` in a forked child and wait for it (polling ``cancelled`` every
-    0.05 s: ``True`` kills the child, as does ``timeout``).
+    """Run ``work()`` in a forked child at a lower CPU priority and wait for it (polling
+    ``cancelled`` every 0.05 s: ``True`` kills the child, as does ``timeout``).
 
     :param name: what the work is, for the log.
     :returns: did the work finish (exit code 0)? A failure is logged with the child's
@@ -118,7 +132,7 @@ def run_forked(
             log.exception("%s failed", name)
             return False
         return True
-    pid = spawn(work)
+    pid = spawn(work, background=True)
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)

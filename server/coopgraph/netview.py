@@ -214,10 +214,10 @@ def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from coopgraph.forked import die_with_parent
+    from coopgraph.forked import in_background
 
     with ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent
+        1, mp_context=multiprocessing.get_context("spawn"), initializer=in_background
     ) as pool:
         return pool.submit(
             _betweenness_of_edges, list(simple.nodes), list(simple.edges),

@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import pickle
@@ -36,6 +35,7 @@ from typing import Any, Generic, TypeVar
 
 from coopgraph import events
 from coopgraph.errors import CoopgraphError
+from coopgraph.gcquiet import paused
 
 __all__ = ["Built", "BodyCache", "View", "ViewNotReady", "no_gc", "preparing_view", "step"]
 
@@ -82,14 +82,10 @@ def preparing_view() -> Any:
 def no_gc() -> Iterator[None]:
     """The cyclic garbage collector paused: unpickling or patching millions of objects
     triggers full collections that walk them all again (about half a second each for
-    the 1M-triple network); none of that work makes cycles worth collecting at once."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    the 1M-triple network); none of that work makes cycles worth collecting at once.
+    What it allocated in bulk is frozen afterwards (:func:`coopgraph.gcquiet.paused`)."""
+    with paused():
         yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class ViewNotReady(CoopgraphError):

@@ -39,11 +39,11 @@ def serve(
     Opens the store (a disk store in a supervised child process), loads the project files
     that changed, then serves until interrupted; the URL is printed on stderr.
     """
-    # The web app's modules (Flask, networkx, the blueprints: about a second) are imported
-    # in a thread while this one opens the store and its child process starts, which
-    # mostly waits on disk and on the child: `serve` is ready that much sooner.
-    web = threading.Thread(target=importlib.import_module, args=("coopgraph.web.serve",),
-                           daemon=True, name="import-web")
+    # The web app's modules (Flask, networkx, the blueprints: about a second) and the
+    # validator's are imported in a thread while this one opens the store and its child
+    # process starts, which mostly waits on disk and on the child: `serve` is ready that
+    # much sooner, and its first write does not wait for pyshacl's import.
+    web = threading.Thread(target=_import_web, daemon=True, name="import-web")
     web.start()
     from coopgraph.load import load_project
     from coopgraph.reason import Reasoner
@@ -86,6 +86,13 @@ def serve(
         from coopgraph.web.serve import run_server
 
         run_server(settings, st)
+
+
+def _import_web() -> None:
+    """The web app's modules and the validator's (pyshacl, rdflib: 0.75 s), which the
+    warm-up and the first write need: imported while the store opens."""
+    importlib.import_module("coopgraph.web.serve")
+    importlib.import_module("coopgraph.validate")
 
 
 @click.command()

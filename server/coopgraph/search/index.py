@@ -13,20 +13,18 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from coopgraph import events
+from coopgraph.search.build import build_elsewhere, open_target, write_index
 from coopgraph.search.terms import (
     DELETE_SQL,
     EXACT_SQL,
     ID_PREFIX,
     INSERT_SQL,
-    MAINTAIN_SQL,
     NEAR_SQL,
     PAGE_SQL,
     PREFIX_SQL,
     PROPERTIES,
-    SCHEMA_SQL,
     SCHEMA_VERSION,
     Hit,
-    Record,
     connect,
     fold,
     get_meta,
@@ -36,6 +34,7 @@ from coopgraph.search.terms import (
     set_meta,
     store_fingerprint,
     store_rows,
+    store_tsv,
     words,
 )
 from coopgraph.store.base import Store
@@ -248,43 +247,37 @@ class SearchIndex:
         return rows
 
     def _build(self, progress: Progress | None) -> tuple[sqlite3.Connection, str, int]:
+        """A new index of the whole store: (its open connection, its file, rows). In the
+        background (``serve``) a file index is written by a separate low-priority process
+        (:mod:`coopgraph.search.build`: the writes right after a start keep this one's
+        interpreter); otherwise here."""
         start = time.monotonic()
         # progress only when the build lasts more than a second (most of it is the query)
         timer = threading.Timer(1.0, progress or (lambda _: None), (
             "search index: rebuilding (reading names and identifiers from the store)…",))
         timer.daemon = True
         timer.start()
-        try:
-            fingerprint = store_fingerprint(self.store)
-            rows = sorted(store_rows(self.store), key=lambda r: (len(r[3]), r[1], r[2], r[3]))
-        finally:
-            timer.cancel()
         target = ":memory:"
         if self.path is not None and not self.read_only:
             target = f"{self.path}.building"
             Path(target).unlink(missing_ok=True)
-        conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.executescript(SCHEMA_SQL)
-        conn.execute("BEGIN")
-        records: dict[int, Record] = {}  # a quad read twice counts once
-        for seq, row in enumerate(rows):
-            stored = record(row, seq)
-            records.setdefault(stored[1], stored)
-        conn.executemany(INSERT_SQL, records.values())
-        conn.execute("INSERT INTO names(names) VALUES ('rebuild')")
-        conn.execute("COMMIT")
-        conn.executescript(MAINTAIN_SQL)
-        conn.execute("BEGIN")
-        set_meta(conn, "schema", SCHEMA_VERSION)
-        set_meta(conn, "fingerprint", fingerprint)
-        set_meta(conn, "seq", str(len(rows)))
-        conn.execute("COMMIT")
+        elsewhere = self.background and target != ":memory:"
+        try:
+            fingerprint = store_fingerprint(self.store)
+            tsv = store_tsv(self.store) if elsewhere else None
+            rows = [] if tsv is not None else list(store_rows(self.store))
+        finally:
+            timer.cancel()
+        if tsv is not None:
+            count = build_elsewhere(target, fingerprint, tsv)
+            conn = open_target(target)
+        else:
+            conn = open_target(target)
+            count = write_index(conn, rows, fingerprint)
         if progress and time.monotonic() - start > 1.0:
-            progress(f"search index: {len(records):,} names and identifiers indexed "
+            progress(f"search index: {count:,} names and identifiers indexed "
                      f"in {time.monotonic() - start:.1f} s")
-        return conn, target, len(records)
+        return conn, target, count
 
     def _start_background(self) -> None:
         """Rebuild in a daemon thread (``serve``); searches answer from the current index."""

@@ -220,16 +220,30 @@ def store_rows(store: Store) -> Iterator[Row]:
     (the isolated store's child) sends TSV bytes parsed here by pyoxigraph: no term
     objects are pickled across the process boundary. The query selects plain terms:
     computing STR/LANG/DATATYPE in SPARQL tripled its time at 1M."""
+    body = store_tsv(store)
+    if body is not None:
+        yield from tsv_rows(body)
+        return
+    result = store.query(_ALL_TERMS)
+    assert isinstance(result, Solutions)
+    for g, s, p, o in result.rows:
+        row = term_row(g, s, p, o)
+        if row is not None:
+            yield row
+
+
+def store_tsv(store: Store) -> bytes | None:
+    """The rows query's answer as TSV bytes, or ``None`` when the store cannot
+    serialise (then :func:`store_rows` reads terms)."""
     fast = serializing(store)
-    if fast is not None:
-        body = fast.query_serialized(_ALL_TERMS, _TSV).body
-        table: Iterable[Sequence[object]] = ox.parse_query_results(
-            body, ox.QueryResultsFormat.TSV
-        )  # type: ignore[assignment]
-    else:
-        result = store.query(_ALL_TERMS)
-        assert isinstance(result, Solutions)
-        table = result.rows
+    return None if fast is None else fast.query_serialized(_ALL_TERMS, _TSV).body
+
+
+def tsv_rows(body: bytes) -> Iterator[Row]:
+    """The index rows of the rows query's TSV answer (:func:`store_tsv`)."""
+    table: Iterable[Sequence[object]] = ox.parse_query_results(
+        body, ox.QueryResultsFormat.TSV
+    )  # type: ignore[assignment]
     for g, s, p, o in table:
         row = term_row(g, s, p, o)
         if row is not None:

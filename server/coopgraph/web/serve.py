@@ -22,12 +22,14 @@ import resource
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 from flask import Flask
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from coopgraph import served
+from coopgraph.gcquiet import IdleCollector
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
 from coopgraph.web import create_app
@@ -122,11 +124,14 @@ def run_server(settings: Settings, store: Store) -> None:
         # Ctrl-C (the views keep their latest builds, the served-store note is removed)
         signal.signal(signal.SIGTERM, _interrupt)
     app = create_app(settings, store)
+    # before listening (0.2 s at 1M): in the background it competed with the views'
+    # start, and the first write waited 0.5-0.9 s for it
+    _warm(warm_up, app)
     server, url = serve_app(app, settings)
-    threading.Thread(target=_warm, args=(warm_up, app), daemon=True, name="warm-up").start()
     print(f"coopgraph: serving on {url}", file=sys.stderr, flush=True)
     # write commands that find the store locked send their files here (coopgraph.served)
     served.record(settings.store, url)
+    collector = _idle_collector(app)
     app_state = app.extensions["coopgraph"]
     completion = app.extensions["coopgraph.completion"]  # the query page's completion
     places = app.extensions["coopgraph.map"]  # what /api/map.json draws
@@ -140,6 +145,7 @@ def run_server(settings: Settings, store: Store) -> None:
         pass
     finally:
         served.forget(settings.store)
+        collector.close()
         app_state.network.close()
         app_state.totals.close()
         completion.close()
@@ -149,6 +155,20 @@ def run_server(settings: Settings, store: Store) -> None:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _idle_collector(app: Flask) -> IdleCollector:
+    """Start the :class:`~coopgraph.gcquiet.IdleCollector`, quiet meaning no request
+    began for its ``quiet`` seconds."""
+    last = [time.monotonic()]
+
+    @app.before_request
+    def _active() -> None:
+        last[0] = time.monotonic()
+
+    collector = IdleCollector(lambda: last[0])
+    collector.start()
+    return collector
 
 
 def _warm(warm_up: Any, app: Any) -> None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import time
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 
 from coopgraph.auth import authenticate
 from coopgraph.errors import PayloadTooLarge, UnsupportedFormat, ValidationFailed
@@ -79,8 +80,7 @@ _WARM_SAMPLE = (
 def warm_up(app: Flask) -> None:
     """Build the store's validator and validate one stored entry (reads only), so that
     the first write after a start does not pay for preparing the shapes and pyshacl's
-    first run; ``coopgraph serve`` runs it in the background once it listens (a write
-    that comes first waits for it on the validation lock)."""
+    first run; ``coopgraph serve`` runs it before it listens."""
     with app.app_context():
         store = state().store
         validation = get_validator(store)
@@ -118,16 +118,28 @@ def write_turn() -> Any:
 
 
 def one_write_at_a_time(view: Any) -> Any:
-    """Check the token, then run ``view`` in its turn (writes in arrival order)."""
+    """Check the token, then run ``view`` in its turn (writes in arrival order); the
+    time spent waiting for the turn is kept for :func:`waited`."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.write_started = time.perf_counter()
         writer()
         writing = getattr(state().store, "writing", contextlib.nullcontext)
         with write_turn(), writing():
+            g.write_waited = time.perf_counter() - g.write_started
             return view(*args, **kwargs)
 
     return wrapper
+
+
+def waited() -> dict[str, float]:
+    """Seconds this write waited for its turn (``wait``) and in all (``total``: from the
+    token check to now): the Server-Timing steps the pipeline does not see."""
+    started = g.get("write_started")
+    if started is None:
+        return {}
+    return {"wait": g.get("write_waited", 0.0), "total": time.perf_counter() - started}
 
 
 def body_format() -> Format:
