@@ -9,6 +9,9 @@ Issue 12 ("Observatory scale"), Done when: on a store built with the README's bu
   Turtle with blank nodes: salary, languages, experience): median ≤ 200 ms, p99 ≤ 1 s —
   (``benchmarks/writes.py``'s entries when it exists and ``--orgs`` is given, else
   ``new-offer.ttl`` under new IRIs); removed again at once (``DELETE``, timed too);
+* then a write seen by the network view: the time from a ``PUT`` to its new tie in
+  ``/api/network.json?focus=…``, from a ``DELETE`` to its absence, and each network
+  route right after a write: ≤ 2 s (``benchmarks/visibility.py``);
 * every page and API route: ≤ 200 ms (entity pages, network, map, ranking, exports,
   ``/api/network.json`` with ``focus``/``limit``, ``/stats``…), ``/lookup`` ≤ 50 ms;
 * every gallery query (``queries/*.rq``, ``queries/network/*.rq``) through ``/sparql``:
@@ -36,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import visibility
 from common import HttpClient, Samples, free_port, gallery, loadavg, machine, stop, wait_until
 from coopgraph.settings import PROJECT_ROOT
 
@@ -364,6 +368,12 @@ def measure_routes(
             print(f"  write error: {error}", flush=True)
         if put.get("note") or any("Timeout" in e for e in writes.get("errors", [])):
             proc, port = restart(proc, store, log)  # it is still busy with the writes
+        if n_writes:  # a write seen by the network routes (benchmarks/visibility.py)
+            secret = TOKEN.split(":", 1)[1]
+            report["visibility"] = visibility.measure(
+                port, {"Authorization": f"Bearer {secret}"}, timeout)
+            for text in visibility.lines(report["visibility"]):
+                print(text, flush=True)
         conn = HttpClient(port, timeout=timeout)
         found = samples_of(conn)
         for route in routes_for(found):

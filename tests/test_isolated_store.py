@@ -140,7 +140,8 @@ def test_truth_testing_a_store_counts_nothing(store, monkeypatch):
 
 def test_quads_cross_the_pipe_exactly(store):
     """Writes and quad reads cross the pipe as N-Quads (coopgraph.store.wire): blank
-    nodes, language tags, lexical forms, the default graph and deletions survive."""
+    nodes, language tags, lexical forms, the default graph and deletions survive; so do
+    the terms of lookup patterns."""
     b, p = ox.BlankNode("b1"), ox.NamedNode("http://example.org/p")
     custom = ox.NamedNode("http://example.org/datatype")
     added = [
@@ -158,6 +159,10 @@ def test_quads_cross_the_pipe_exactly(store):
     assert set(store.quads(G.value)) == inside - {gone}
     found = store.match([(b, None, None, None), (None, None, added[1].object, G.value)])
     assert set(found[0]) >= {added[0]} and found[1] == [added[1]]
+    # lookup patterns cross packed (wire.pack_patterns): each term exactly, choices too
+    found = store.match([(b, p, added[0].object, G.value),
+                         ((b, added[1].subject), None, (added[0].object, added[1].object), None)])
+    assert found[0] == [added[0]] and set(found[1]) == set(added[:2])
 
 
 def test_engine_crash_restarts_worker(store):

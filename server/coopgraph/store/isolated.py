@@ -65,9 +65,11 @@ from coopgraph.store.wire import (
     OVER_BUDGET,
     error_payload,
     pack_changes,
+    pack_patterns,
     pack_quads,
     rebuild_error,
     unpack_changes,
+    unpack_patterns,
     unpack_quads,
 )
 
@@ -109,7 +111,8 @@ def _child_main(path: str, conn: Connection, threads: int, memory_limit_mib: int
             if method == "quads":
                 value: Any = pack_quads(store.quads(*args, **kwargs))
             elif method == "match":
-                value = [pack_quads(found) for found in store.match(*args, **kwargs)]
+                patterns = unpack_patterns(args[0])
+                value = [pack_quads(found) for found in store.match(patterns, **kwargs)]
             elif method == "apply":
                 store.apply(unpack_changes(args[0]))
                 value = None
@@ -438,8 +441,9 @@ class IsolatedStore:
         self, patterns: Sequence[Pattern], *, limit: int | None = None
     ) -> list[list[ox.Quad]]:
         """:func:`coopgraph.store.base.match` answered by the child with index lookups:
-        one round trip for the whole batch."""
-        packed = self._call("match", list(patterns), limit=limit)
+        one round trip for the whole batch, the patterns packed
+        (:func:`~coopgraph.store.wire.pack_patterns`)."""
+        packed = self._call("match", pack_patterns(patterns), limit=limit)
         return [unpack_quads(found) for found in packed]
 
     def _read_budget(self, timeout: float | None) -> float | None:
