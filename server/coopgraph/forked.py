@@ -56,9 +56,10 @@ def die_with_parent() -> None:
 
 
 def in_background() -> None:
-    """In a child doing the server's background work (a view's answers or save, the
-    betweenness pool, the search index's rebuild): :func:`die_with_parent`, at a lower CPU
-    priority (``nice`` :data:`NICENESS`), so the requests come first on a busy machine."""
+    """In a child doing the server's background work whose result nobody waits for (the
+    betweenness pool, the search index's rebuild): :func:`die_with_parent`, at a lower
+    CPU priority (``nice`` :data:`NICENESS`), so the requests come first on a busy
+    machine. (Not the views' answers: requests wait for those.)"""
     os.nice(NICENESS)
     die_with_parent()
 
@@ -82,12 +83,11 @@ def _detach() -> None:
                 pass
 
 
-def spawn(work: Callable[[], None], *, background: bool = False) -> int:
+def spawn(work: Callable[[], None]) -> int:
     """Fork a child that runs ``work()`` then leaves with :func:`os._exit` (0, or 1 after
     printing the traceback of what ``work`` raised); the child's pid (``FORK`` only). The
     caller waits for it (``os.waitpid``) from the thread that forked it: the child dies
-    with that thread (:func:`die_with_parent`). ``background``: at a lower CPU priority
-    (:func:`in_background`)."""
+    with that thread (:func:`die_with_parent`)."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -95,8 +95,6 @@ def spawn(work: Callable[[], None], *, background: bool = False) -> int:
         code = 1
         try:
             gc.disable()  # a collection would touch (and copy) every object of the parent
-            if background:
-                os.nice(NICENESS)
             _detach()
             work()
             code = 0
@@ -118,8 +116,8 @@ def run_forked(
     cancelled: Callable[[], bool] = _never,
     timeout: float = 1800.0,
 ) -> bool:
-    """Run ``work()`` in a forked child at a lower CPU priority and wait for it (polling
-    ``cancelled`` every 0.05 s: ``True`` kills the child, as does ``timeout``).
+    """Run ``work()`` in a forked child and wait for it (polling ``cancelled`` every
+    0.05 s: ``True`` kills the child, as does ``timeout``).
 
     :param name: what the work is, for the log.
     :returns: did the work finish (exit code 0)? A failure is logged with the child's
@@ -132,7 +130,7 @@ def run_forked(
             log.exception("%s failed", name)
             return False
         return True
-    pid = spawn(work, background=True)
+    pid = spawn(work)
     deadline = time.monotonic() + timeout
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
