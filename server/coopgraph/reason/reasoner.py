@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from coopgraph import events, pending
 from coopgraph.reason.closure import Key, closure, rule_predicates
 from coopgraph.reason.delta import Delta, inference_delta, to_quads
-from coopgraph.reason.explain import Explanation, explain
+from coopgraph.reason.explain import Explanation, explain, explain_many
 from coopgraph.reason.tbox import TBox, ontology_tbox
 from coopgraph.store.base import Changes, Solutions, Store
 from coopgraph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
@@ -227,3 +227,10 @@ class Reasoner:
         obj = ox.NamedNode(o) if isinstance(o, str) else o
         triple = ox.Triple(ox.NamedNode(s), ox.NamedNode(p), obj)
         return explain(self.store, self.tbox, triple, depth)
+
+    def explain_many(
+        self, triples: Sequence[ox.Triple], *, depth: int = 4
+    ) -> dict[ox.Triple, list[Explanation]]:
+        """:meth:`explain` of each triple, read from the store in a few batched calls
+        (an entity page explains up to 40 statements)."""
+        return explain_many(self.store, self.tbox, triples, depth)

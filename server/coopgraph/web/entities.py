@@ -357,13 +357,10 @@ def explain_inferred(resource: Resource) -> dict[tuple[str, str], list[Any]]:
     inferred = [s for s in resource.outgoing if s.inferred_only][:MAX_EXPLAINED]
     if not inferred:
         return {}
-    reasoner = Reasoner(state().store)
-    return {
-        (s.predicate.value, str(s.value)): reasoner.explain(
-            resource.iri, s.predicate.value, s.value, depth=1
-        )
-        for s in inferred
-    }
+    subject = ox.NamedNode(resource.iri)
+    triples = [ox.Triple(subject, s.predicate, s.value) for s in inferred]
+    found = Reasoner(state().store).explain_many(triples, depth=1)
+    return {(t.predicate.value, str(t.object)): found[t] for t in triples}
 
 
 #: Seconds an entity page waits for the network's first build before leaving its
