@@ -182,3 +182,122 @@ def test_pages_of_the_feed_equal_the_whole_query() -> None:
                for c in list_changes(store, since=since, limit=limit)]
         assert got == _reference(store, since, limit), (since, limit)
     assert len(list_changes(store, limit=1000)) == 300
+
+
+# ------------------------------------------------------------------ paging
+
+
+def _run_store(size: int, *, with_sequence: int) -> tuple[Store, list[str]]:
+    """A log whose ``size`` activities share one start time (one transaction, as a bulk
+    import writes them); the first ``with_sequence`` carry a ``cg:sequence``, the others
+    are as older stores recorded them (none). Returns the store and the activities."""
+    store = open_store(":memory:")
+    quads: list[ox.Quad] = []
+    activities = []
+    for i in range(size):
+        recorded = provenance.activity(provenance.ADDED, GRAPH[f"entry/run-{i}"],
+                                       agent="alice", when=at(12))
+        if i >= with_sequence:
+            recorded = [q for q in recorded if q.predicate.value != CG.sequence]
+        activities.append(recorded[0].subject.value)
+        quads += recorded
+    quads += provenance.activity(provenance.ADDED, GRAPH["entry/later"], agent="bob",
+                                 when=at(13))
+    quads += provenance.activity(provenance.REMOVED, GRAPH["entry/earlier"], agent="bob",
+                                 when=at(11))
+    store.apply(Changes(insert=quads))
+    return store, activities
+
+
+def _pages(store: Store, limit: int, since: datetime | None = None) -> list[list[str]]:
+    from coopgraph.changes import read_page
+
+    pages, before = [], None
+    while True:
+        page = read_page(store, since=since, before=before, limit=limit)
+        pages.append([c.activity for c in page.changes])
+        if page.older is None:
+            return pages
+        assert page.older == page.changes[-1].activity
+        before = page.older
+
+
+@pytest.mark.parametrize("with_sequence", [40, 0, 25])
+@pytest.mark.parametrize("limit", [1, 3, 7, 100])
+def test_pages_inside_a_run_of_equal_times_neither_skip_nor_repeat(
+    limit: int, with_sequence: int
+) -> None:
+    """Pages of ``limit`` read by following ``older``: together, the whole feed once, in
+    the one-query order, whether the run's activities have a cg:sequence, none (a store
+    written before it), or some."""
+    store, _ = _run_store(40, with_sequence=with_sequence)
+    whole = [c.activity for c in list_changes(store, limit=1000)]
+    assert len(whole) == len(set(whole)) == 42
+    assert whole == [row[0] for row in _reference(store, at(0), 1000)]
+    pages = _pages(store, limit)
+    assert [a for page in pages for a in page] == whole
+    assert all(len(page) == limit for page in pages[:-1]) and 1 <= len(pages[-1]) <= limit
+    since = _pages(store, limit, since=at(11))  # since and before together
+    assert [a for page in since for a in page] == whole[:-1]
+
+
+def test_a_transaction_s_activities_are_newest_last_recorded_first() -> None:
+    store, activities = _run_store(5, with_sequence=5)
+    run = [c.activity for c in list_changes(store)][1:6]
+    assert run == activities[::-1]
+
+
+def test_a_page_reads_its_own_rows_not_the_whole_run() -> None:
+    """A page of 10 in a run of 300 equal start times reads 11 activities (one more
+    tells whether older ones follow), not the 300 of the run."""
+    store, _ = _run_store(300, with_sequence=300)
+    read: list[int] = []
+
+    class Counting:
+        def __getattr__(self, name: str) -> object:
+            return getattr(store, name)
+
+        def query(self, sparql: str, **options: object) -> object:
+            result = store.query(sparql, **options)  # type: ignore[arg-type]
+            if "prov:startedAtTime ?time" in sparql:  # changes-times.rq, changes-from.rq
+                read.append(len(result.rows))  # type: ignore[union-attr]
+            return result
+
+    from coopgraph.changes import read_page
+
+    first = read_page(Counting(), limit=10)  # type: ignore[arg-type]
+    assert len(first.changes) == 10 and len(read) == 2 and max(read) == 11
+    read.clear()
+    second = read_page(Counting(), before=first.older, limit=10)  # type: ignore[arg-type]
+    assert len(second.changes) == 10 and max(read) <= 12
+    assert not {c.activity for c in first.changes} & {c.activity for c in second.changes}
+
+
+def test_before_must_be_an_activity_of_the_log(log_store) -> None:
+    from coopgraph.changes import read_page
+
+    with pytest.raises(BadRequest, match="no activity"):
+        read_page(log_store, before="https://w3id.org/coopgraph/id/activity/none")
+    with pytest.raises(BadRequest, match="not an activity IRI"):
+        read_page(log_store, before="not an iri")
+
+
+def test_http_feeds_link_their_next_page(settings) -> None:
+    from coopgraph.web import create_app
+
+    store, _ = _run_store(12, with_sequence=12)
+    client = create_app(settings, store=store).test_client()
+    seen: list[str] = []
+    url: str | None = "/changes.json?limit=5"
+    while url:
+        doc = client.get(url).get_json()
+        seen += [c["activity"] for c in doc["changes"]]
+        url = doc.get("next")
+        assert url is None or "before=" in url and "limit=5" in url
+    assert seen == [c.activity for c in list_changes(store, limit=1000)]
+    atom = ET.fromstring(client.get("/changes.atom?limit=5").data)
+    links = {link.get("rel"): link.get("href") for link in atom.findall(A + "link")}
+    assert "before=" in links["next"] and "/changes.atom" in links["next"]
+    last = ET.fromstring(client.get("/changes.atom?limit=100").data)
+    assert "next" not in {link.get("rel") for link in last.findall(A + "link")}
+    assert client.get("/changes.json?before=nope").status_code == 400

@@ -15,6 +15,7 @@ Routes (all read-only, all take ``?asOf=YYYY-MM-DD`` or ``?between=START/END``):
 * ``/context/network.jsonld`` — the JSON-LD context the JSON-LD export references;
 * ``/changes`` (Atom, or JSON when asked by ``Accept``), ``/changes.atom``,
   ``/changes.json`` — the change feed from the provenance log, ``?since=`` ISO date-time,
+  ``?before=`` the activity a page of older changes starts after (its ``next`` link),
   ``?limit=`` (default 100).
 
 Every view reads the app's maintained network (:class:`coopgraph.netview.NetworkView`:
@@ -439,7 +440,8 @@ def _changes_args() -> dict[str, Any]:
         limit = int(raw_limit)
     except ValueError:
         raise BadRequest(f"limit: {raw_limit!r} is not a number") from None
-    return {"since": parse_since(since) if since else None, "limit": limit}
+    before = request.args.get("before", "").strip() or None
+    return {"since": parse_since(since) if since else None, "limit": limit, "before": before}
 
 
 @bp.get("/changes")
@@ -449,7 +451,7 @@ def changes_feed(ext: str | None = None) -> Response:
 
     :raises NotFound: an extension other than ``atom`` or ``json``.
     """
-    from coopgraph.changes import feed_atom, feed_json, list_changes
+    from coopgraph.changes import feed_atom, feed_json, read_page
 
     if ext is None:
         ext = preferred_by_accept(FEED_FORMATS).extension
@@ -457,14 +459,20 @@ def changes_feed(ext: str | None = None) -> Response:
     if fmt is None:
         raise NotFound(f"no feed changes.{ext}; try changes.atom or changes.json")
     args = _changes_args()
-    changes = list_changes(state().store, **args)
-    params = {k: v for k, v in request.args.items() if k in ("since", "limit") and v}
-    json_url = url_for("researchers.changes_feed", ext="json", _external=True, **params)
+    page = read_page(state().store, **args)
+    params = {k: v for k, v in request.args.items() if k in ("since", "limit", "before") and v}
+
+    def url(ext: str, **changed: str) -> str:
+        return url_for("researchers.changes_feed", ext=ext, _external=True, **(params | changed))
+
+    json_url = url("json")
     if fmt.name == "json":
-        resp = jsonify(feed_json(changes, since=args["since"]))
+        next_url = url("json", before=page.older) if page.older else None
+        resp = jsonify(feed_json(page.changes, since=args["since"], next_url=next_url))
     else:
-        self_url = url_for("researchers.changes_feed", ext="atom", _external=True, **params)
-        body = feed_atom(changes, self_url=self_url, json_url=json_url, lang=_lang())
+        next_url = url("atom", before=page.older) if page.older else None
+        body = feed_atom(page.changes, self_url=url("atom"), json_url=json_url,
+                         next_url=next_url, lang=_lang())
         resp = Response(body, mimetype=fmt.media_type)
     resp.headers["Vary"] = "Accept"
     return resp
