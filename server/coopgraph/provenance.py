@@ -7,8 +7,8 @@ change feed and "where does this come from?" can be answered from the store alon
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
+import itertools
+import math
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -27,24 +27,25 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-_SEQUENCE_LOCK = threading.Lock()
-_LAST_SEQUENCE = [0]  # the last value handed out in this process
+#: ``cg:sequence`` = the start second × this + the activity's rank in its process.
+SEQUENCE_SCALE = 10**9
+_RANKS = itertools.count()  # next() is atomic: threads get distinct ranks
 
 
-def next_sequence() -> int:
-    """The ``cg:sequence`` of a new activity: microseconds since the epoch, bumped past
-    the previous value so that it strictly increases in this process. A transaction
-    records all its activities at one ``prov:startedAtTime`` (a bulk import: thousands);
-    the change feed orders them by this inline-stored integer, so that a page of the
-    feed reads its own rows only, not the whole run of equal times (issue 12).
+def sequence_of(when: datetime) -> int:
+    """The ``cg:sequence`` of an activity started at ``when`` (whole seconds, as
+    :func:`now` gives): its start second followed by nine digits of rank, which grows
+    with each activity this process records. A transaction records all its activities
+    at one start time (a bulk import: thousands); this integer orders them, and the
+    store sorts it without reading any text, so a page of the change feed reads its own
+    rows only, not the whole run of equal times (issue 12).
 
-    >>> first = next_sequence()
-    >>> next_sequence() > first
+    >>> t = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    >>> first, second = sequence_of(t), sequence_of(t)
+    >>> first < second and first // SEQUENCE_SCALE == int(t.timestamp())
     True
     """
-    with _SEQUENCE_LOCK:
-        _LAST_SEQUENCE[0] = max(time.time_ns() // 1000, _LAST_SEQUENCE[0] + 1)
-        return _LAST_SEQUENCE[0]
+    return math.floor(when.timestamp()) * SEQUENCE_SCALE + next(_RANKS) % SEQUENCE_SCALE
 
 
 def digest(data: bytes) -> str:
@@ -127,7 +128,7 @@ def activity(
         ox.Quad(a, ox.NamedNode(RDF.type), ox.NamedNode(PROV.Activity), g),
         ox.Quad(a, ox.NamedNode(RDF.type), ox.NamedNode(CG[kind]), g),
         ox.Quad(a, ox.NamedNode(PROV.startedAtTime), stamp, g),
-        ox.Quad(a, ox.NamedNode(CG.sequence), _lit(str(next_sequence()), XSD.integer), g),
+        ox.Quad(a, ox.NamedNode(CG.sequence), _lit(str(sequence_of(when)), XSD.integer), g),
         ox.Quad(a, ox.NamedNode(PROV.endedAtTime), stamp, g),
         ox.Quad(a, ox.NamedNode(PROV.wasAssociatedWith), who, g),
         ox.Quad(who, ox.NamedNode(RDF.type), ox.NamedNode(PROV.Agent), g),
