@@ -253,28 +253,46 @@ def _is_part(term: Term, iri: str) -> bool:
     )
 
 
+def _outgoing(nodes: list[Any]) -> list[list[tuple[Any, Any, str]]]:
+    """``(predicate, object, graph)`` of each node's statements in named graphs: one
+    store call for all of them (a blank node, which a remote store cannot be asked
+    about by name, by its own query)."""
+    named = [n for n in nodes if not isinstance(n, ox.BlankNode)]
+    found = dict(zip(map(str, named), match(state().store, [(n, None, None, None)
+                                                           for n in named]), strict=True))
+    rows: list[list[tuple[Any, Any, str]]] = []
+    for node in nodes:
+        if str(node) in found:
+            rows.append([(q.predicate, q.object, q.graph_name.value) for q in found[str(node)]
+                         if isinstance(q.graph_name, ox.NamedNode)])
+        else:
+            rows.append([(r["p"], r["o"], r["g"].value)
+                         for r in internal_query(_OUTGOING, bindings={"s": node}).dicts()])
+    return rows
+
+
 def _parts(iri: str, out_rows: list[tuple[Any, Any, str]]) -> list[Resource]:
     """The ``iri#…`` parts and blank nodes reachable from ``iri`` through other parts,
-    each with its outgoing statements (breadth first, each once)."""
+    each with its outgoing statements (breadth first, each once; one store call per
+    level)."""
     parts: list[Resource] = []
     seen: set[str] = set()
-    todo = [o for _, o, _ in out_rows if _is_part(o, iri)]
-    while todo and len(parts) < MAX_PARTS:
-        node = todo.pop(0)
-        if str(node) in seen:
-            continue
-        seen.add(str(node))
-        rows = [
-            (r["p"], r["o"], r["g"].value)
-            for r in internal_query(_OUTGOING, bindings={"s": node}).dicts()
-            if isinstance(r["p"], ox.NamedNode)
-        ]
-        if not rows:
-            continue
-        quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in rows]
-        label = node.value if isinstance(node, ox.NamedNode) else str(node)
-        parts.append(Resource(label, _group(rows), [], quads))
-        todo.extend(o for _, o, _ in rows if _is_part(o, iri))
+    level = [o for _, o, _ in out_rows if _is_part(o, iri)]
+    while level and len(parts) < MAX_PARTS:
+        nodes = []
+        for node in level:
+            if str(node) not in seen:
+                seen.add(str(node))
+                nodes.append(node)
+        level = []
+        for node, rows in zip(nodes, _outgoing(nodes), strict=True):
+            rows = [r for r in rows if isinstance(r[0], ox.NamedNode)]
+            if not rows or len(parts) >= MAX_PARTS:
+                continue
+            quads = [ox.Quad(node, p, o, ox.NamedNode(g)) for p, o, g in rows]
+            label = node.value if isinstance(node, ox.NamedNode) else str(node)
+            parts.append(Resource(label, _group(rows), [], quads))
+            level.extend(o for _, o, _ in rows if _is_part(o, iri))
     return parts
 
 
@@ -425,7 +443,9 @@ def entity(path: str) -> Response:
             iris |= {premise.triple.subject.value, premise.triple.predicate.value}
             if isinstance(premise.triple.object, ox.NamedNode):
                 iris.add(premise.triple.object.value)
-    part_resources = [r for r in (describe(i) for i in parts_of(resource)) if r is not None]
+    described = {part.iri: part for part in resource.parts}  # read once, with the page
+    part_resources = [r for r in (described.get(i) or describe(i) for i in parts_of(resource))
+                      if r is not None]
     for part in part_resources:
         for s in part.outgoing:
             iris.add(s.predicate.value)
