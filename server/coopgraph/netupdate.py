@@ -8,8 +8,8 @@ nodes. In a whole run the marker is a comment: the gallery and the full build re
 same text. A tie query without a ``?g`` marker is run whole on every patch (correct, only
 slower). Where the best plan differs for a few rows, a line ending in
 ``#@unless-restricted`` is dropped from the restricted text and a comment line
-``#@if-restricted TEXT`` becomes ``TEXT`` there (``partnership.rq``: one anti-join over
-all partner pairs in a whole run, a lookup per ``cg:partnerOf`` when restricted).
+``#@if-restricted TEXT`` becomes ``TEXT`` there (the dates in ``partnership.rq``: one
+pass over each date property in a whole run, a lookup per row when restricted).
 
 :func:`patch` works out what a list of commits can have changed:
 
