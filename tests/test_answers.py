@@ -33,6 +33,13 @@ def test_forked_work_runs_in_another_process(tmp_path: Path) -> None:
     assert not forked.run_forked(lambda: 1 / 0, name="failing test")  # type: ignore[func-returns-value]
 
 
+def test_a_forked_computation_returns_its_result() -> None:
+    result = forked.compute_forked(lambda: {"pid": os.getpid(), "x": [1.5]}, name="test")
+    assert result["x"] == [1.5] and result["pid"] != os.getpid()
+    with pytest.raises(RuntimeError, match="failing test"):
+        forked.compute_forked(lambda: 1 / 0, name="failing test")
+
+
 def test_a_cancelled_child_is_stopped(tmp_path: Path) -> None:
     started = time.monotonic()
     done = forked.run_forked(lambda: time.sleep(60), name="slow", cancelled=lambda: True)
@@ -231,23 +238,21 @@ def test_whole_network_requests_wait_for_answers_on_their_way(project_store, mon
     view.close()
 
 
-_POOL_PARENT = """
-import multiprocessing, os, sys, time
-from concurrent.futures import ProcessPoolExecutor
-from coopgraph.forked import die_with_parent
+_PARENT = """
+import os, time
+from coopgraph import forked
 
-if __name__ == "__main__":
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=die_with_parent)
-    print(pool.submit(os.getpid).result(), flush=True)
-    pool.submit(time.sleep, 120)
+def work():
+    print(os.getpid(), flush=True)
     time.sleep(120)
+
+forked.compute_forked(work, name="slow figures")
 """
 
 
-def test_a_pool_worker_dies_with_the_server(tmp_path: Path) -> None:
-    """The betweenness pool's worker (``initializer=die_with_parent``) is killed when
-    the process that started it dies, instead of computing on for minutes."""
+def test_a_forked_computation_dies_with_the_server(tmp_path: Path) -> None:
+    """The child computing betweenness (:func:`coopgraph.forked.compute_forked`) is
+    killed when the process that started it dies, instead of computing on for minutes."""
     import os
     import signal
     import subprocess
@@ -255,12 +260,13 @@ def test_a_pool_worker_dies_with_the_server(tmp_path: Path) -> None:
     import time
 
     script = tmp_path / "parent.py"
-    script.write_text(_POOL_PARENT)
+    script.write_text(_PARENT)
     with subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
     ) as parent:
         assert parent.stdout is not None
         worker = int(parent.stdout.readline())
+        assert worker != parent.pid
         os.kill(worker, 0)  # alive while the parent is
         parent.send_signal(signal.SIGKILL)
         parent.wait(timeout=30)
@@ -275,7 +281,7 @@ def test_a_pool_worker_dies_with_the_server(tmp_path: Path) -> None:
             time.sleep(0.1)
         else:
             os.kill(worker, signal.SIGKILL)
-            raise AssertionError(f"worker {worker} outlived its parent")
+            raise AssertionError(f"child {worker} outlived its parent")
 
 
 def _zombie(pid: int) -> bool:

@@ -286,6 +286,31 @@ def test_betweenness_is_sampled_above_the_threshold(monkeypatch) -> None:
     assert "8 sampled" in network.betweenness_method(31)
 
 
+def test_betweenness_after_a_write_is_computed_in_a_child(monkeypatch) -> None:
+    """Above the threshold the figures come from a forked child (coopgraph.forked), and
+    they are the ones computed in-process."""
+    import os
+
+    graph = network.graph_from_ties(
+        [(f"n{i}", f"n{i + 1}", "partnership") for i in range(30)]
+    )
+    monkeypatch.setattr(network, "EXACT_BETWEENNESS_MAX_NODES", 10)
+    monkeypatch.setattr(network, "BETWEENNESS_SAMPLES", 8)
+    computed_in: list[int] = []
+    real = network.betweenness
+
+    def watched(simple, samples=None):  # type: ignore[no-untyped-def]
+        computed_in.append(os.getpid())
+        return real(simple, samples)
+
+    monkeypatch.setattr(network, "betweenness", watched)
+    snapshot = netview.snapshot_of(graph)
+    computed_in.clear()
+    between = netview.recompute_betweenness(snapshot)
+    assert computed_in == []  # not here: in the child, whose list is its own
+    assert between == real(network.simple_graph(graph), 8)
+
+
 # ------------------------------------------------------------------ /stats totals
 
 

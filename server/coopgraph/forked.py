@@ -23,8 +23,13 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["FORK", "NICENESS", "die_with_parent", "in_background", "run_forked", "spawn"]
+__all__ = [
+    "FORK", "NICENESS", "compute_forked", "die_with_parent", "in_background", "run_forked", "spawn",
+]
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +47,7 @@ def _never() -> bool:
 def die_with_parent() -> None:
     """In a child process: be killed when the parent dies (Linux ``PR_SET_PDEATHSIG``; the
     signal comes when the *thread* that started the child ends, so that thread must wait
-    for the child). Also the ``initializer`` of the server's process pools, so that a
-    stopped server leaves no worker computing for minutes."""
+    for the child): a stopped server leaves no child computing for minutes."""
     try:
         import ctypes
 
@@ -57,9 +61,9 @@ def die_with_parent() -> None:
 
 def in_background() -> None:
     """In a child doing the server's background work whose result nobody waits for (the
-    betweenness pool, the search index's rebuild): :func:`die_with_parent`, at a lower
-    CPU priority (``nice`` :data:`NICENESS`), so the requests come first on a busy
-    machine. (Not the views' answers: requests wait for those.)"""
+    search index's rebuild; betweenness: :func:`compute_forked`): :func:`die_with_parent`,
+    at a lower CPU priority (``nice`` :data:`NICENESS`), so the requests come first on a
+    busy machine. (Not the views' answers: requests wait for those.)"""
     os.nice(NICENESS)
     die_with_parent()
 
@@ -144,3 +148,42 @@ def run_forked(
             os.waitpid(pid, 0)
             return False
         time.sleep(0.05)
+
+
+def compute_forked(
+    work: Callable[[], T],
+    *,
+    name: str,
+    background: bool = False,
+    cancelled: Callable[[], bool] = _never,
+    timeout: float = 1800.0,
+) -> T:
+    """``work()``'s result, computed in a forked child (:func:`run_forked`: the child
+    reads the parent's objects as they are, nothing is pickled on the way in) and
+    returned through a temporary file (pickled once, on the way out).
+
+    :param background: work nobody waits for (betweenness after a write): the child runs
+        at ``nice`` :data:`NICENESS`, as :func:`in_background`, so requests come first.
+
+    :raises RuntimeError: the child failed, was cancelled or timed out (its traceback is
+        on stderr).
+    """
+    import pickle
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="coopgraph-forked-") as folder:
+        path = os.path.join(folder, "result.pickle")
+
+        def child() -> None:
+            if background:
+                os.nice(NICENESS)
+            result = work()
+            with open(path + ".tmp", "wb") as f:
+                pickle.dump(result, f, protocol=5)
+            os.replace(path + ".tmp", path)  # complete, or absent
+
+        if not run_forked(child, name=name, cancelled=cancelled, timeout=timeout):
+            raise RuntimeError(f"{name}: its child process did not finish")
+        with open(path, "rb") as f:
+            out: T = pickle.load(f)  # noqa: S301 - written just now by our own child
+        return out

@@ -27,7 +27,7 @@ from typing import Any
 
 import networkx as nx
 
-from coopgraph import events, network, views
+from coopgraph import events, forked, network, views
 from coopgraph.answers import AnswerFiles
 from coopgraph.errors import BadRequest
 from coopgraph.netlayout import layout
@@ -193,36 +193,22 @@ def with_betweenness(snapshot: NetworkSnapshot, between: dict[str, float]) -> Ne
     return out
 
 
-def _betweenness_of_edges(
-    nodes: list[str], edges: list[tuple[str, str]], samples: int
-) -> dict[str, float]:
-    """:func:`coopgraph.network.betweenness` of a simple graph given as lists (run in a
-    child process: the computation holds the GIL for seconds at 1M triples)."""
-    simple = nx.Graph()
-    simple.add_nodes_from(nodes)
-    simple.add_edges_from(edges)
-    return network.betweenness(simple, samples)
-
-
 def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
-    """Betweenness of ``snapshot``'s network, in a child process above
-    :data:`~coopgraph.network.EXACT_BETWEENNESS_MAX_NODES` nodes (the requests keep the
-    interpreter), in this one below."""
+    """Betweenness of ``snapshot``'s network, in a forked child above
+    :data:`~coopgraph.network.EXACT_BETWEENNESS_MAX_NODES` nodes (it holds an interpreter
+    for seconds at 1M triples: the requests keep this one), in this process below. The
+    child (:func:`coopgraph.forked.compute_forked`) reads the graph copy-on-write, dies
+    with the server and returns the figures through a file.
+
+    :raises RuntimeError: the child failed (the caller keeps the figures it served).
+    """
     simple = network.simple_graph(snapshot.graph)
     if simple.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
         return network.betweenness(simple)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from coopgraph.forked import in_background
-
-    with ProcessPoolExecutor(
-        1, mp_context=multiprocessing.get_context("spawn"), initializer=in_background
-    ) as pool:
-        return pool.submit(
-            _betweenness_of_edges, list(simple.nodes), list(simple.edges),
-            network.BETWEENNESS_SAMPLES,
-        ).result()
+    return forked.compute_forked(
+        lambda: network.betweenness(simple, network.BETWEENNESS_SAMPLES),
+        name="network betweenness", background=True,
+    )
 
 
 def patched_snapshot(
