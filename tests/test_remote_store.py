@@ -213,6 +213,19 @@ def test_there_are_competency_queries_to_compare() -> None:
     assert len(checked_queries()) >= 5
 
 
+@pytest.mark.parametrize("path", sorted((Settings().queries_dir / "network").glob("*.rq")),
+                         ids=lambda p: p.stem)
+def test_network_projection_matches_embedded(
+    remote: RemoteStore, embedded: Store, path: Path
+) -> None:
+    """The network view's queries (a remote store's view runs them there) construct on
+    Virtuoso the triples they construct in pyoxigraph."""
+    text = path.read_text("utf-8")
+    expected = answer(embedded.query(text), "unordered")
+    assert expected, f"{path.stem}: no triples on the project, nothing compared"
+    assert answer(remote.query(text), "unordered") == expected
+
+
 def test_offers_in_morocco_through_within(remote: RemoteStore, embedded: Store) -> None:
     """Duty station Morocco itself or a place within it (cg:within closure, inferred)."""
     query = (
