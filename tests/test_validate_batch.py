@@ -26,7 +26,7 @@ from coopgraph.formats import rdf_format
 from coopgraph.parse import parse_bytes, parse_file, skolemise
 from coopgraph.settings import Settings
 from coopgraph.store import Store
-from coopgraph.validate import Candidate, Report, Validator, parallel
+from coopgraph.validate import Candidate, Report, Validator, context, parallel
 from coopgraph.validate.batch import Overlays
 from coopgraph.validate.sparql import SparqlRunner
 from coopgraph.vocab import ENTRY_GRAPH_PREFIX
@@ -217,3 +217,26 @@ def test_batches_validated_in_forked_children_report_the_same(
             assert all(a.conforms == b.conforms for b in others)
             rejected += not a.conforms
     assert rejected >= 10
+
+
+def test_context_by_index_lookups_equals_the_query(
+    world: tuple[Store, dict[str, list[ox.Quad]]]
+) -> None:
+    """The embedded store reads an entry's two hops of context by index lookups
+    (``_match_hops``); any other store by one query (``_query_hops``): the same statements
+    about the same IRIs."""
+    store, batch = world
+    validator = Validator(store)
+    candidates = [Candidate(quads, graph) for graph, quads in batch.items()]
+    for c in candidates:
+        context.needs(c)
+    named = sorted(set().union(*(c.named for c in candidates)))
+    subjects = set().union(*(c.subjects for c in candidates))
+    follow = frozenset(validator.compiled.nested_paths) - {context.RDF.type}
+    by_query: dict[str, list[context.Stated]] = {}
+    by_lookup: dict[str, list[context.Stated]] = {}
+    context._query_hops(store, named, subjects, set(), follow, by_query, {})
+    context._match_hops(store, named, subjects, follow, by_lookup)  # type: ignore[arg-type]
+    as_sets = {iri: set(stated) for iri, stated in by_query.items()}
+    assert as_sets == {iri: set(stated) for iri, stated in by_lookup.items()}
+    assert sum(map(len, as_sets.values())) > 1000  # places, concepts, old versions

@@ -261,11 +261,16 @@ def _whole_store(
     )
 
 
+def to_nquads(keys: Iterable[Key]) -> bytes:
+    """Inferred keys as N-Quads text in ``cgg:inferred``, in their order."""
+    graph = str(_INFERRED)
+    return "".join(f"{s} {p} {o} {graph} .\n" for s, p, o in keys).encode()
+
+
 def to_quads(keys: Iterable[Key]) -> list[ox.Quad]:
     """Inferred keys as quads of ``cgg:inferred`` (N-Quads text parsed back by pyoxigraph:
     much faster than building each term)."""
-    graph = str(_INFERRED)
-    text = "".join(f"{s} {p} {o} {graph} .\n" for s, p, o in sorted(keys)).encode()
+    text = to_nquads(sorted(keys))
     return list(ox.parse(text, format=ox.RdfFormat.N_QUADS)) if text else []
 
 

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from coopgraph import events, pending
 from coopgraph.reason.closure import Key, closure, rule_predicates
-from coopgraph.reason.delta import Delta, inference_delta, to_quads
+from coopgraph.reason.delta import Delta, inference_delta, to_nquads, to_quads
 from coopgraph.reason.explain import Explanation, explain, explain_many
 from coopgraph.reason.tbox import TBox, ontology_tbox
 from coopgraph.store.base import Changes, Solutions, Store
@@ -131,19 +131,25 @@ class Reasoner:
             _STORE_TBOX.pop(self.store, None)
         wanted = rule_predicates(self.tbox)
         keys: list[Key] = [k for triples in (given or {}).values() for k in triples]
-        for q in self._asserted(set(given or ())):
+        graphs = self.store.graph_sizes()
+        for q in self._asserted(set(given or ()), graphs):
             p = str(q.predicate)
             if p in wanted:
                 keys.append((str(q.subject), p, str(q.object)))
-        quads = to_quads(closure(self.tbox, keys))
+        inferred = closure(self.tbox, keys)
         marked = not pending.is_pending(self.store)
-        drop = [INFERRED_GRAPH] if INFERRED_GRAPH in self.store.graph_sizes() else []
+        drop = [INFERRED_GRAPH] if INFERRED_GRAPH in graphs else []
         self.store.apply(Changes(drop_graphs=drop, insert=[pending.MARKER] if marked else []))
-        if quads:
-            self.store.bulk_load(quads)
+        if inferred:
+            load = getattr(self.store, "bulk_load_nquads", None)
+            blank = any(s.startswith("_:") or o.startswith("_:") for s, _p, o in inferred)
+            if load is not None and not blank:  # N-Quads straight to the loader
+                load(to_nquads(inferred))
+            else:  # (the loader would give blank nodes new labels)
+                self.store.bulk_load(to_quads(inferred))
         if marked:
             pending.clear(self.store)
-        return ReasoningStats(len(quads), time.perf_counter() - start)
+        return ReasoningStats(len(inferred), time.perf_counter() - start)
 
     def repair(self) -> bool:
         """After a batched write that did not finish (the :mod:`coopgraph.pending` marker
@@ -163,8 +169,9 @@ class Reasoner:
         pending.clear(self.store)
         return True
 
-    def _asserted(self, skip: set[str]) -> Iterable[ox.Quad]:
-        """Every quad of the named graphs but ``cgg:inferred`` and ``skip``."""
+    def _asserted(self, skip: set[str], graphs: Iterable[str]) -> Iterable[ox.Quad]:
+        """Every quad of the named ``graphs`` (the store's) but ``cgg:inferred`` and
+        ``skip``."""
         if not skip:
             inferred = ox.NamedNode(INFERRED_GRAPH)
             return (
@@ -172,8 +179,8 @@ class Reasoner:
                 for q in self.store.quads()
                 if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred
             )
-        graphs = sorted(set(self.store.graph_sizes()) - skip - {INFERRED_GRAPH})
-        return (q for g in graphs for q in self.store.quads(g))
+        kept = sorted(set(graphs) - skip - {INFERRED_GRAPH})
+        return (q for g in kept for q in self.store.quads(g))
 
     def delta(self, added: Sequence[ox.Quad], removed: Sequence[ox.Quad] = ()) -> Delta:
         """The inferred quads a write deletes and inserts, read *before* the write (see

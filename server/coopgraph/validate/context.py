@@ -35,6 +35,7 @@ import pyoxigraph as ox
 
 from coopgraph import events
 from coopgraph.store.base import Solutions, Store, Term
+from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.validate.report import SKOLEM, skolemise
 from coopgraph.vocab import INFERRED_GRAPH, RDF, RDFS
 
@@ -317,8 +318,15 @@ def fetch(
 
     if (missing or classes) and offline:
         raise StoreNeeded(f"{len(missing)} IRIs, {len(classes)} classes not in the cache")
-    if missing or classes:
-        _query_hops(store, missing, subjects, classes, follow, by_subject, supers)
+    if missing and isinstance(store, EmbeddedStore):  # index lookups, no query to parse
+        _match_hops(store, missing, subjects, follow, by_subject)
+        missing_read = True
+    else:
+        missing_read = False
+    if (missing and not missing_read) or classes:
+        _query_hops(store, [] if missing_read else missing, subjects, classes, follow,
+                    by_subject, supers)
+    if missing:
         for iri in missing:  # complete now, even when the store says nothing
             by_subject.setdefault(iri, [])
             for _s, p, o, g in by_subject[iri]:
@@ -404,6 +412,53 @@ def _query_hops(
         if found not in seen:
             seen.add(found)
             by_subject.setdefault(found[0].value, []).append(found)
+
+
+def _match_hops(
+    store: EmbeddedStore,
+    missing: Sequence[str],
+    subjects: set[str],
+    follow: frozenset[str] | None,
+    by_subject: dict[str, list[Stated]],
+) -> None:
+    """The statements :func:`_query_hops` reads about ``missing`` and the IRIs they point
+    at, by index lookups (the embedded store: at 1M triples the query with tens of
+    thousands of IRIs in ``VALUES`` cost more to parse and answer than the lookups)."""
+    rdf_type, inferred = RDF.type, INFERRED_GRAPH
+    seen: set[Stated] = set()
+    second: dict[str, ox.NamedNode] = {}
+
+    def keep(q: ox.Quad) -> tuple[Stated | None, bool]:
+        g = q.graph_name
+        if not isinstance(g, ox.NamedNode):
+            return None, False
+        graph, typed = g.value, q.predicate.value == rdf_type
+        if graph == inferred and not typed:
+            return None, False
+        subject, obj = q.subject, q.object
+        if not isinstance(subject, ox.NamedNode) or isinstance(obj, ox.Triple):
+            return None, False  # (the subjects are IRIs; triple terms: not read)
+        found: Stated = (subject, q.predicate, obj, graph)
+        if found in seen:
+            return None, False
+        seen.add(found)
+        by_subject.setdefault(subject.value, []).append(found)
+        return found, graph != inferred and not typed
+
+    for iri, quads in zip(missing, store.match([(ox.NamedNode(i), None, None, None)
+                                                for i in missing]), strict=True):
+        for q in quads:
+            found, asserted = keep(q)
+            o = q.object
+            if (
+                found is not None and asserted and isinstance(o, ox.NamedNode)
+                and (follow is None or iri in subjects or q.predicate.value in follow)
+            ):
+                second.setdefault(o.value, o)
+    names = list(second)
+    for quads in store.match([(second[n], None, None, None) for n in names]):
+        for q in quads:
+            keep(q)
 
 
 def _describe_into(
