@@ -280,18 +280,22 @@ class _Run:
         they are validated (:class:`coopgraph.pending.Preload`): a large batch of new
         entries only (not spreadsheet rows, whose identifiers may be taken). The store's
         context of those to ``check`` is read first (into the validator's cache), while
-        the store does not hold them: validation leaves their graphs out anyway."""
-        if (
+        the store does not hold them: validation leaves their graphs out anyway. So it is
+        for any batch large enough to be validated in forked children, which read their
+        context from that cache only (:mod:`coopgraph.validate.parallel`)."""
+        loads = not (
             not self.options.write or self.mode != "fast" or len(todos) <= SMALL_BATCH
             or any(t.exists or t.candidate.row is not None or t.candidate.new_only
                    for t in todos)
-        ):
-            return None
-        start = time.perf_counter()
-        self.validator.prefetch(
-            [t.checked for t in check], VALIDATE_MANY
         )
-        self.report.timings["validate"] += time.perf_counter() - start
+        prefetch = getattr(self.validator, "prefetch", None)  # (a server's: in-process)
+        if prefetch is not None and (loads or len(check) >= FORK_AT):
+            # also what the validation children read their context from (parallel.py)
+            start = time.perf_counter()
+            prefetch([t.checked for t in check], VALIDATE_MANY)
+            self.report.timings["validate"] += time.perf_counter() - start
+        if not loads:
+            return None
         start = time.perf_counter()
         found = pending.Preload.start(
             self.store, {t.candidate.graph: t.candidate.quads for t in todos}

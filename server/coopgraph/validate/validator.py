@@ -272,6 +272,8 @@ class Validator:
         validator's cache (the bulk import, before it loads them into the store: the
         queries then return only what was there before; and so that its forked children
         find it there, ``parallel.py``)."""
+        if not self.context.describe:  # a remote store: nothing kept to read ahead
+            return
         types: set[str] = set()
         rdf_type = RDF.type
         for first in range(0, len(candidates), size):
