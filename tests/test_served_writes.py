@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +23,13 @@ import requests
 
 from conftest import serving
 from coopgraph.served import record_path, served_by
+from coopgraph.vocab import ID
 
 DATA = Path(__file__).parent / "data"
 SHEET = DATA / "csv" / "offer-en.csv"
 TOKEN = "staff-secret-token-1234"
 ENTRY = "offer-tester-lille-oujda-2024-en"
+ORGANISATION = (DATA / "valid" / "new-organisation.ttl").read_bytes()
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -148,6 +151,44 @@ def test_add_replace_remove_an_rdf_entry_through_the_server(served, tmp_path) ->
     removed = cli("remove", "--graph", "served-offer", "--store", store, token=TOKEN)
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert entry_title(url, "served-offer") is None
+
+
+def _focus(url: str, iri: str) -> requests.Response:
+    return requests.get(f"{url}api/network.json", params={"focus": iri, "depth": "1"},
+                        timeout=60)
+
+
+def _until(check: Any) -> bool:
+    """Poll ``check()`` every 0.1 s (10 min at most: a deadline, not a timing)."""
+    for _ in range(6000):
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_network_view_shows_an_http_write_and_its_removal(served) -> None:  # type: ignore[no-untyped-def]
+    """A PUT over HTTP (a new organisation, member of the Eurométropole) reaches the
+    served network view: its node and tie appear in ``/api/network.json?focus=``; the
+    DELETE takes them away again (a 404 for the focus)."""
+    url, _ = served
+    tournai = ID["org/test-commune-tournai"]
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert _focus(url, tournai).status_code == 404
+    put = requests.put(f"{url}entries/network-visible", data=ORGANISATION, timeout=120,
+                       headers={**auth, "Content-Type": "text/turtle"})
+    assert put.status_code == 201, put.text
+
+    def tied() -> bool:
+        answer = _focus(url, tournai)
+        return answer.status_code == 200 and any(
+            {link["source"], link["target"]} == {tournai, ID["org/eurometropole"]}
+            for link in answer.json()["links"])
+
+    assert _until(tied)
+    removed = requests.delete(f"{url}entries/network-visible", headers=auth, timeout=120)
+    assert removed.status_code == 200, removed.text
+    assert _until(lambda: _focus(url, tournai).status_code == 404)
 
 
 def test_post_entries_takes_a_spreadsheet(served, tmp_path) -> None:  # type: ignore[no-untyped-def]
