@@ -320,3 +320,23 @@ def test_pages_across_equal_sequences_neither_skip_nor_repeat() -> None:
     assert whole == [row[0] for row in _reference(store, at(0), 1000)]
     for limit in (1, 2, 4, 5):
         assert [a for page in _pages(store, limit) for a in page] == whole
+
+
+def test_activities_written_before_sequences_get_theirs_in_the_feed_s_order(
+    settings,
+) -> None:
+    """add_missing_sequences (run by load_project) keeps the feed's order, after which a
+    page is read by sequence alone; a second run has nothing to do."""
+    from coopgraph import changes as changes_module
+    from coopgraph.load import load_project
+
+    store, _ = _run_store(30, with_sequence=10)
+    before = [c.activity for c in list_changes(store, limit=1000)]
+    assert not changes_module._all_sequenced(store)
+    load_project(store, settings, reason=False)  # also loads the project: its own log
+    assert changes_module._all_sequenced(store)
+    after = [c.activity for c in list_changes(store, limit=1000)]
+    assert [a for a in after if a in set(before)] == before
+    assert after == [row[0] for row in _reference(store, at(0), 1000)]
+    assert [a for page in _pages(store, 7) for a in page] == after
+    assert changes_module.add_missing_sequences(store) == 0

@@ -22,7 +22,7 @@ from coopgraph import provenance
 from coopgraph.errors import BadRequest
 from coopgraph.queries import internal_sparql
 from coopgraph.sparql_text import inject_values
-from coopgraph.store.base import Solutions, Store, match
+from coopgraph.store.base import Changes, Solutions, Store, match
 from coopgraph.vocab import CG, GRAPH, PROV, PROVENANCE_GRAPH, RDF, RDFS, XSD
 
 #: Activity class local name → the feed's action word.
@@ -166,6 +166,34 @@ def _all_sequenced(store: Store) -> bool:
     assert isinstance(counts, Solutions)
     row = counts.dicts()[0] if counts.rows else {}
     return _sequence(row.get("activities")) == _sequence(row.get("sequenced"))
+
+
+def add_missing_sequences(store: Store) -> int:
+    """Give the activities recorded before ``cg:sequence`` existed theirs, once (called by
+    :func:`coopgraph.load.load_project`, so by ``serve`` at its start): within each
+    start second, ranks in the order the feed listed them (by IRI), so the feed keeps
+    its order and reads a page by sequence alone from then on; their ranks are below
+    those :func:`~coopgraph.provenance.sequence_of` gives. Returns how many.
+    A cheap count when there is nothing to do."""
+    if _all_sequenced(store):
+        return 0
+    found = store.query(internal_sparql("changes-unsequenced"))
+    assert isinstance(found, Solutions)
+    by_second: dict[int, list[ox.NamedNode]] = {}
+    for a, t in found.rows:
+        if isinstance(a, ox.NamedNode) and isinstance(t, ox.Literal):
+            second = math.floor(datetime.fromisoformat(t.value).timestamp())
+            by_second.setdefault(second, []).append(a)
+    prov, number = ox.NamedNode(PROVENANCE_GRAPH), ox.NamedNode(CG.sequence)
+    quads = []
+    for second, activities in by_second.items():
+        # newest first = greatest sequence first; the feed listed equal times by IRI
+        activities.sort(key=lambda a: a.value, reverse=True)
+        quads += [ox.Quad(a, number, _integer(second * provenance.SEQUENCE_SCALE + rank), prov)
+                  for rank, a in enumerate(activities)]
+    if quads:
+        store.apply(Changes(insert=quads))
+    return len(quads)
 
 
 def _cursor(store: Store, before: str) -> Cursor:

@@ -165,4 +165,10 @@ def load_project(
         summary.inferred = reasoner.materialise().inferred
         if pending.is_pending(store):
             pending.clear(store)
+    from coopgraph.changes import add_missing_sequences
+
+    # activities recorded before cg:sequence existed get theirs, once (the change feed)
+    added = add_missing_sequences(store)
+    if added and progress:
+        progress(f"cg:sequence given to {added} earlier activities (the change feed's order)")
     return summary

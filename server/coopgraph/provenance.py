@@ -34,18 +34,20 @@ _RANKS = itertools.count()  # next() is atomic: threads get distinct ranks
 
 def sequence_of(when: datetime) -> int:
     """The ``cg:sequence`` of an activity started at ``when`` (whole seconds, as
-    :func:`now` gives): its start second followed by nine digits of rank, which grows
-    with each activity this process records. A transaction records all its activities
-    at one start time (a bulk import: thousands); this integer orders them, and the
-    store sorts it without reading any text, so a page of the change feed reads its own
-    rows only, not the whole run of equal times (issue 12).
+    :func:`now` gives): its start second, then nine digits of rank, which grows with
+    each activity this process records (from 500000000: the ranks below are those
+    :func:`coopgraph.changes.add_missing_sequences` gives activities recorded before).
+    A transaction records all its activities at one start time (a bulk import:
+    thousands); this integer orders them, and the store sorts it without reading any
+    text, so a page of the change feed reads its own rows only (issue 12).
 
     >>> t = datetime(2025, 3, 1, 12, tzinfo=UTC)
     >>> first, second = sequence_of(t), sequence_of(t)
     >>> first < second and first // SEQUENCE_SCALE == int(t.timestamp())
     True
     """
-    return math.floor(when.timestamp()) * SEQUENCE_SCALE + next(_RANKS) % SEQUENCE_SCALE
+    half = SEQUENCE_SCALE // 2  # the lower half: activities numbered afterwards (load)
+    return math.floor(when.timestamp()) * SEQUENCE_SCALE + half + next(_RANKS) % half
 
 
 def digest(data: bytes) -> str:
