@@ -11,7 +11,8 @@ nothing pickled on the way in) that prepares it from the cache alone (``offline`
 judges it; at most ``workers`` children run at once while this process collects their
 reports, in order. A child writes its reports (small: most entries have no finding) to
 a file, pickled, and exits; it never reads or writes the store and dies with this
-process (Ctrl-C, SIGKILL).
+process (Ctrl-C, SIGKILL; after a SIGKILL, a child's result file may be left in the
+temporary directory).
 
 The reports are those :func:`~coopgraph.validate.batch.validate_batch` gives: the same
 code on the same data. A child whose cache lacks something (``StoreNeeded``) or that
@@ -76,31 +77,44 @@ def validate_batches(
     offline = bool(validator.context.describe)
     running: deque[_Child] = deque()
     prepared: Prepared | None
+    # the children's result files; removed at the end, and at exit if the run is not
+    # closed (Ctrl-C)
+    folder = tempfile.TemporaryDirectory(prefix="coopgraph-validate-")
     try:
-        for batch in batches:
+        for number, batch in enumerate(batches):
             if not forked.FORK or limit < 1 or len(batch) < fork_at:
                 while running:  # in order
-                    yield _collect(validator, running.popleft(), overlays, unseen)
+                    yield _next(validator, running, overlays, unseen)
                 prepared = prepare(validator, batch, overlays, unseen)
                 yield complete(validator, batch, judge(validator, prepared), overlays, unseen)
                 continue
             prepared = None if offline else prepare(validator, batch, overlays, unseen)
             while len(running) >= limit:
-                yield _collect(validator, running.popleft(), overlays, unseen)
-            running.append(_start(validator, batch, prepared, overlays, unseen))
+                yield _next(validator, running, overlays, unseen)
+            path = os.path.join(folder.name, f"{number}.pickle")
+            running.append(_start(validator, batch, prepared, overlays, unseen, path))
         while running:
-            yield _collect(validator, running.popleft(), overlays, unseen)
-    finally:  # an error or Ctrl-C here: no child outlives the run
+            yield _next(validator, running, overlays, unseen)
+    finally:  # an error or Ctrl-C here: no child outlives the run, no file is left
         for child in running:
             _stop(child)
+        folder.cleanup()
+
+
+def _next(
+    validator: Any, running: deque[_Child], overlays: Overlays, unseen: frozenset[str]
+) -> list[Report]:
+    """The oldest child's reports; it stays in ``running`` (stopped on an error) until
+    they are read."""
+    reports = _collect(validator, running[0], overlays, unseen)
+    running.popleft()
+    return reports
 
 
 def _start(
     validator: Any, batch: Sequence[Candidate], prepared: Prepared | None, overlays: Overlays,
-    unseen: frozenset[str],
+    unseen: frozenset[str], path: str,
 ) -> _Child:
-    fd, path = tempfile.mkstemp(prefix="coopgraph-validate-", suffix=".pickle")
-    os.close(fd)
 
     def work() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it on Ctrl-C
@@ -121,6 +135,7 @@ def _collect(
 ) -> list[Report]:
     """The child's reports once it is done (the batch validated here if it could not)."""
     _, status = os.waitpid(child.pid, 0)
+    child.pid = 0  # reaped
     found: Any = None
     try:
         if os.waitstatus_to_exitcode(status) == 0:
@@ -137,11 +152,12 @@ def _collect(
 
 
 def _stop(child: _Child) -> None:
-    try:
-        os.kill(child.pid, signal.SIGKILL)
-        os.waitpid(child.pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
+    if child.pid:
+        try:
+            os.kill(child.pid, signal.SIGKILL)
+            os.waitpid(child.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
     _remove(child.path)
 
 
