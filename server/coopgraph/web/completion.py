@@ -109,15 +109,19 @@ VIEW_KEY = "coopgraph.completion"
 
 
 def label_candidates(store: Store, iris: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """Every label of each IRI as (language tag, text), :data:`MAX_LABELS` IRIs a query."""
+    """Every label of each IRI as (language tag, text), :data:`MAX_LABELS` IRIs a query.
+
+    One UNION branch per label property: pyoxigraph 0.5 answers ``VALUES ?p { … } ?s ?p
+    ?label`` by scanning every triple (4.6 s for 500 IRIs at 1M triples, 0.08 s so)."""
     found: dict[str, list[tuple[str, str]]] = {}
+    branches = " UNION ".join(f"{{ ?s {p} ?label }}" for p in _LABEL_PROPERTIES)
     for start in range(0, len(iris), MAX_LABELS):
         values = " ".join(f"<{iri}>" for iri in iris[start:start + MAX_LABELS])
         query = f"""
 SELECT ?s ?label (LANG(?label) AS ?lang) WHERE {{
   VALUES ?s {{ {values} }}
-  VALUES ?p {{ {" ".join(_LABEL_PROPERTIES)} }}
-  ?s ?p ?label FILTER(isLiteral(?label))
+  {branches}
+  FILTER(isLiteral(?label))
 }}"""
         for row in store.query(query).dicts():  # type: ignore[union-attr]
             found.setdefault(row["s"].value, []).append((row["lang"].value, row["label"].value))
