@@ -271,13 +271,13 @@ def store_fingerprint(store: Store, queries_dir: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def persist_path(store: Store) -> Path | None:
-    """Where the snapshot of a disk store is kept: ``<store dir>.network.pickle`` beside
-    it; ``None`` for an in-memory or remote store (rebuilt at each start)."""
+def persist_path(store: Store, view: str = "network") -> Path | None:
+    """Where a view of a disk store is kept: ``<store dir>.<view>.pickle`` beside it;
+    ``None`` for an in-memory or remote store (rebuilt at each start)."""
     path = getattr(store, "path", None)
     if not isinstance(path, Path):
         return None
-    return path.with_name(path.name + ".network.pickle")
+    return path.with_name(f"{path.name}.{view}.pickle")
 
 
 # --------------------------------------------------------------------------- the view

@@ -88,12 +88,9 @@ def patched_terms(store: Store, terms: Terms, commits: list[events.Commit]) -> T
 
 def terms_view(store: Store) -> View[Terms]:
     """The maintained class and property lists of ``store`` (kept beside a disk store)."""
-    network_file = persist_path(store)
     return View(
         "completion terms", store, lambda progress: store_terms(store),
-        fingerprint=lambda: store_fingerprint(store),
-        persist=network_file.with_name(network_file.name.replace(".network.", ".completion."))
-        if network_file else None,
+        fingerprint=lambda: store_fingerprint(store), persist=persist_path(store, "completion"),
         update=lambda terms, commits, progress: patched_terms(store, terms, commits),
     )
 

@@ -195,13 +195,8 @@ def map_data(layers: MapLayers, as_of: date | None, lang: str) -> dict[str, Any]
 
 def map_view(store: Store) -> View[MapLayers]:
     """The maintained map layers of ``store`` (kept beside a disk store)."""
-    network_file = persist_path(store)
-    return View(
-        "map", store, lambda progress: read_layers(store),
-        fingerprint=lambda: store_fingerprint(store),
-        persist=network_file.with_name(network_file.name.replace(".network.", ".map."))
-        if network_file else None,
-    )
+    return View("map", store, lambda progress: read_layers(store),
+                fingerprint=lambda: store_fingerprint(store), persist=persist_path(store, "map"))
 
 
 @bp.record_once
