@@ -245,6 +245,13 @@ def _assert_network_view_kept(store_dir: Path) -> None:
         view = network_view(st, load_settings(store=str(store_dir)))
         built = view.load()
         assert built is not None  # same fingerprint as the store's content
+        # and its whole-network answers, rendered as serve renders them: the first
+        # serve reads them back instead of rendering them while writes come in
+        from coopgraph.netview import _folder_name
+
+        answers = store_dir.with_name(store_dir.name + ".network-answers") / _folder_name(built)
+        assert (answers / "manifest.pickle").is_file()
+        assert len(list(answers.glob("*.answer"))) >= 5
         fresh = view.refresh().value.graph
         assert built.value.graph.number_of_nodes() == fresh.number_of_nodes() > 0
         assert sorted(built.value.graph.edges) == sorted(fresh.edges)
@@ -260,6 +267,7 @@ def test_cli_import_without_views(tmp_path: Path) -> None:
     )
     assert added.exit_code == 0, added.output
     assert not store_dir.with_name("store.network.pickle").exists()
+    assert not store_dir.with_name("store.network-answers").exists()
 
 
 def test_cli_import_unsupported_and_unreadable(tmp_path: Path) -> None:

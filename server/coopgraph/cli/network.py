@@ -38,17 +38,26 @@ def network_view(st: Store, settings: Settings) -> NetworkView:
 
 def prepare_network_view(st: Store, settings: Settings) -> None:
     """Compute the network view of a disk store now and keep it beside the store (after a
-    bulk import), so that the next ``serve`` reads it back instead of building it in the
-    background while it serves (a minute or more of CPU at 1M triples)."""
+    bulk import), with its whole-network answers (``<store>.network-answers/``), so that
+    the next ``serve`` reads both back instead of building them while it serves (a
+    minute or more of CPU at 1M triples; until the answers are rendered, 15–18 s at 1M,
+    a whole-network request waits and may get 503). The view is the one the web app
+    keeps, so the answers are rendered exactly as ``serve`` renders them."""
     import time
 
     from coopgraph.netview import persist_path
+    from coopgraph.web import create_app
 
     if persist_path(st) is None:
         return
     start = time.perf_counter()
     tell("coopgraph: computing the network view, kept beside the store for serve…")
-    network_view(st, settings).load_or_refresh()
+    view = create_app(settings, store=st).extensions["coopgraph"].network
+    view.progress = tell
+    try:
+        view.load_or_refresh()
+    finally:
+        view.close()
     tell(f"coopgraph: network view ready in {time.perf_counter() - start:.1f} s")
 
 
