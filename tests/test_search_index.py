@@ -170,7 +170,7 @@ def test_background_rebuild_answers_with_building_then_ready(tmp_path: Path) -> 
 def test_the_separate_build_writes_the_same_index_as_this_process(
     tmp_path: Path, fresh_store: Store
 ) -> None:
-    """serve's background rebuild (a separate low-priority process fed the rows query's
+    """serve's background rebuild (a forked low-priority child given the rows query's
     TSV answer) and a rebuild here give the same rows and fingerprint."""
     fingerprint = store_fingerprint(fresh_store)
     here = open_target(str(tmp_path / "here.sqlite3"))

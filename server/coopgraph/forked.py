@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 __all__ = [
-    "FORK", "NICENESS", "compute_forked", "die_with_parent", "in_background", "run_forked", "spawn",
+    "FORK", "NICENESS", "compute_forked", "die_with_parent", "run_forked", "spawn",
 ]
 
 T = TypeVar("T")
@@ -57,15 +57,6 @@ def die_with_parent() -> None:
         pass
     if os.getppid() == 1:  # the parent died before prctl took effect
         os._exit(1)
-
-
-def in_background() -> None:
-    """In a child doing the server's background work whose result nobody waits for (the
-    search index's rebuild; betweenness: :func:`compute_forked`): :func:`die_with_parent`,
-    at a lower CPU priority (``nice`` :data:`NICENESS`), so the requests come first on a
-    busy machine. (Not the views' answers: requests wait for those.)"""
-    os.nice(NICENESS)
-    die_with_parent()
 
 
 def _detach() -> None:
@@ -162,8 +153,9 @@ def compute_forked(
     reads the parent's objects as they are, nothing is pickled on the way in) and
     returned through a temporary file (pickled once, on the way out).
 
-    :param background: work nobody waits for (betweenness after a write): the child runs
-        at ``nice`` :data:`NICENESS`, as :func:`in_background`, so requests come first.
+    :param background: work no request waits for (betweenness after a write, the search
+        index's rebuild): the child runs at ``nice`` :data:`NICENESS`, so requests come
+        first on a busy machine. (Not the views' answers: requests wait for those.)
 
     :raises RuntimeError: the child failed, was cancelled or timed out (its traceback is
         on stderr).

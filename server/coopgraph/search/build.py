@@ -1,23 +1,22 @@
-"""Writing a whole search index file, in this process or in a separate low-priority one.
+"""Writing a whole search index file, in this process or in a forked low-priority child.
 
 A rebuild at 1M triples folds and digests 143,000 names in Python: about 9 s holding the
 interpreter. ``serve`` rebuilds a stale index in the background right after its start,
 exactly when the first writes come; in the web process that rebuild took the
 interpreter from them (issue 12: write p99 1.7 s right after a start). So a background
-rebuild of an index file runs here as ``python -m coopgraph.search.build TARGET
-FINGERPRINT`` under ``nice``: the store's process answers the one query as TSV bytes,
-the web process only hands them over and waits, and the other core does the folding.
-Both ways write the file with :func:`write_index`.
+rebuild of an index file runs in a child forked at lower priority
+(:func:`coopgraph.forked.compute_forked`, ``background=True``): the store's process
+answers the one query as TSV bytes, the child reads them copy-on-write and folds on the
+other core, the web process only waits. Both ways write the file with
+:func:`write_index`.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterable
 
-from coopgraph.forked import in_background
+from coopgraph.forked import compute_forked
 from coopgraph.search.terms import (
     INSERT_SQL,
     MAINTAIN_SQL,
@@ -65,33 +64,18 @@ def write_index(conn: sqlite3.Connection, rows: Iterable[Row], fingerprint: str)
 
 
 def build_elsewhere(target: str, fingerprint: str, tsv: bytes) -> int:
-    """Write the index file ``target`` from the rows query's TSV answer in a separate
-    process at lower priority (this thread waits without the interpreter); returns the
-    rows written.
+    """Write the index file ``target`` from the rows query's TSV answer in a forked child
+    at lower priority (this thread waits without the interpreter); returns the rows
+    written.
 
-    :raises RuntimeError: the build failed (its stderr says why).
+    :raises RuntimeError: the build failed (its traceback is on stderr).
     """
-    done = subprocess.run(
-        [sys.executable, "-m", "coopgraph.search.build", target, fingerprint],
-        input=tsv, capture_output=True, check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"the search index build failed (exit {done.returncode}): "
-            + done.stderr.decode("utf-8", "replace")[-2000:]
-        )
-    return int(done.stdout)
 
+    def build() -> int:
+        conn = open_target(target)
+        try:
+            return write_index(conn, tsv_rows(tsv), fingerprint)
+        finally:
+            conn.close()
 
-def _main(target: str, fingerprint: str) -> None:
-    in_background()
-    conn = open_target(target)
-    try:
-        count = write_index(conn, tsv_rows(sys.stdin.buffer.read()), fingerprint)
-    finally:
-        conn.close()
-    sys.stdout.write(f"{count}\n")
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1], sys.argv[2])
+    return compute_forked(build, name=f"building the search index {target}", background=True)

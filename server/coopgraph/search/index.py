@@ -248,7 +248,7 @@ class SearchIndex:
 
     def _build(self, progress: Progress | None) -> tuple[sqlite3.Connection, str, int]:
         """A new index of the whole store: (its open connection, its file, rows). In the
-        background (``serve``) a file index is written by a separate low-priority process
+        background (``serve``) a file index is written by a forked low-priority child
         (:mod:`coopgraph.search.build`: the writes right after a start keep this one's
         interpreter); otherwise here."""
         start = time.monotonic()
