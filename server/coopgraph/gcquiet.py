@@ -2,7 +2,7 @@
 start took 1.7-3.5 s when one ran).
 
 The network view of a 1M-triple store is millions of Python objects. Reading it back or
-patching it runs with the cyclic collector paused (:func:`coopgraph.views.no_gc`); when
+patching it runs with the cyclic collector paused (:func:`paused`); when
 the collector came back, its next collections walked all of them: 0.3 s for the young
 generations, then 1-3 s for a full one, holding the interpreter, so the write that was
 running stalled for as long (seen in the serve log beside each slow write). Now a block

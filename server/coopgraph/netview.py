@@ -30,9 +30,10 @@ import networkx as nx
 from coopgraph import events, forked, network, views
 from coopgraph.answers import AnswerFiles
 from coopgraph.errors import BadRequest
+from coopgraph.gcquiet import paused
 from coopgraph.netlayout import layout
 from coopgraph.store.base import Solutions, Store
-from coopgraph.views import BodyCache, Built, Progress, View, no_gc, preparing_view, step
+from coopgraph.views import BodyCache, Built, Progress, View, preparing_view, step
 from coopgraph.vocab import PROV, PROVENANCE_GRAPH
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def patched_snapshot(
     else carried over and marked pending (:meth:`NetworkView.complete` recomputes it)."""
     from coopgraph import netupdate
 
-    with step(progress, f"network: patching after {len(commits)} write(s)"), no_gc():
+    with step(progress, f"network: patching after {len(commits)} write(s)"), paused():
         done = netupdate.patch(
             store, previous.graph, commits, network.projection_queries(queries_dir),
             previous.tie_index(),

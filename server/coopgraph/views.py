@@ -37,7 +37,7 @@ from coopgraph import events
 from coopgraph.errors import CoopgraphError
 from coopgraph.gcquiet import paused
 
-__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "no_gc", "preparing_view", "step"]
+__all__ = ["Built", "BodyCache", "View", "ViewNotReady", "preparing_view", "step"]
 
 log = logging.getLogger(__name__)
 
@@ -76,16 +76,6 @@ def preparing_view() -> Any:
     """The view whose new build's answers this thread is rendering, else ``None``."""
     preparing = _PREPARING.get()
     return None if preparing is None else preparing[0]
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused: unpickling or patching millions of objects
-    triggers full collections that walk them all again (about half a second each for
-    the 1M-triple network); none of that work makes cycles worth collecting at once.
-    What it allocated in bulk is frozen afterwards (:func:`coopgraph.gcquiet.paused`)."""
-    with paused():
-        yield
 
 
 class ViewNotReady(CoopgraphError):
@@ -389,7 +379,7 @@ class View(Generic[T]):
                 summary = pickle.load(f)  # noqa: S301
                 if summary_only:
                     return fingerprint, summary, None
-                with step(self.progress, f"{self.name}: reading {self._persist}"), no_gc():
+                with step(self.progress, f"{self.name}: reading {self._persist}"), paused():
                     built = pickle.load(f)  # noqa: S301
         except Exception as exc:  # a truncated or foreign file: rebuild
             log.warning("%s: cannot read %s (%s); rebuilding", self.name, self._persist, exc)

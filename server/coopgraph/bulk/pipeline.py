@@ -29,7 +29,6 @@ transaction), only many at a time:
 
 from __future__ import annotations
 
-import gc
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -45,6 +44,7 @@ from coopgraph.auth import TOKEN_NAME
 from coopgraph.bulk.report import STATUSES, BulkReport, Outcome
 from coopgraph.bulk.sources import Candidate, Source, candidates
 from coopgraph.errors import BadRequest, Conflict, CoopgraphError, NotFound
+from coopgraph.gcquiet import paused
 from coopgraph.store.base import Solutions, Store
 from coopgraph.store.embedded import EmbeddedStore
 from coopgraph.validate import Candidate as Checked
@@ -458,17 +458,13 @@ def run_import(
     started = time.perf_counter()
     # The run holds millions of long-lived objects (quads, terms, indexes) and makes few
     # reference cycles: the cyclic collector's full passes over them cost 15-25 % of the
-    # CPU at 100k-1M triples and find almost nothing. Back on afterwards.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # CPU at 100k-1M triples and find almost nothing. Back on afterwards (what is still
+    # alive then is frozen, not walked again: gcquiet).
+    with paused():
         run = _Run(store, validator, options, progress)
         for source in sources:
             _read(run, source)
         run.finish()
-    finally:
-        if collecting:
-            gc.enable()
     run.report.seconds = time.perf_counter() - started
     return run.report
 
