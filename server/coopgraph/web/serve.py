@@ -133,9 +133,12 @@ def run_server(settings: Settings, store: Store) -> None:
     served.record(settings.store, url)
     collector = _idle_collector(app)
     app_state = app.extensions["coopgraph"]
-    completion = app.extensions["coopgraph.completion"]  # the query page's completion
-    places = app.extensions["coopgraph.map"]  # what /api/map.json draws
-    for view in (app_state.totals, app_state.network, completion, places):
+    views = (
+        app_state.totals, app_state.network,
+        app.extensions["coopgraph.completion"],  # the query page's completion
+        app.extensions["coopgraph.map"],  # what /api/map.json draws
+    )
+    for view in views:
         # derived views: read back or computed in the background once listening
         view.progress = lambda message: print(f"coopgraph: {message}", file=sys.stderr, flush=True)
         view.start()
@@ -146,10 +149,8 @@ def run_server(settings: Settings, store: Store) -> None:
     finally:
         served.forget(settings.store)
         collector.close()
-        app_state.network.close()
-        app_state.totals.close()
-        completion.close()
-        places.close()
+        for view in views:
+            view.close()
         server.close()
 
 
