@@ -98,6 +98,15 @@ def _rows(store: Store, name: str) -> list[dict[str, Any]]:
     return list(store.query(internal_sparql(name)).dicts())  # type: ignore[union-attr]
 
 
+def _coordinates(row: dict[str, Any]) -> tuple[float, float] | None:
+    """The row's ``?lat`` and ``?long`` as numbers; ``None`` when either is missing or
+    not a number (such a place is left off the map)."""
+    try:
+        return float(row["lat"].value), float(row["long"].value)
+    except (KeyError, ValueError):
+        return None
+
+
 def _nearest_located(store: Store) -> dict[str, tuple[float, float, str]]:
     """Each duty station's (lat, long, place): its own coordinates or its nearest enclosing
     place's. ``cg:within`` is transitive and materialised, so a place lies in every place
@@ -105,10 +114,9 @@ def _nearest_located(store: Store) -> dict[str, tuple[float, float, str]]:
     station itself when located); ties go to the smallest IRI."""
     best: dict[str, tuple[int, str, float, float]] = {}
     for row in _rows(store, "map-stations"):
-        try:
-            lat, long = float(row["lat"].value), float(row["long"].value)
-        except ValueError:
+        if (coordinates := _coordinates(row)) is None:
             continue
+        lat, long = coordinates
         station, located = row["station"].value, row["located"].value
         rank = (-int(row["depth"].value), located, lat, long)
         if station not in best or rank < best[station]:
@@ -120,10 +128,9 @@ def read_layers(store: Store) -> MapLayers:
     """The places and offers of the map (four queries; labels for every IRI shown)."""
     places: list[dict[str, Any]] = []
     for row in _rows(store, "map-places"):
-        try:
-            lat, long = float(row["lat"].value), float(row["long"].value)
-        except (KeyError, ValueError):
+        if (coordinates := _coordinates(row)) is None:
             continue
+        lat, long = coordinates
         places.append({"id": row["place"].value, "lat": lat, "long": long,
                        "type": (_value(row, "type") or "").rsplit("/", 1)[-1]})
     located = _nearest_located(store)
