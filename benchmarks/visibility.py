@@ -26,6 +26,7 @@ from typing import Any
 
 from coopgraph.settings import PROJECT_ROOT
 from coopgraph.vocab import ID
+from crash import request  # one HTTP request on a fresh connection
 
 TARGET = 2.0
 ENTRY = "routes-visibility"
@@ -46,17 +47,6 @@ ROUTES = (
 _FOCUS = "/api/network.json?focus=" + urllib.parse.quote(NEW_ORG, safe="") + "&depth=1"
 
 
-def _request(port: int, method: str, path: str, timeout: float, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body, headers or {})
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
 def _tied(data: bytes) -> bool:
     """Does a focus answer hold the new organisation's tie to the Eurométropole?"""
     links = json.loads(data).get("links", [])
@@ -68,7 +58,7 @@ def _until(port: int, seen: Any, timeout: float) -> float | None:
     within ``timeout``)."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        status, data = _request(port, "GET", _FOCUS, timeout)
+        status, data = request(port, "GET", _FOCUS, timeout=timeout)
         if seen(status, data):
             return time.perf_counter() - start
         time.sleep(0.02)
@@ -80,28 +70,28 @@ def measure(port: int, auth: dict[str, str], timeout: float) -> dict[str, Any]:
     seconds}, "errors": [...]}``."""
     put = {**auth, "Content-Type": "text/turtle"}
     out: dict[str, Any] = {"routes": {}, "errors": []}
-    status, data = _request(port, "PUT", f"/entries/{ENTRY}", timeout, BODY, put)
+    status, data = request(port, "PUT", f"/entries/{ENTRY}", BODY, put, timeout=timeout)
     if status not in (200, 201):
         out["errors"].append(f"PUT: HTTP {status} {data[:200]!r}")
         return out
     out["visible_s"] = _until(port, lambda s, d: s == 200 and _tied(d), timeout)
-    status, _ = _request(port, "DELETE", f"/entries/{ENTRY}", timeout, None, auth)
+    status, _ = request(port, "DELETE", f"/entries/{ENTRY}", None, auth, timeout=timeout)
     out["gone_s"] = _until(port, lambda s, d: s == 404, timeout) if status == 200 else None
-    status, data = _request(port, "PUT", f"/entries/{ENTRY}", timeout, BODY, put)
+    status, data = request(port, "PUT", f"/entries/{ENTRY}", BODY, put, timeout=timeout)
     if status not in (200, 201):
         out["errors"].append(f"PUT again: HTTP {status} {data[:200]!r}")
         return out
     for path in ROUTES:
         start = time.perf_counter()
         try:
-            status, _ = _request(port, "GET", path, timeout)
+            status, _ = request(port, "GET", path, timeout=timeout)
         except (OSError, http.client.HTTPException) as exc:
             out["errors"].append(f"GET {path}: {type(exc).__name__}")
             continue
         out["routes"][path] = time.perf_counter() - start
         if status != 200:
             out["errors"].append(f"GET {path}: HTTP {status}")
-    _request(port, "DELETE", f"/entries/{ENTRY}", timeout, None, auth)
+    request(port, "DELETE", f"/entries/{ENTRY}", None, auth, timeout=timeout)
     return out
 
 
