@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from coopgraph import entries, netupdate, netview, network
+from coopgraph import entries, netpatch, netupdate, netview, network
 from coopgraph.netview import NetworkSnapshot, NetworkView, build_snapshot
 from coopgraph.store import Store
 from coopgraph.validate import Validator
@@ -316,3 +316,160 @@ def test_heavy_answers_come_from_the_previous_build_while_rendered(fresh_store, 
     assert view.rendered(second, ("quick",), lambda: b"new quick") == (b"new quick", second)
     view.answering = None
     assert view.rendered(second, ("heavy",), lambda: b"new") == (b"new", second)
+
+
+# ------------------------------------------------------------------ two-stage publish
+
+
+@pytest.fixture
+def large(monkeypatch) -> None:
+    """The seeds' network counted as large: patches are published in two stages."""
+    monkeypatch.setattr(network, "EXACT_BETWEENNESS_MAX_NODES", 5)
+    monkeypatch.setattr(network, "BETWEENNESS_SAMPLES", 10)
+
+
+def assert_consistent(snapshot: NetworkSnapshot) -> None:
+    """Every tie joins two nodes of the graph; every node has metrics and a position."""
+    graph = snapshot.graph
+    assert all(u in graph and v in graph for u, v in graph.edges())
+    assert set(snapshot.metrics) == set(graph.nodes) == set(snapshot.layout)
+    assert snapshot.stats.nodes == graph.number_of_nodes()
+    assert snapshot.stats.ties == graph.number_of_edges()
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_stage_one_is_the_exact_graph_with_provisional_figures(
+    fresh_store, view, large, seed: int
+) -> None:
+    """Stage 1 of a patch (netpatch.patched_snapshot) holds exactly the rebuilt graph and
+    degrees, and says components and layout are pending; stage 2 makes them those of a
+    rebuild (random writes: new nodes, ties added and removed)."""
+    view.refresh()
+    rng = random.Random(seed)
+    validator = Validator(fresh_store)
+    present: list[str] = []
+    for i in range(6):
+        previous = view.latest
+        assert previous is not None
+        commits_before = len(view._commits)
+        if present and rng.random() < 0.35:
+            graph = present.pop(rng.randrange(len(present)))
+            _write(fresh_store, validator, "remove", graph, None)
+        else:
+            graph = f"t-{seed}-{i}"
+            _write(fresh_store, validator, "add", graph, CONTENTS[rng.choice(sorted(CONTENTS))])
+            present.append(graph)
+        commits = [c for _, c in view._commits[commits_before:]]
+        stage1 = netpatch.patched_snapshot(fresh_store, previous.value, commits)
+        rebuilt = build_snapshot(fresh_store)
+        assert stage1.pending == ("components", "layout", "betweenness")
+        assert_consistent(stage1)
+        assert dict(stage1.graph.nodes(data=True)) == dict(rebuilt.graph.nodes(data=True))
+        assert _edges(stage1) == _edges(rebuilt)
+        for n, m in rebuilt.metrics.items():
+            assert (stage1.metrics[n].degree, stage1.metrics[n].weighted_degree) == (
+                m.degree, m.weighted_degree), n
+        stage2 = netpatch.finished_snapshot(stage1)
+        assert stage2 is not None and stage2.pending == ("betweenness",)
+        assert_consistent(stage2)
+        assert_same(stage2, rebuilt, betweenness=False)
+        assert view.catch_up().value.pending == ("betweenness",)
+
+
+def test_untouched_nodes_keep_their_figures_at_stage_one(fresh_store, view, large) -> None:
+    """A new organisation: untouched nodes keep their component and position, the new
+    node joins its neighbour's component and is placed near it."""
+    view.refresh()
+    before = view.latest.value  # type: ignore[union-attr]
+    _write(fresh_store, Validator(fresh_store), "add", "t-org", CONTENTS["organisation"])
+    commits = [c for _, c in view._commits]
+    stage1 = netpatch.patched_snapshot(fresh_store, before, commits)
+    new = ID["org/test-commune-tournai"]
+    assert new in stage1.graph and new not in before.graph
+    (neighbour,) = set(stage1.graph.neighbors(new))
+    assert stage1.metrics[new].component == before.metrics[neighbour].component
+    assert stage1.metrics[new].degree == 1
+    untouched = set(before.graph) - {new, neighbour} - set(stage1.graph.neighbors(neighbour))
+    for n in untouched:
+        assert stage1.layout[n] == before.layout[n]
+        assert stage1.metrics[n].component == before.metrics[n].component
+
+
+def test_coalesced_patches_equal_one_by_one(fresh_store, view, large) -> None:
+    """Writes patched together (one restricted re-projection for all) give the view
+    writes patched one after the other give."""
+    view.refresh()
+    together = NetworkView(fresh_store)
+    together.refresh()
+    validator = Validator(fresh_store)
+    steps = [
+        ("add", "t-c1", "partnership"),
+        ("add", "t-c2", "organisation"),
+        ("replace", "t-c1", "partner-of-only"),
+        ("add", "t-c3", "offer-a"),
+        ("remove", "t-c2", None),
+        ("add", "t-c4", "partnership-only"),
+    ]
+    for op, graph, name in steps:
+        _write(fresh_store, validator, op, graph, CONTENTS[name] if name else None)
+        view.catch_up()
+    assert len(together._commits) == len(steps)
+    coalesced = together.catch_up()
+    assert together.patches == 1 and view.patches == len(steps)
+    assert_same(coalesced.value, view.latest.value, betweenness=False)  # type: ignore[union-attr]
+    assert_same(coalesced.value, build_snapshot(fresh_store), betweenness=False)
+
+
+def test_stage_two_waits_for_a_waiting_write(fresh_store, view, large) -> None:
+    """Stage 2 is not run while another write waits (that write is patched first), and
+    abandons when one comes between its steps."""
+    from coopgraph.views import View
+
+    view.refresh()
+    validator = Validator(fresh_store)
+    _write(fresh_store, validator, "add", "t-w1", CONTENTS["partnership"])
+    stage1 = View.catch_up(view)  # the patch alone, as the view's loop publishes it
+    assert "components" in stage1.value.pending
+    assert netpatch.finished_snapshot(stage1.value, lambda: True) is None
+    _write(fresh_store, validator, "add", "t-w2", CONTENTS["organisation"])
+    assert view.waiting
+    assert view.finish(stage1) is stage1 and view.latest is stage1
+    built = view.catch_up()  # the waiting write patched, then both finished
+    assert not view.waiting and built.value.pending == ("betweenness",)
+    assert_same(built.value, build_snapshot(fresh_store), betweenness=False)
+
+
+def test_the_api_says_what_is_provisional(settings, fresh_store, large) -> None:
+    """Between the two stages /api/network.json serves the write with ``pending`` (and
+    ``X-Coopgraph-Pending``) naming components and layout; never a tie to a missing node;
+    then only betweenness."""
+    from coopgraph.views import View
+    from coopgraph.web import create_app
+
+    app = create_app(settings, store=fresh_store)
+    view = app.extensions["coopgraph"].network
+    view.answer_after_quiet = 3600.0  # no background rendering in this test
+    view.refresh()  # before any request: no background thread, this test drives
+    client = app.test_client()
+    focus = "/api/network.json?focus=org/test-commune-tournai&depth=1"
+    assert client.get(focus).status_code == 404
+    _write(fresh_store, Validator(fresh_store), "add", "t-api", CONTENTS["organisation"])
+    stage1 = View.catch_up(view)
+    for path in (focus, "/api/network.json?limit=5", "/api/network.json?focus=org/eurometropole"):
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        body = resp.get_json()
+        assert body["pending"] == ["components", "layout", "betweenness"]
+        assert resp.headers["X-Coopgraph-Pending"] == "components,layout,betweenness"
+        assert resp.headers["X-Coopgraph-Stale"] == "true"
+        ids = {n["id"] for n in body["nodes"]}
+        assert all({link["source"], link["target"]} <= ids for link in body["links"])
+    assert ID["org/test-commune-tournai"] in ids
+    view.finish(stage1)
+    resp = client.get(focus)
+    assert resp.get_json()["pending"] == ["betweenness"]
+    assert resp.headers["X-Coopgraph-Pending"] == "betweenness"
+    view.complete()
+    resp = client.get(focus)
+    assert resp.get_json()["pending"] == [] and "X-Coopgraph-Pending" not in resp.headers
+    view.close()

@@ -9,7 +9,7 @@ import zlib
 
 import networkx as nx
 
-__all__ = ["layout"]
+__all__ = ["layout", "placed"]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -19,6 +19,12 @@ def _jitter(iri: str, radius: float) -> tuple[float, float]:
     angle = (h % 3600) / 3600 * 2 * math.pi
     r = radius * (0.3 + 0.7 * ((h >> 12) % 1000) / 1000)
     return r * math.cos(angle), r * math.sin(angle)
+
+
+def _ring(i: int, count: int) -> tuple[float, float]:
+    """The ``i``-th of ``count`` points on the ring below the map."""
+    angle = 2 * math.pi * i / max(1, count)
+    return 180 * math.cos(angle), -100 + 20 * math.sin(angle)
 
 
 def layout(graph: nx.MultiGraph) -> dict[str, tuple[float, float]]:
@@ -44,6 +50,36 @@ def layout(graph: nx.MultiGraph) -> dict[str, tuple[float, float]]:
         pos.update(placed)
     rest = sorted(n for n in graph.nodes if n not in pos)
     for i, n in enumerate(rest):
-        angle = 2 * math.pi * i / max(1, len(rest))
-        pos[n] = (180 * math.cos(angle), -100 + 20 * math.sin(angle))
+        pos[n] = _ring(i, len(rest))
     return {n: (round(x, 4), round(y, 4)) for n, (x, y) in pos.items()}
+
+
+def placed(
+    graph: nx.MultiGraph, nodes: set[str], positions: dict[str, tuple[float, float]]
+) -> dict[str, tuple[float, float]]:
+    """Provisional positions after a write (:mod:`coopgraph.netpatch`): those of
+    ``positions`` for the nodes of ``graph`` but ``nodes`` (new or changed), and these
+    placed by the rules of :func:`layout` applied once: at their coordinates when
+    located, else near the mean of their neighbours already placed, else where they
+    were, else on the ring below the map at an angle given by the IRI. :func:`layout` of
+    the whole graph may place them otherwise (its two rounds and the ring's even spacing
+    depend on every node); it replaces these once computed."""
+    out = {n: p for n, p in positions.items() if n in graph._adj and n not in nodes}
+    for n in sorted(nodes):
+        d = graph.nodes[n]
+        if "lat" in d and "long" in d:
+            out[n] = (round(float(d["long"]), 4), round(float(d["lat"]), 4))
+    for n in sorted(nodes):
+        if n in out:
+            continue
+        near = [out[m] for m in sorted(graph.neighbors(n)) if m in out]
+        if near:
+            dx, dy = _jitter(n, 2.0)
+            x, y = (sum(p[0] for p in near) / len(near) + dx,
+                    sum(p[1] for p in near) / len(near) + dy)
+        elif n in positions:
+            x, y = positions[n]
+        else:
+            x, y = _ring(zlib.crc32(n.encode("utf-8")) % 3600, 3600)
+        out[n] = (round(x, 4), round(y, 4))
+    return out

@@ -33,7 +33,6 @@ on random sequences of writes).
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from coopgraph.events import Commit
 from coopgraph.store.base import Solutions, Store, Triples
 from coopgraph.vocab import CG, GEO, INFERRED_GRAPH, ORG, PROV, PROVENANCE_GRAPH
 
-__all__ = ["Patch", "TieIndex", "Touched", "patch", "patched_stats", "restricted", "touched_iris"]
+__all__ = ["Patch", "TieIndex", "Touched", "patch", "restricted", "touched_iris"]
 
 #: ``#@restrict ?var`` on a line of its own: where ``VALUES ?var { … }`` goes.
 MARKER = re.compile(r"^[ \t]*#@restrict[ \t]+\?(\w+)[ \t]*$", re.M)
@@ -327,69 +326,4 @@ def patch(
         removed=removed,
         added=added,
         index=index.patched(removed, added),
-    )
-
-
-def _components(graph: nx.MultiGraph) -> list[list[str]]:
-    """:func:`coopgraph.network.components` read on the multigraph itself (parallel ties
-    and self-loops change no component): no simple graph to build."""
-    return network.components(graph)
-
-
-def patched_stats(
-    previous: network.NetworkStats,
-    before: nx.MultiGraph,
-    done: Patch,
-    between: dict[str, float],
-) -> network.NetworkStats:
-    """:func:`coopgraph.network.network_stats` of ``done.graph`` from those of ``before``:
-    degrees of the nodes the patch touched, totals from the ties it removed and added,
-    components again (linear, no simple graph), ``between`` carried over."""
-    after = done.graph
-    by_type = dict(previous.ties_by_type)
-    pairs_touched: set[tuple[str, str]] = set()
-    affected = set(done.nodes)
-    for sign, ties in ((-1, done.removed), (1, done.added)):
-        for u, v, _, data in ties:
-            by_type[data["type"]] = by_type.get(data["type"], 0) + sign
-            affected |= {u, v}
-            if u != v:
-                pairs_touched.add((min(u, v), max(u, v)))
-    pairs = previous.pairs
-    for u, v in pairs_touched:
-        pairs += (after.has_edge(u, v)) - (before.has_edge(u, v))
-    comps = _components(after)
-    where = {n: (i, len(comp)) for i, comp in enumerate(comps) for n in comp}
-    adj = after._adj
-    metrics: dict[str, network.NodeMetrics] = {}
-    for n in after:
-        old = previous.metrics.get(n)
-        component, size = where[n]
-        if n in affected or old is None:
-            neighbours = adj[n]
-            metrics[n] = network.NodeMetrics(
-                degree=len(neighbours) - (n in neighbours),
-                weighted_degree=sum(len(k) for m, k in neighbours.items() if m != n),
-                betweenness=round(between.get(n, 0.0), 6),
-                component=component,
-                component_size=size,
-            )
-        elif old.component != component or old.component_size != size:
-            metrics[n] = dataclasses.replace(old, component=component, component_size=size)
-        else:
-            metrics[n] = old
-    by_kind: dict[str, int] = {}
-    for kind in (d.get("kind") for d in after._node.values()):
-        by_kind[kind] = by_kind.get(kind, 0) + 1
-    n_nodes = after.number_of_nodes()
-    return network.NetworkStats(
-        nodes=n_nodes,
-        ties=previous.ties - len(done.removed) + len(done.added),
-        pairs=pairs,
-        components=len(comps),
-        largest_component=len(comps[0]) if comps else 0,
-        density=round(pairs / (n_nodes * (n_nodes - 1)) * 2, 6) if pairs and n_nodes > 1 else 0.0,
-        ties_by_type=by_type,
-        nodes_by_kind=dict(sorted(by_kind.items())),
-        metrics=metrics,
     )

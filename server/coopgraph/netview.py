@@ -6,7 +6,9 @@ per store generation (:mod:`coopgraph.views`), read by every page, export and co
   nodes, estimated from a fixed seeded sample above) and a layout (:func:`layout`).
 * :class:`NetworkView` keeps the newest :class:`NetworkSnapshot` for the app or a command,
   derives period/type-filtered snapshots from it (cached per build), persists it beside a
-  disk store keyed by :func:`store_fingerprint`, and caches rendered answers.
+  disk store keyed by :func:`store_fingerprint`, and caches rendered answers. After a
+  write it patches the snapshot (:mod:`coopgraph.netpatch`: the graph first, its
+  components and layout once no other write waits, betweenness in a forked child).
 * :func:`select` cuts a readable part out of a snapshot: ``focus``/``depth`` (a
   neighbourhood) and ``limit`` (the most important nodes).
 """
@@ -27,10 +29,9 @@ from typing import Any
 
 import networkx as nx
 
-from coopgraph import events, forked, network, views
+from coopgraph import network, views
 from coopgraph.answers import AnswerFiles
 from coopgraph.errors import BadRequest
-from coopgraph.gcquiet import paused
 from coopgraph.netlayout import layout
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import BodyCache, Built, Progress, View, preparing_view, step
@@ -99,6 +100,14 @@ class NetworkSnapshot:
 
             index = self._index["ties"] = TieIndex.of(self.graph)
         return index
+
+    def resolve(self, ref: str) -> str:
+        """:func:`coopgraph.network.resolve_node` with the label index kept (built once:
+        a client polling for a node not there yet costs a lookup, not a scan)."""
+        labels = self._index.get("labels")
+        if labels is None and ref not in self.graph:
+            labels = self._index["labels"] = network.label_index(self.graph)
+        return network.resolve_node(self.graph, ref, labels)
 
     def ranking(
         self, by: str = "degree", kinds: Iterable[str] = ("organisation",)
@@ -178,73 +187,6 @@ def snapshot_of(
     )
 
 
-def with_betweenness(snapshot: NetworkSnapshot, between: dict[str, float]) -> NetworkSnapshot:
-    """``snapshot`` with its betweenness recomputed (no longer pending)."""
-    metrics = {
-        n: dataclasses.replace(m, betweenness=round(between.get(n, 0.0), 6))
-        for n, m in snapshot.metrics.items()
-    }
-    out = NetworkSnapshot(
-        graph=snapshot.graph,
-        stats=dataclasses.replace(snapshot.stats, metrics=metrics),
-        layout=snapshot.layout,
-        betweenness=snapshot.betweenness,
-    )
-    out._index.update(snapshot._index)  # the same graph: the same tie index
-    return out
-
-
-def recompute_betweenness(snapshot: NetworkSnapshot) -> dict[str, float]:
-    """Betweenness of ``snapshot``'s network, in a forked child above
-    :data:`~coopgraph.network.EXACT_BETWEENNESS_MAX_NODES` nodes (it holds an interpreter
-    for seconds at 1M triples: the requests keep this one), in this process below. The
-    child (:func:`coopgraph.forked.compute_forked`) reads the graph copy-on-write, dies
-    with the server and returns the figures through a file.
-
-    :raises RuntimeError: the child failed (the caller keeps the figures it served).
-    """
-    simple = network.simple_graph(snapshot.graph)
-    if simple.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
-        return network.betweenness(simple)
-    return forked.compute_forked(
-        lambda: network.betweenness(simple, network.BETWEENNESS_SAMPLES),
-        name="network betweenness", background=True,
-    )
-
-
-def patched_snapshot(
-    store: Store,
-    previous: NetworkSnapshot,
-    commits: list[events.Commit],
-    queries_dir: Path | None = None,
-    progress: Progress | None = None,
-) -> NetworkSnapshot:
-    """``previous`` brought up to date with ``commits`` (:func:`coopgraph.netupdate.patch`):
-    degrees, components and layout exact; betweenness exact at once on a small network,
-    else carried over and marked pending (:meth:`NetworkView.complete` recomputes it)."""
-    from coopgraph import netupdate
-
-    with step(progress, f"network: patching after {len(commits)} write(s)"), paused():
-        done = netupdate.patch(
-            store, previous.graph, commits, network.projection_queries(queries_dir),
-            previous.tie_index(),
-        )
-        graph = done.graph
-        if graph.number_of_nodes() <= network.EXACT_BETWEENNESS_MAX_NODES:
-            snapshot = snapshot_of(graph, progress=progress)
-        else:
-            old = {n: m.betweenness for n, m in previous.metrics.items()}
-            snapshot = NetworkSnapshot(
-                graph=graph,
-                stats=netupdate.patched_stats(previous.stats, previous.graph, done, old),
-                layout=layout(graph),
-                betweenness=network.betweenness_method(graph.number_of_nodes()),
-                pending=("betweenness",),
-            )
-    snapshot._index["ties"] = done.index
-    return snapshot
-
-
 def build_snapshot(
     store: Store, queries_dir: Path | None = None, progress: Progress | None = None
 ) -> NetworkSnapshot:
@@ -316,7 +258,7 @@ class NetworkView(View[NetworkSnapshot]):
             fingerprint=lambda: store_fingerprint(store, queries_dir),
             persist=persist,
             progress=progress,
-            update=lambda previous, commits, report: patched_snapshot(
+            update=lambda previous, commits, report: _patched(
                 store, previous, commits, queries_dir, report
             ),
         )
@@ -347,23 +289,40 @@ class NetworkView(View[NetworkSnapshot]):
         return super().stale or built is None or bool(built.value.pending)
 
     def catch_up(self) -> Built[NetworkSnapshot]:
-        """:meth:`View.catch_up`; when serving, pending figures are then recomputed in a
+        """:meth:`View.catch_up` (a large network's patch is served at stage 1 of
+        :mod:`coopgraph.netpatch`), then stage 2 (:meth:`finish`) unless another write
+        waits (its patch comes first); when serving, betweenness is then recomputed in a
         background thread (:meth:`complete`)."""
-        built = super().catch_up()
+        built = self.finish(super().catch_up())
         self._complete_in_background(built)
-        for by in ("degree", "betweenness"):  # what entity pages show, before they ask
-            built.value.ranks(by)
+        if not self.waiting:  # what entity pages show, before they ask
+            for by in ("degree", "betweenness"):
+                built.value.ranks(by)
         return built
+
+    def finish(self, built: Built[NetworkSnapshot]) -> Built[NetworkSnapshot]:
+        """Serve ``built`` with its provisional components and layout recomputed
+        (:func:`coopgraph.netpatch.finished_snapshot`) if it has any and no write waits
+        (abandoned if one comes meanwhile); the latest build then."""
+        from coopgraph import netpatch
+
+        if not set(netpatch.PROVISIONAL) & set(built.value.pending) or self.waiting:
+            return built
+        with step(self.progress, "network: components and layout after a write"):
+            finished = netpatch.finished_snapshot(built.value, lambda: self.waiting)
+        done = None if finished is None else self.replace(built, finished)
+        return done or self.latest or built
 
     def load(self) -> Built[NetworkSnapshot] | None:
         """:meth:`View.load`; a build saved with figures pending gets them now."""
         built = super().load()
         if built is not None:
+            built = self.finish(built)
             self._complete_in_background(built)
         return built
 
     def _complete_in_background(self, built: Built[NetworkSnapshot]) -> None:
-        if built.value.pending and self._thread is not None:
+        if "betweenness" in built.value.pending and self._thread is not None:
             running = self._completing
             if running is None or not running.is_alive():
                 self._completing = threading.Thread(
@@ -372,19 +331,25 @@ class NetworkView(View[NetworkSnapshot]):
                 self._completing.start()
 
     def complete(self) -> Built[NetworkSnapshot] | None:
-        """Recompute the pending figures (betweenness) of the latest build and serve the
-        result, again if a newer build came meanwhile; the latest build then."""
+        """Recompute the pending betweenness of the latest build and serve the result,
+        again if the graph changed meanwhile (a build of the same graph finished
+        meanwhile by :meth:`finish` takes it); the latest build then."""
+        from coopgraph import netpatch
+
         while True:
             built = self.latest
-            if built is None or not built.value.pending:
+            if built is None or "betweenness" not in built.value.pending:
                 return built
             with step(self.progress, "network: betweenness after a write"):
-                between = recompute_betweenness(built.value)
-            done = self.replace(built, with_betweenness(built.value, between))
-            if done is not None:
-                for by in ("degree", "betweenness"):  # as catch_up: before pages ask
-                    done.value.ranks(by)
-                return done
+                between = netpatch.recompute_betweenness(built.value)
+            latest = self.latest
+            while latest is not None and latest.value.graph is built.value.graph:
+                done = self.replace(latest, netpatch.with_betweenness(latest.value, between))
+                if done is not None:
+                    for by in ("degree", "betweenness"):  # as catch_up: before pages ask
+                        done.value.ranks(by)
+                    return done
+                latest = self.latest
 
     def _complete_quietly(self) -> None:
         try:
@@ -504,6 +469,16 @@ class NetworkView(View[NetworkSnapshot]):
         return body, built
 
 
+def _patched(
+    store: Store, previous: NetworkSnapshot, commits: list[Any], queries_dir: Path | None,
+    progress: Progress | None,
+) -> NetworkSnapshot:
+    """:func:`coopgraph.netpatch.patched_snapshot` (imported when a write comes)."""
+    from coopgraph import netpatch
+
+    return netpatch.patched_snapshot(store, previous, commits, queries_dir, progress)
+
+
 def _folder_name(built: Built[NetworkSnapshot]) -> str:
     """The folder of a build's answer files (:class:`~coopgraph.answers.AnswerFiles`)."""
     return f"{(built.fingerprint or 'build')[:16]}-{built.built_at:.6f}"
@@ -550,7 +525,7 @@ def select(
     keep: Iterable[str]
     centre = None
     if focus is not None:
-        centre = network.resolve_node(graph, focus)
+        centre = snapshot.resolve(focus)
         keep = nx.single_source_shortest_path_length(graph, centre, cutoff=depth).keys()
     else:
         keep = graph.nodes
@@ -571,12 +546,9 @@ __all__ = [
     "NetworkView",
     "build_snapshot",
     "layout",
-    "patched_snapshot",
     "persist_path",
-    "recompute_betweenness",
     "select",
     "snapshot_of",
     "store_fingerprint",
     "summary_of",
-    "with_betweenness",
 ]

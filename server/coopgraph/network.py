@@ -487,9 +487,22 @@ def ranking(
     return rows
 
 
-def resolve_node(graph: nx.MultiGraph, ref: str) -> str:
+def label_index(graph: nx.MultiGraph) -> dict[str, list[str]]:
+    """Each casefolded ``label``, ``label_fr`` and ``label_en`` → the nodes bearing it,
+    sorted (what :func:`resolve_node` looks a label up in)."""
+    index: dict[str, set[str]] = {}
+    for n, d in graph.nodes(data=True):
+        for k in ("label", "label_fr", "label_en"):
+            index.setdefault(str(d.get(k, "")).casefold(), set()).add(n)
+    return {label: sorted(nodes) for label, nodes in index.items()}
+
+
+def resolve_node(
+    graph: nx.MultiGraph, ref: str, labels: Mapping[str, list[str]] | None = None
+) -> str:
     """A node named by its IRI, a ``cgid:`` CURIE, its slug path (``org/ville-de-lille``)
-    or an exact label (case-insensitive).
+    or an exact label (case-insensitive); ``labels``: :func:`label_index` of ``graph``
+    when kept (else built for this call).
 
     :raises NotFound: nothing or several things match.
     """
@@ -500,12 +513,8 @@ def resolve_node(graph: nx.MultiGraph, ref: str) -> str:
     for candidate in (ID + ref.removeprefix("cgid:"), ID + ref.lstrip("/").removeprefix("id/")):
         if candidate in graph:
             return candidate
-    folded = ref.casefold()
-    hits: list[str] = sorted(
-        n
-        for n, d in graph.nodes(data=True)
-        if folded in {str(d.get(k, "")).casefold() for k in ("label", "label_fr", "label_en")}
-    )
+    labels = labels if labels is not None else label_index(graph)
+    hits = labels.get(ref.casefold(), [])
     if len(hits) == 1:
         return hits[0]
     if hits:
@@ -550,6 +559,7 @@ __all__ = [
     "filter_types",
     "graph_from_triples",
     "graph_from_ties",
+    "label_index",
     "betweenness",
     "betweenness_method",
     "network_stats",

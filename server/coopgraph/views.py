@@ -128,6 +128,8 @@ class View(Generic[T]):
         #: commits not yet in the latest value, each with the generation it made
         self._commits: list[tuple[int, events.Commit]] = []
         self._commits_lock = threading.Lock()
+        #: when the oldest of :attr:`_commits` came (``time.monotonic()``)
+        self._waiting_since = 0.0
         self.patches = 0
         self.store = store
         self._build = build
@@ -181,6 +183,12 @@ class View(Generic[T]):
     def latest(self) -> Built[T] | None:
         """The newest finished build, or ``None`` before the first one."""
         return self._latest
+
+    @property
+    def waiting(self) -> bool:
+        """Is a committed write waiting for the next patch or build?"""
+        with self._commits_lock:
+            return bool(self._commits)
 
     @property
     def stale(self) -> bool:
@@ -431,6 +439,8 @@ class View(Generic[T]):
         if self._thread is None and self._latest is None:
             return  # nothing kept yet: the first build will read the store as it is
         with self._commits_lock:
+            if not self._commits:
+                self._waiting_since = time.monotonic()
             self._commits.append((events.generation(self.store), commit))
         if self._thread is not None:
             self._dirty.set()
@@ -451,7 +461,9 @@ class View(Generic[T]):
             self._dirty.wait()
             if self._closed:
                 return
-            time.sleep(self.settle)  # let a burst of writes land: one build for all
+            # let a burst of writes land: one build for all (writes that came during the
+            # previous build or patch have waited long enough: taken at once)
+            time.sleep(max(0.0, self.settle - (time.monotonic() - self._waiting_since)))
             self._dirty.clear()
             try:
                 builds = self.builds

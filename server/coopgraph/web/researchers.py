@@ -223,6 +223,7 @@ def network_json(
         "generation": built.generation,
         "builtAt": _stamp(built.built_at),
         "betweenness": snapshot.betweenness,
+        "pending": list(built.value.pending),
         "nodes": nodes,
         "links": links,
     }
@@ -269,7 +270,7 @@ def api_network() -> Response:
     if by not in RANKING_METRICS:
         raise BadRequest(f"by: expected one of {', '.join(RANKING_METRICS)}")
     if focus is not None:
-        focus = network.resolve_node(snapshot.graph, focus)
+        focus = snapshot.resolve(focus)
     selection = {"focus": focus, "depth": (1 if depth is None else depth) if focus else None,
                  "limit": limit, "by": by}
 
