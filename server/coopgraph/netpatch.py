@@ -36,7 +36,7 @@ import networkx as nx
 from coopgraph import events, forked, netupdate, network
 from coopgraph.gcquiet import paused
 from coopgraph.netlayout import layout, placed
-from coopgraph.netview import NetworkSnapshot, snapshot_of
+from coopgraph.netsnapshot import NetworkSnapshot, snapshot_of
 from coopgraph.store.base import Store
 from coopgraph.views import Progress, step
 

@@ -22,7 +22,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from coopgraph import network, views
 from coopgraph.answers import AnswerFiles
 from coopgraph.errors import BadRequest
 from coopgraph.netlayout import layout
+from coopgraph.netsnapshot import NetworkSnapshot, snapshot_of
 from coopgraph.store.base import Solutions, Store
 from coopgraph.views import BodyCache, Built, Progress, View, preparing_view, step
 from coopgraph.vocab import PROV, PROVENANCE_GRAPH
@@ -54,137 +55,7 @@ _PROVENANCE_MARK = f"""SELECT (COUNT(?a) AS ?n) (MAX(STR(?t)) AS ?last) WHERE {{
   GRAPH <{PROVENANCE_GRAPH}> {{ ?a <{PROV.startedAtTime}> ?t }} }}"""
 
 
-@dataclass(frozen=True)
-class NetworkSnapshot:
-    """One computed network: the graph, its figures and node positions."""
-
-    graph: nx.MultiGraph
-    stats: network.NetworkStats
-    layout: dict[str, tuple[float, float]]
-    betweenness: str  # how betweenness was computed (network.betweenness_method)
-    #: figures carried over from the previous build while they are recomputed in the
-    #: background after a write (``("betweenness",)``), else empty
-    pending: tuple[str, ...] = ()
-    _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
-    _rankings: dict[tuple[str, ...], list[dict[str, Any]]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        # networkx builds these views on first use and stores them in the graph's
-        # __dict__: built now, a save pickling the graph never sees that dict grow
-        for view in ("adj", "nodes", "edges", "degree"):
-            getattr(self.graph, view)
-
-    @property
-    def metrics(self) -> dict[str, network.NodeMetrics]:
-        return self.stats.metrics
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled without the ranking caches (derived, rebuilt on first use)."""
-        return {
-            k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings", "_index")
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({"pending": ()}, **state, _ranks={}, _rankings={}, _index={})
-        self.__post_init__()
-
-    def tie_index(self) -> Any:
-        """The :class:`coopgraph.netupdate.TieIndex` of the graph (built once, then
-        handed from patch to patch)."""
-        index = self._index.get("ties")
-        if index is None:
-            from coopgraph.netupdate import TieIndex
-
-            index = self._index["ties"] = TieIndex.of(self.graph)
-        return index
-
-    def resolve(self, ref: str) -> str:
-        """:func:`coopgraph.network.resolve_node` with the label index kept (built once:
-        a client polling for a node not there yet costs a lookup, not a scan)."""
-        labels = self._index.get("labels")
-        if labels is None and ref not in self.graph:
-            labels = self._index["labels"] = network.label_index(self.graph)
-        return network.resolve_node(self.graph, ref, labels)
-
-    def ranking(
-        self, by: str = "degree", kinds: Iterable[str] = ("organisation",)
-    ) -> list[dict[str, Any]]:
-        """:func:`coopgraph.network.ranking` on the computed metrics (sorted once per
-        snapshot, metric and kinds; callers copy the rows they change)."""
-        key = (by, *sorted(kinds))
-        rows = self._rankings.get(key)
-        if rows is None:
-            rows = network.ranking(self.graph, by=by, kinds=kinds, metrics=self.metrics)
-            self._rankings[key] = rows
-        return rows
-
-    def ranks(self, by: str) -> dict[str, int]:
-        """``{organisation: rank}`` by ``by`` (computed once per snapshot)."""
-        ranks = self._ranks.get(by)
-        if ranks is None:
-            ranks = self._ranks[by] = {r["iri"]: r["rank"] for r in self.ranking(by)}
-        return ranks
-
-    def figures(self, iri: str) -> dict[str, Any]:
-        """The network figures of one node for its entity page (``{}``: not a node).
-
-        ``degree``, ``weighted_degree``, ``betweenness``, ``component``,
-        ``component_size``, ``rank_degree`` and ``rank_betweenness`` (organisations only),
-        ``ties_by_type`` and ``neighbours`` (``[{iri, label, kind, types}]``, by label).
-        """
-        graph = self.graph
-        if iri not in graph:
-            return {}
-        mine = self.metrics[iri]
-        out: dict[str, Any] = mine.to_dict()
-        if graph.nodes[iri].get("kind") == "organisation":
-            for metric in ("degree", "betweenness"):
-                out["rank_" + metric] = self.ranks(metric)[iri]
-        by_type: dict[str, int] = {}
-        neighbours: dict[str, set[str]] = {}
-        for _, other, kind in graph.edges(iri, data="type"):
-            by_type[kind] = by_type.get(kind, 0) + 1
-            neighbours.setdefault(other, set()).add(kind)
-        out["ties_by_type"] = dict(sorted(by_type.items()))
-        out["neighbours"] = sorted(
-            (
-                {
-                    "iri": n,
-                    "label": graph.nodes[n].get("label", n),
-                    "kind": graph.nodes[n].get("kind"),
-                    "types": sorted(types),
-                }
-                for n, types in neighbours.items()
-            ),
-            key=lambda r: (r["label"], r["iri"]),
-        )
-        return out
-
-
 # --------------------------------------------------------------------------- building
-
-
-def snapshot_of(
-    graph: nx.MultiGraph,
-    *,
-    positions: dict[str, tuple[float, float]] | None = None,
-    progress: Progress | None = None,
-    between: dict[str, float] | None = None,
-) -> NetworkSnapshot:
-    """Figures and layout of ``graph`` (``positions``: reuse a parent's layout;
-    ``between``: betweenness carried over from a previous build, marked pending)."""
-    n = graph.number_of_nodes()
-    with step(progress, f"network: metrics of {n} nodes, {graph.number_of_edges()} ties"):
-        stats = network.network_stats(graph, between)
-    with step(progress, "network: layout"):
-        positions = positions if positions is not None else layout(graph)
-    return NetworkSnapshot(
-        graph=graph, stats=stats, layout=positions, betweenness=network.betweenness_method(n),
-        pending=("betweenness",) if between is not None else (),
-    )
 
 
 def build_snapshot(
