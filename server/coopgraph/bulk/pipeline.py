@@ -203,8 +203,9 @@ class _Run:
         """The entries that name a coopgraph IRI (``cgid:…``) described neither in the store
         nor in the batch: they cannot pass yet, so they wait for the final round without
         a first, wasted validation."""
-        described = {s for t in todos for s in _subjects(t.candidate.quads)}
-        wanted = {id(t): _references(t.candidate.quads) - described for t in todos}
+        named = [_names(t.candidate.quads) for t in todos]
+        described: set[str] = set().union(*(subjects for subjects, _ in named))
+        wanted = {id(t): refs - described for t, (_, refs) in zip(todos, named, strict=True)}
         names = sorted(set().union(*wanted.values()))
         if not names:
             return []
@@ -417,14 +418,24 @@ def _subjects(quads: Iterable[ox.Quad]) -> set[str]:
     return {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
 
 
-def _references(quads: Iterable[ox.Quad]) -> set[str]:
-    """The coopgraph IRIs (``cgid:…``) an entry points at (objects, not classes)."""
-    return {
-        q.object.value
-        for q in quads
-        if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(ID_BASE)
-        and q.predicate.value != RDF.type
-    }
+_TYPE = ox.NamedNode(RDF.type)
+
+
+def _names(quads: Iterable[ox.Quad]) -> tuple[set[str], set[str]]:
+    """An entry's subject IRIs, and the coopgraph IRIs (``cgid:…``) it points at (objects,
+    not classes): one pass (each ``.value`` read is a copy)."""
+    subjects: set[str] = set()
+    refs: set[str] = set()
+    named, base, rdf_type = ox.NamedNode, ID_BASE, _TYPE
+    for q in quads:
+        s, o = q.subject, q.object
+        if isinstance(s, named):
+            subjects.add(s.value)
+        if isinstance(o, named):
+            iri = o.value
+            if iri.startswith(base) and q.predicate != rdf_type:
+                refs.add(iri)
+    return subjects, refs
 
 
 def _objects(quads: Iterable[ox.Quad]) -> set[str]:

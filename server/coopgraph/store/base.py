@@ -170,6 +170,11 @@ class Store(Protocol):
         """Number of quads per named graph."""
         ...
 
+    def graph_names(self) -> list[str]:
+        """The named graphs, nothing counted (pyoxigraph at 1M triples: 30 ms where
+        :meth:`graph_sizes` takes 0.8 s); a graph emptied but not dropped may be listed."""
+        ...
+
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """All quads, or those of one named graph."""
         ...

@@ -151,6 +151,9 @@ class EmbeddedStore:
         result = self._store.query(_GRAPH_SIZES)
         return {row[0].value: int(row[1].value) for row in result}  # type: ignore[union-attr]
 
+    def graph_names(self) -> list[str]:
+        return [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         g = ox.NamedNode(graph) if graph else None
         return iter(self._store.quads_for_pattern(None, None, None, g))

@@ -75,7 +75,9 @@ from coopgraph.store.wire import (
 
 log = logging.getLogger(__name__)
 
-_READ_METHODS = {"query", "query_serialized", "graph_sizes", "quads", "count", "match"}
+_READ_METHODS = {
+    "query", "query_serialized", "graph_sizes", "graph_names", "quads", "count", "match",
+}
 
 #: Formats cross the pipe by name (pyoxigraph's format objects do not pickle); the names
 #: of the two tables do not overlap.
@@ -497,6 +499,9 @@ class IsolatedStore:
 
     def graph_sizes(self) -> dict[str, int]:
         return self._call("graph_sizes")  # type: ignore[no-any-return]
+
+    def graph_names(self) -> list[str]:
+        return self._call("graph_names")  # type: ignore[no-any-return]
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         return iter(unpack_quads(self._call("quads", graph)))

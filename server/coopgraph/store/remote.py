@@ -434,6 +434,9 @@ class RemoteStore:
             if row[0] is not None and row[0].value not in self.hidden_graphs
         }
 
+    def graph_names(self) -> list[str]:
+        return self._graph_names(self.timeout)
+
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """All quads (hidden graphs left out), or those of one named graph.
 
