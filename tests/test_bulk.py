@@ -169,6 +169,87 @@ def test_batched_import_reasons_from_memory(
     _assert_inferences_complete(fresh_store)
 
 
+def test_final_round_committed_beside_the_closure(
+    fresh_store: Store, dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries deferred to the final round are loaded ahead, then committed (their
+    provenance) in a thread while the closure of everything else is computed: every
+    entry whole with its provenance, and inferences equal to a full recomputation (the
+    provenance graph read after the commit)."""
+    from coopgraph.bulk import pipeline
+
+    monkeypatch.setattr(pipeline, "SMALL_BATCH", 0)
+    beside: list[bool] = []
+    original = Reasoner.materialise
+
+    def spy(self: Reasoner, **options: object) -> object:
+        beside.append(options.get("beside") is not None)
+        return original(self, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Reasoner, "materialise", spy)
+    expected = _graphs_of(dataset)
+    report = _run(fresh_store, dataset, reference=True, batch_quads=1)
+    assert report.counts()["added"] == len(expected)  # type: ignore[attr-defined]
+    assert beside == [True]
+    for graph, triples in expected.items():
+        assert _stored(fresh_store, graph) == triples
+    assert not pending.is_pending(fresh_store) and not pending.unfinished(fresh_store)
+    provenance = fresh_store.query(
+        "SELECT (COUNT(DISTINCT ?g) AS ?n) { GRAPH ?p { ?g <http://www.w3.org/ns/prov#"
+        "wasGeneratedBy> ?a } FILTER(STRSTARTS(STR(?g), 'https://w3id.org/coopgraph/graph/"
+        "entry/gen') || STRSTARTS(STR(?g), 'https://w3id.org/coopgraph/graph/reference/gen')) }"
+    )
+    assert int(provenance.rows[0][0].value) == len(expected)  # type: ignore[union-attr]
+    _assert_inferences_complete(fresh_store)
+
+
+def test_commit_beside_that_fails_leaves_inferences_to_repair(
+    fresh_store: Store, dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A final commit that fails in its thread: the run raises it, cgg:inferred is not
+    rewritten, the pending marker stays; the next open drops the unfinished entries and
+    rebuilds the inferences."""
+    from coopgraph import entries
+    from coopgraph.bulk import pipeline
+    from coopgraph.errors import StoreError
+
+    monkeypatch.setattr(pipeline, "SMALL_BATCH", 0)
+    before = _inferred(fresh_store)
+    original = entries.commit
+
+    def failing(store: Store, writes: list[entries.Write], **options: object) -> object:
+        if len(writes) > 1 and options.get("preloaded"):
+            raise StoreError("disk full")
+        return original(store, writes, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(entries, "commit", failing)
+    with pytest.raises(StoreError, match="disk full"):
+        _run(fresh_store, dataset, reference=True, batch_quads=1)
+    assert pending.is_pending(fresh_store)
+    assert _inferred(fresh_store) == before
+    dropped = pending.unfinished(fresh_store)
+    assert dropped
+    assert Reasoner(fresh_store).repair()
+    assert not pending.unfinished(fresh_store) and not dropped & set(fresh_store.graph_names())
+    _assert_inferences_complete(fresh_store)
+
+
+def test_provenance_insert_is_all_or_nothing(tmp_path: Path) -> None:
+    """The final commit's provenance goes in as N-Quads in one transaction: a bad line
+    after good ones writes nothing."""
+    from coopgraph.errors import StoreError
+    from coopgraph.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "store")
+    good = b"<http://x.org/a> <http://x.org/p> <http://x.org/b> <http://x.org/g> .\n"
+    with pytest.raises(StoreError, match="nothing was written"):
+        store.insert_nquads(good * 3 + b"<http://x.org/a> <http://x.org/p> .\n")
+    assert len(store) == 0
+    store.insert_nquads(good)
+    assert len(store) == 1
+    store.close()
+
+
 def _trig(graphs: dict[str, Path]) -> bytes:
     quads = []
     for name, path in graphs.items():

@@ -92,7 +92,12 @@ def bulk_insert(
     if not preloaded:
         store.apply(Changes(insert=[*markers, MARKER]))
         store.bulk_load(quads)
-    store.apply(Changes(insert=provenance))  # a plain insertion: no SPARQL text to parse
+    insert = getattr(store, "insert_nquads", None)
+    if insert is not None and not any(isinstance(t, ox.BlankNode) for q in provenance
+                                      for t in (q.subject, q.object)):
+        insert(pack_quads(provenance))  # one transaction, without holding the GIL
+    else:
+        store.apply(Changes(insert=provenance))  # a plain insertion: no SPARQL to parse
     store.apply(Changes(delete=markers))
 
 

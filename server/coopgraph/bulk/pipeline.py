@@ -149,6 +149,9 @@ class _Run:
         #: what the rules need of each graph written (the materialisation does not read
         #: these graphs back from the store)
         self.written: dict[str, list[Any]] = {}
+        #: the final round's accepted entries, loaded ahead: their provenance is committed
+        #: while the inferences are computed (:meth:`finish`)
+        self.last: tuple[list[_Todo], pending.Preload] | None = None
 
     # -- outcomes ------------------------------------------------------------------------
 
@@ -274,7 +277,10 @@ class _Run:
             start = time.perf_counter()
             preload.discard(t.candidate.graph for t in failed)
             self.report.timings["commit"] += time.perf_counter() - start
-        self.commit(ok, preload)
+        if final and preload is not None:
+            self.last = (ok, preload)  # committed beside the materialisation (finish)
+        else:
+            self.commit(ok, preload)
 
     def preload(self, todos: list[_Todo], check: list[_Todo]) -> pending.Preload | None:
         """New entries handed to the store's bulk loader now, in the background, while
@@ -368,7 +374,8 @@ class _Run:
     def done(self, todos: list[_Todo], results: list[entries.EntryResult]) -> None:
         for t, r in zip(todos, results, strict=True):
             self.digests[t.candidate.graph] = t.digest
-            self.written[t.candidate.graph] = self.reasoner.premises(t.candidate.quads)
+            if t.candidate.graph not in self.written:  # (finish: read before the commit)
+                self.written[t.candidate.graph] = self.reasoner.premises(t.candidate.quads)
             self.outcome(t.candidate, r.action)
 
     @staticmethod
@@ -395,13 +402,31 @@ class _Run:
             for t in todos:
                 t.report = None
             self.settle(todos, final=True)
+        beside = None
+        if self.last is not None:
+            # The entries are in the store already (loaded ahead): their provenance, the
+            # commit, goes in (without holding the GIL: EmbeddedStore.insert_nquads) while
+            # the closure of everything else is computed on the other core; the
+            # provenance graph is read after it.
+            ok, preload = self.last
+            self.last = None
+            for t in ok:
+                self.written[t.candidate.graph] = self.reasoner.premises(t.candidate.quads)
+
+            def beside() -> None:
+                self.commit(ok, preload)
+
         if self.pending:
             if self.progress:
                 self.progress.note("materialising inferences (OWL 2 RL rules) into cgg:inferred")
             start = time.perf_counter()
-            self.report.inferred = self.reasoner.materialise(given=self.written).inferred
+            self.report.inferred = self.reasoner.materialise(
+                given=self.written, beside=beside
+            ).inferred
             pending.clear(self.store)
             self.report.timings["materialise"] = time.perf_counter() - start
+        elif beside is not None:
+            beside()
 
 
 def _runs(todos: list[_Todo]) -> list[list[_Todo]]:

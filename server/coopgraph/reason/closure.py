@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from coopgraph.reason.tbox import TYPE, TBox
 
-__all__ = ["Key", "closure", "is_literal", "rule_predicates"]
+__all__ = ["Closure", "Key", "closure", "is_literal", "rule_predicates"]
 
 #: A triple as N-Triples terms: (subject, predicate, object)
 Key = tuple[str, str, str]
@@ -60,47 +60,82 @@ def closure(tbox: TBox, triples: Iterable[Key]) -> set[Key]:
     :param triples: asserted (subject, predicate, object) keys.
     :returns: the inferred keys that are not among ``triples``.
     """
-    supers, spo, inv = _table(tbox.sub_classes), _table(tbox.sub_properties), _table(tbox.inverses)
-    dom, rng = _table(tbox.domains), _table(tbox.ranges)
-    symmetric = {f"<{p}>" for p in tbox.symmetric}
-    rdf_type = f"<{TYPE}>"
-    # When p and q are inverse transitive properties, closing p is enough: every q edge
-    # has its p twin (inverse rule) and the p closure maps back onto q's closure.
-    joined = [f"<{p}>" for p in tbox.composed()]
-    out: dict[str, dict[str, set[str]]] = {p: {} for p in joined}
-    into: dict[str, dict[str, set[str]]] = {p: {} for p in joined}
-    known = set(triples)
-    asserted = frozenset(known)
-    delta = set(known)
-    while delta:
-        for s, p, o in delta:
-            if p in out and not is_literal(o):
-                out[p].setdefault(s, set()).add(o)
-                into[p].setdefault(o, set()).add(s)
-        derived: set[Key] = set()
-        add = derived.add
-        for s, p, o in delta:
-            if p == rdf_type:
-                for d in supers.get(o, ()):
-                    add((s, rdf_type, d))
-                continue
-            for q in spo.get(p, ()):
-                add((s, q, o))
-            for c in dom.get(p, ()):
-                add((s, rdf_type, c))
-            if is_literal(o):
-                continue
-            for c in rng.get(p, ()):
-                add((o, rdf_type, c))
-            for q in inv.get(p, ()):
-                add((o, q, s))
-            if p in symmetric:
-                add((o, p, s))
-            if p in out:
-                for z in out[p].get(o, ()):
-                    add((s, p, z))
-                for x in into[p].get(s, ()):
-                    add((x, p, o))
-        delta = derived - known
+    found = Closure(tbox)
+    found.add(triples)
+    return found.inferred()
+
+
+class Closure:
+    """A closure grown by parts: :meth:`add` asserts more triples and derives what follows
+    from them with everything added before, so adding A then B ends where adding A and B
+    at once does (the rules are monotone, and a triple's consequences are derived when it
+    first becomes known). The materialisation adds what it holds while a write it
+    waits for goes on (:meth:`coopgraph.reason.Reasoner.materialise`, ``beside``).
+
+    >>> from coopgraph.reason.tbox import TBox
+    >>> tb = TBox(transitive=frozenset({"p"}))
+    >>> both = Closure(tb)
+    >>> both.add([("<a>", "<p>", "<b>")])
+    >>> both.add([("<b>", "<p>", "<c>"), ("<a>", "<p>", "<c>")])
+    >>> sorted(both.inferred()), closure(tb, [("<a>", "<p>", "<b>"), ("<b>", "<p>", "<c>")])
+    ([], {('<a>', '<p>', '<c>')})
+    """
+
+    def __init__(self, tbox: TBox) -> None:
+        self.supers, self.spo = _table(tbox.sub_classes), _table(tbox.sub_properties)
+        self.inv, self.dom, self.rng = (
+            _table(tbox.inverses), _table(tbox.domains), _table(tbox.ranges)
+        )
+        self.symmetric = {f"<{p}>" for p in tbox.symmetric}
+        # When p and q are inverse transitive properties, closing p is enough: every q edge
+        # has its p twin (inverse rule) and the p closure maps back onto q's closure.
+        joined = [f"<{p}>" for p in tbox.composed()]
+        self.out: dict[str, dict[str, set[str]]] = {p: {} for p in joined}
+        self.into: dict[str, dict[str, set[str]]] = {p: {} for p in joined}
+        self.known: set[Key] = set()
+        self.asserted: set[Key] = set()
+
+    def inferred(self) -> set[Key]:
+        """Every key derived and not asserted."""
+        return self.known - self.asserted
+
+    def add(self, triples: Iterable[Key]) -> None:
+        """Assert ``triples`` and derive their consequences."""
+        supers, spo, inv, dom, rng = self.supers, self.spo, self.inv, self.dom, self.rng
+        symmetric, out, into, known = self.symmetric, self.out, self.into, self.known
+        rdf_type = f"<{TYPE}>"
+        fresh = set(triples)
+        self.asserted |= fresh
+        delta = fresh - known
         known |= delta
-    return known - asserted
+        while delta:
+            for s, p, o in delta:
+                if p in out and not is_literal(o):
+                    out[p].setdefault(s, set()).add(o)
+                    into[p].setdefault(o, set()).add(s)
+            derived: set[Key] = set()
+            add = derived.add
+            for s, p, o in delta:
+                if p == rdf_type:
+                    for d in supers.get(o, ()):
+                        add((s, rdf_type, d))
+                    continue
+                for q in spo.get(p, ()):
+                    add((s, q, o))
+                for c in dom.get(p, ()):
+                    add((s, rdf_type, c))
+                if is_literal(o):
+                    continue
+                for c in rng.get(p, ()):
+                    add((o, rdf_type, c))
+                for q in inv.get(p, ()):
+                    add((o, q, s))
+                if p in symmetric:
+                    add((o, p, s))
+                if p in out:
+                    for z in out[p].get(o, ()):
+                        add((s, p, z))
+                    for x in into[p].get(s, ()):
+                        add((x, p, o))
+            delta = derived - known
+            known |= delta

@@ -5,19 +5,19 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from coopgraph import events, pending
-from coopgraph.reason.closure import Key, closure, rule_predicates
+from coopgraph.reason.closure import Closure, Key, rule_predicates
 from coopgraph.reason.delta import Delta, inference_delta, to_nquads, to_quads
 from coopgraph.reason.explain import Explanation, explain, explain_many
 from coopgraph.reason.tbox import TBox, ontology_tbox
 from coopgraph.store.base import Changes, Solutions, Store, match
-from coopgraph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH
+from coopgraph.vocab import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROVENANCE_GRAPH
 
 __all__ = ["Reasoner", "ReasoningStats"]
 
@@ -44,6 +44,38 @@ def _forget(store_ref: weakref.ref[Store], commit: events.Commit) -> None:
     if store is not None and (commit.everything or ONTOLOGY_GRAPH in commit.graphs):
         with _LOCK:
             _STORE_TBOX.pop(store, None)
+
+
+def _keys(quads: Iterable[ox.Quad], wanted: frozenset[str]) -> Iterator[Key]:
+    """The closure keys of the quads with a ``wanted`` predicate."""
+    for q in quads:
+        p = str(q.predicate)
+        if p in wanted:
+            yield str(q.subject), p, str(q.object)
+
+
+def _in_thread(work: Callable[[], object] | None) -> Callable[[], None]:
+    """``work`` started in a thread; the function returned waits for it and raises what
+    it raised (nothing to wait for when ``work`` is None)."""
+    if work is None:
+        return lambda: None
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # raised again in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="coopgraph-beside", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return wait
 
 
 class Reasoner:
@@ -110,9 +142,12 @@ class Reasoner:
             if q.predicate in wanted
         ]
 
-    def materialise(self, *, given: Mapping[str, Sequence[Key]] | None = None) -> ReasoningStats:
+    def materialise(
+        self, *, given: Mapping[str, Sequence[Key]] | None = None,
+        beside: Callable[[], object] | None = None,
+    ) -> ReasoningStats:
         """Rebuild ``cgg:inferred`` from every asserted quad: one read of the store, the
-        closure (:func:`~coopgraph.reason.closure.closure`), one write.
+        closure (:class:`~coopgraph.reason.closure.Closure`), one write.
 
         Only the triples the rules read or conclude are read. The write replaces the
         inferred graph with the store's bulk loader under the :mod:`coopgraph.pending`
@@ -123,20 +158,36 @@ class Reasoner:
         :param given: graph IRI → its asserted triples as keys (:meth:`premises`), for
             graphs the caller holds in memory (a bulk import's entries): those graphs are
             not read back from the store.
+        :param beside: a write run in a thread while the closure of ``given`` and of
+            the graphs but ``cgg:provenance`` is computed (the bulk import's last commit,
+            whose provenance goes in without holding the GIL: both cores work; run first
+            when nothing is given); it may write ``cgg:provenance`` and the graphs of
+            ``given`` only, and its error is raised here before ``cgg:inferred`` is
+            touched. ``cgg:provenance`` is read after it.
         :returns: :class:`ReasoningStats` (triples inferred, seconds).
         :raises StoreError: a read or the write failed.
         """
         start = time.perf_counter()
         with _LOCK:  # the ontology may have been reloaded by another process
             _STORE_TBOX.pop(self.store, None)
-        wanted = rule_predicates(self.tbox)
-        keys: list[Key] = [k for triples in (given or {}).values() for k in triples]
+        tbox = self.tbox
+        wanted = rule_predicates(tbox)
+        found = Closure(tbox)
         graphs = self.store.graph_names()
-        for q in self._asserted(set(given or ()), graphs, wanted):
-            p = str(q.predicate)
-            if p in wanted:
-                keys.append((str(q.subject), p, str(q.object)))
-        inferred = closure(self.tbox, keys)
+        if not given:
+            if beside is not None:
+                beside()  # (nothing held in memory to work on meanwhile)
+            found.add(_keys(self._everything(), wanted))
+        else:
+            wait = _in_thread(beside)
+            try:
+                found.add(k for triples in given.values() for k in triples)
+                kept = set(graphs) - set(given) - {INFERRED_GRAPH, PROVENANCE_GRAPH}
+                found.add(_keys((q for g in sorted(kept) for q in self.store.quads(g)), wanted))
+            finally:
+                wait()
+            found.add(_keys(self._provenance(wanted), wanted))
+        inferred = found.inferred()
         marked = not pending.is_pending(self.store)
         drop = [INFERRED_GRAPH] if INFERRED_GRAPH in graphs else []
         self.store.apply(Changes(drop_graphs=drop, insert=[pending.MARKER] if marked else []))
@@ -169,23 +220,21 @@ class Reasoner:
         pending.clear(self.store)
         return True
 
-    def _asserted(
-        self, skip: set[str], graphs: Iterable[str], wanted: Iterable[str]
-    ) -> Iterable[ox.Quad]:
-        """The quads of the named ``graphs`` (the store's) but ``cgg:inferred`` and
-        ``skip``: every one when nothing is skipped (one scan), else those with a
-        ``wanted`` predicate (``<iri>`` keys), by index lookups per graph (the provenance
-        graph of a 1M import: 30k of its 120k quads)."""
-        if not skip:
-            inferred = ox.NamedNode(INFERRED_GRAPH)
-            return (
-                q
-                for q in self.store.quads()
-                if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred
-            )
-        kept = sorted(set(graphs) - skip - {INFERRED_GRAPH})
+    def _everything(self) -> Iterable[ox.Quad]:
+        """Every quad of the named graphs but ``cgg:inferred`` (one scan)."""
+        inferred = ox.NamedNode(INFERRED_GRAPH)
+        return (
+            q
+            for q in self.store.quads()
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != inferred
+        )
+
+    def _provenance(self, wanted: Iterable[str]) -> list[ox.Quad]:
+        """The quads of ``cgg:provenance`` with a ``wanted`` predicate (``<iri>`` keys), by
+        index lookups (after a 1M import: 30k of its 120k quads; an entry graph is read
+        whole as fast as by its rule predicates)."""
         predicates = tuple(ox.NamedNode(p[1:-1]) for p in sorted(wanted))
-        return (q for g in kept for q in match(self.store, [(None, predicates, None, g)])[0])
+        return match(self.store, [(None, predicates, None, PROVENANCE_GRAPH)])[0]
 
     def delta(self, added: Sequence[ox.Quad], removed: Sequence[ox.Quad] = ()) -> Delta:
         """The inferred quads a write deletes and inserts, read *before* the write (see

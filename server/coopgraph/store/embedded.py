@@ -225,6 +225,19 @@ class EmbeddedStore:
         except (OSError, SyntaxError) as exc:
             raise StoreError(f"bulk load failed: {exc}") from exc
 
+    def insert_nquads(self, data: bytes) -> None:
+        """N-Quads inserted in ONE transaction (pyoxigraph's ``load``: all or nothing),
+        parsed and written without holding the GIL: the bulk import's provenance goes in
+        while its materialisation runs (``Reasoner.materialise``, ``beside``). The quads
+        must hold no blank node (the parser would give them new labels).
+
+        :raises StoreError: the write failed and nothing was written.
+        """
+        try:
+            self._store.load(data, format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"store write failed, nothing was written: {exc}") from exc
+
     def __len__(self) -> int:
         return len(self._store)
 
