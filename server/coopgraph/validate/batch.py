@@ -40,6 +40,7 @@ from coopgraph.validate.context import (
     plain,
     second_hop_gate,
     skolemised,
+    subject_terms,
 )
 from coopgraph.validate.engine import Data
 from coopgraph.validate.report import Report
@@ -216,10 +217,9 @@ def prepare(
         triples += [t for _, t in overlays.index.get(iri, ())]
     shown: list[set[str] | None] = []
     for c, view in zip(entries, views, strict=True):
-        own = plain(c.quads)
-        blank_subjects = {t[0].value for t in own} - c.named
-        # triples about its blank nodes (the rest is in ``overlays``)
-        triples += [t for t in own if t[0].value in blank_subjects]
+        blank_subjects = {s.value for s in subject_terms(c.quads)} - c.named
+        if blank_subjects:  # triples about its blank nodes (the rest is in ``overlays``)
+            triples += [t for t in plain(c.quads) if t[0].value in blank_subjects]
         alone = (hidden and any(hidden.get(iri, set()) - c.excluded for iri in view)) or any(
             fetched.by_subject.get(b) or overlays.index.get(b) for b in blank_subjects
         )

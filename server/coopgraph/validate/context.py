@@ -101,6 +101,16 @@ def plain(statements: Iterable[ox.Triple | ox.Quad]) -> list[Triple]:
     ]
 
 
+def subject_terms(quads: Iterable[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
+    """The subjects of :func:`plain`'s triples, each once (no tuple per quad: every
+    entry of a bulk import is read for them)."""
+    triple = ox.Triple
+    return {
+        q.subject for q in quads
+        if not isinstance(q.subject, triple) and not isinstance(q.object, triple)
+    }
+
+
 @dataclass
 class Candidate:
     """One entry to validate: its (skolemised) quads and what to leave out of its context."""

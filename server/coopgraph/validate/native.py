@@ -12,6 +12,7 @@ solution). tests/test_validate_equivalence.py holds them to pyshacl's answers.
 # ruff: noqa: E501 (the query texts are kept verbatim, as in the shapes)
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -252,6 +253,7 @@ TWINS: dict[str, Twin] = {
 }
 
 
+@functools.cache  # a few templates, looked up for every entry (a regex each: 1M import, 1 s)
 def twin(template: str) -> Twin | None:
     """The Python twin of this query text, if there is one (module doc)."""
     return TWINS.get(_normal(template))
