@@ -160,8 +160,8 @@ class _Run:
         #: the final round's accepted entries, loaded ahead: their provenance is committed
         #: while the inferences are computed (:meth:`finish`)
         self.last: tuple[list[_Todo], pending.Preload | pending.Preloads] | None = None
-        #: deferred entries loaded ahead of the final round while the file is read
-        #: (:meth:`load_ahead`), those waiting to be, and each subject's graphs among them
+        #: deferred entries loaded ahead (:meth:`load_ahead`), those waiting to be, and
+        #: each subject's graphs among them
         self.ahead = pending.Preloads()
         self.to_load: list[_Todo] = []
         self.ahead_subjects: dict[str, set[str]] = {}
@@ -372,9 +372,8 @@ class _Run:
         start = time.perf_counter()
         if self.ahead.add(self.store, {t.candidate.graph: t.candidate.quads for t in todos}):
             self.pending = True
-            for t in todos:
-                for s in t.subjects:
-                    self.ahead_subjects.setdefault(s, set()).add(t.candidate.graph)
+            for todo, s in ((t, s) for t in todos for s in t.subjects):
+                self.ahead_subjects.setdefault(s, set()).add(todo.candidate.graph)
         self.report.timings["commit"] += time.perf_counter() - start
 
     def commit(
@@ -477,10 +476,8 @@ class _Run:
             self.settle(todos, final=True)
         beside = None
         if self.last is not None:
-            # The entries are in the store already (loaded ahead): their provenance, the
-            # commit, goes in (without holding the GIL: EmbeddedStore.insert_nquads) while
-            # the closure of everything else is computed on the other core; the
-            # provenance graph is read after it.
+            # The entries are in the store (loaded ahead): their provenance, the commit,
+            # goes in without the GIL while the closure is computed (Reasoner.materialise)
             ok, preload = self.last
             self.last = None
             for t in ok:
