@@ -435,3 +435,23 @@ def test_static_scripts_are_served(client) -> None:
         resp = client.get(f"/static/researchers/{name}")
         assert resp.status_code == 200 and len(resp.data) > 500
         resp.close()
+
+
+def test_rank_order_is_the_ranking_order() -> None:
+    """rank_order sorts by the metric, then the other two, then label and IRI (each
+    descending metric first), and keeps only the kinds and nodes asked for."""
+    graph = network.graph_from_ties([("a", "b", "partnership"), ("b", "c", "funding"),
+                             ("c", "d", "partnership"), ("b", "d", "membership"),
+                             ("e", "f", "partnership"), ("e", "f", "funding")])
+    graph.nodes["f"]["kind"] = "place"
+    metrics = network.compute_metrics(graph)
+    for by in ("degree", "weighted_degree", "betweenness"):
+        others = [k for k in ("degree", "weighted_degree", "betweenness") if k != by]
+        order = network.rank_order(graph, by=by, metrics=metrics)
+        assert "f" not in order and sorted(order) == ["a", "b", "c", "d", "e"]
+        keys = [(-getattr(metrics[n], by), *(-getattr(metrics[n], k) for k in others),
+                 graph.nodes[n]["label"], n) for n in order]
+        assert keys == sorted(keys)
+        assert [r["iri"] for r in network.ranking(graph, by=by, metrics=metrics)] == order
+    assert network.rank_order(graph, kinds=(), among=["f", "a"]) == ["f", "a"]
+    assert network.rank_order(graph, by="degree")[0] == "b"

@@ -88,7 +88,8 @@ class NetworkSnapshot:
         """``{organisation: rank}`` by ``by`` (computed once per snapshot)."""
         ranks = self._ranks.get(by)
         if ranks is None:
-            ranks = self._ranks[by] = {r["iri"]: r["rank"] for r in self.ranking(by)}
+            order = network.rank_order(self.graph, by=by, metrics=self.metrics)
+            ranks = self._ranks[by] = {n: i for i, n in enumerate(order, 1)}
         return ranks
 
     def figures(self, iri: str) -> dict[str, Any]:

@@ -402,8 +402,9 @@ def select(
         keep = graph.nodes
     kept = set(keep)
     if limit is not None and len(kept) > limit:
-        order = network.ranking(graph, by=by, kinds=(), metrics=snapshot.metrics, among=kept)
-        chosen = [r["iri"] for r in order if r["iri"] != centre][: limit - (centre is not None)]
+        order = network.rank_order(graph, by=by, kinds=(), metrics=snapshot.metrics,
+                                   among=kept)
+        chosen = [n for n in order if n != centre][: limit - (centre is not None)]
         kept = set(chosen) | ({centre} if centre is not None else set())
     if len(kept) == graph.number_of_nodes():
         return graph

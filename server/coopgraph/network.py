@@ -447,6 +447,38 @@ def network_stats(
     )
 
 
+def rank_order(
+    graph: nx.MultiGraph,
+    *,
+    by: str = "degree",
+    kinds: Iterable[str] = ("organisation",),
+    metrics: Mapping[str, NodeMetrics] | None = None,
+    among: Iterable[str] | None = None,
+) -> list[str]:
+    """The nodes :func:`ranking` ranks, in its order, without building its rows (ranks
+    and the ``limit`` of a selection need no more: a fifth of the time at 1M triples).
+
+    :raises BadRequest: unknown metric.
+    """
+    order = ("degree", "weighted_degree", "betweenness")
+    if by not in order:
+        raise BadRequest(f"unknown metric {by!r}; expected one of: {', '.join(order)}")
+    first, second, third = (by,) + tuple(k for k in order if k != by)
+    metrics = metrics if metrics is not None else compute_metrics(graph)
+    wanted = set(kinds)
+    attrs = graph._node
+    nodes = [n for n in (graph._node if among is None else among)
+             if not wanted or attrs[n].get("kind") in wanted]
+
+    def key(n: str) -> tuple[float, float, float, str, str]:
+        m = metrics[n]
+        return (-getattr(m, first), -getattr(m, second), -getattr(m, third),
+                attrs[n].get("label", n), n)
+
+    nodes.sort(key=key)
+    return nodes
+
+
 def ranking(
     graph: nx.MultiGraph,
     *,
@@ -461,15 +493,13 @@ def ranking(
 
     :raises BadRequest: unknown metric.
     """
-    order = ("degree", "weighted_degree", "betweenness")
-    if by not in order:
-        raise BadRequest(f"unknown metric {by!r}; expected one of: {', '.join(order)}")
-    keys = (by,) + tuple(k for k in order if k != by)
     metrics = metrics if metrics is not None else compute_metrics(graph)
-    wanted = set(kinds)
-    pairs = graph.nodes(data=True) if among is None else ((n, graph.nodes[n]) for n in among)
-    rows = [
-        {
+    attrs = graph._node
+    rows = []
+    for i, n in enumerate(rank_order(graph, by=by, kinds=kinds, metrics=metrics,
+                                     among=among), 1):
+        d = attrs[n]
+        rows.append({
             "iri": n,
             "label": d.get("label", n),
             "label_fr": d.get("label_fr"),
@@ -477,13 +507,8 @@ def ranking(
             "kind": d.get("kind"),
             "category": d.get("category"),
             **metrics[n].to_dict(),
-        }
-        for n, d in pairs
-        if not wanted or d.get("kind") in wanted
-    ]
-    rows.sort(key=lambda r: tuple(-r[k] for k in keys) + (r["label"], r["iri"]))
-    for i, row in enumerate(rows, 1):
-        row["rank"] = i
+            "rank": i,
+        })
     return rows
 
 
@@ -549,37 +574,6 @@ __all__ = [
     "NodeMetrics", "build_graph", "check_types", "components", "compute_metrics",
     "filter_period", "filter_types", "graph_from_triples", "graph_from_ties", "label_index",
     "betweenness", "betweenness_method", "network_stats", "parse_date", "path_ties", "project",
-    "render_stats", "projection_queries", "ranking", "resolve_node", "shortest_path",
+    "rank_order", "projection_queries", "ranking", "resolve_node", "shortest_path",
     "simple_graph", "tie_valid",
 ]
-
-
-def render_stats(
-    stats: NetworkStats, rows: list[dict[str, Any]], *, top: int = 15, method: str | None = None
-) -> str:
-    """``coopgraph network stats`` output: figures, ties by type, then the ``top`` first
-    of ``rows`` (organisations ranked by degree, :func:`ranking`) as a fixed-width table."""
-    kinds = ", ".join(f"{k} {v}" for k, v in stats.nodes_by_kind.items())
-    lines = [
-        f"nodes       {stats.nodes}  ({kinds})",
-        f"ties        {stats.ties}  ({stats.pairs} linked pairs)",
-        f"components  {stats.components}  (largest: {stats.largest_component} nodes)",
-        f"density     {stats.density}",
-        f"betweenness {method or betweenness_method(stats.nodes)}",
-        "",
-        "ties by type",
-    ]
-    lines += [f"  {k:<16}{v:>5}" for k, v in stats.ties_by_type.items()]
-    rows = rows[:top]
-    width = max([len("organisation")] + [len(r["label"]) for r in rows])
-    lines += [
-        "",
-        f"{'rank':>4}  {'organisation':<{width}}  {'degree':>6}  {'weighted':>8}  "
-        f"{'betweenness':>11}",
-    ]
-    lines += [
-        f"{r['rank']:>4}  {r['label']:<{width}}  {r['degree']:>6}  {r['weighted_degree']:>8}  "
-        f"{r['betweenness']:>11.4f}"
-        for r in rows
-    ]
-    return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,7 @@ from coopgraph.cli.common import (
 from coopgraph.settings import Settings
 
 if TYPE_CHECKING:
+    from coopgraph import network
     from coopgraph.netview import NetworkSnapshot, NetworkView
     from coopgraph.store import Store
 
@@ -136,7 +137,6 @@ def network_group() -> None:
 def network_stats_cmd(as_of: str | None, top: int, where: StoreFlags) -> None:
     """Print nodes, ties by type, components and the organisations ranked by degree."""
     from coopgraph.netview import SUMMARY_TOP
-    from coopgraph.network import render_stats
 
     settings = where.settings()
     with loaded_store(settings) as st:
@@ -175,3 +175,38 @@ def network_path_cmd(source: str, target: str, as_of: str | None, where: StoreFl
 
 
 COMMANDS = [export_cmd, network_group]
+
+
+def render_stats(
+    stats: network.NetworkStats, rows: list[dict[str, Any]], *, top: int = 15,
+    method: str | None = None,
+) -> str:
+    """``coopgraph network stats`` output: figures, ties by type, then the ``top`` first
+    of ``rows`` (organisations ranked by degree, :func:`coopgraph.network.ranking`) as a
+    fixed-width table."""
+    from coopgraph.network import betweenness_method
+
+    kinds = ", ".join(f"{k} {v}" for k, v in stats.nodes_by_kind.items())
+    lines = [
+        f"nodes       {stats.nodes}  ({kinds})",
+        f"ties        {stats.ties}  ({stats.pairs} linked pairs)",
+        f"components  {stats.components}  (largest: {stats.largest_component} nodes)",
+        f"density     {stats.density}",
+        f"betweenness {method or betweenness_method(stats.nodes)}",
+        "",
+        "ties by type",
+    ]
+    lines += [f"  {k:<16}{v:>5}" for k, v in stats.ties_by_type.items()]
+    rows = rows[:top]
+    width = max([len("organisation")] + [len(r["label"]) for r in rows])
+    lines += [
+        "",
+        f"{'rank':>4}  {'organisation':<{width}}  {'degree':>6}  {'weighted':>8}  "
+        f"{'betweenness':>11}",
+    ]
+    lines += [
+        f"{r['rank']:>4}  {r['label']:<{width}}  {r['degree']:>6}  {r['weighted_degree']:>8}  "
+        f"{r['betweenness']:>11.4f}"
+        for r in rows
+    ]
+    return "\n".join(lines)
