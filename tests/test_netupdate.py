@@ -473,3 +473,23 @@ def test_the_api_says_what_is_provisional(settings, fresh_store, large) -> None:
     resp = client.get(focus)
     assert resp.get_json()["pending"] == [] and "X-Coopgraph-Pending" not in resp.headers
     view.close()
+
+
+def test_a_provisional_build_saved_is_finished_when_read_back(
+    fresh_store, large, tmp_path: Path
+) -> None:
+    """A stage-1 build saved (a server stopped between the two stages) reads back with
+    its components and layout recomputed; betweenness stays pending."""
+    from coopgraph.views import View
+
+    path = tmp_path / "network.pickle"
+    saving = NetworkView(fresh_store, persist=path)
+    saving.save_in_child = False
+    saving.refresh()
+    _write(fresh_store, Validator(fresh_store), "add", "t-saved", CONTENTS["organisation"])
+    stage1 = View.catch_up(saving)
+    assert "layout" in stage1.value.pending
+    saving._save(stage1)
+    again = NetworkView(fresh_store, persist=path).load()
+    assert again is not None and again.value.pending == ("betweenness",)
+    assert_same(again.value, build_snapshot(fresh_store), betweenness=False)

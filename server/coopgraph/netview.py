@@ -185,10 +185,17 @@ class NetworkView(View[NetworkSnapshot]):
         return done or self.latest or built
 
     def load(self) -> Built[NetworkSnapshot] | None:
-        """:meth:`View.load`; a build saved with figures pending gets them now."""
+        """:meth:`View.load`; a build saved with figures pending gets them now (its
+        components and layout before it is served, betweenness in the background)."""
+        from coopgraph import netpatch
+
         built = super().load()
+        if built is not None and set(netpatch.PROVISIONAL) & set(built.value.pending):
+            finished = netpatch.finished_snapshot(built.value)
+            assert finished is not None  # never abandoned: nothing to wait for
+            built = dataclasses.replace(built, value=finished)
+            self._set(built)
         if built is not None:
-            built = self.finish(built)
             self._complete_in_background(built)
         return built
 
