@@ -88,9 +88,18 @@ class NetworkSnapshot:
         """``{organisation: rank}`` by ``by`` (computed once per snapshot)."""
         ranks = self._ranks.get(by)
         if ranks is None:
-            order = network.rank_order(self.graph, by=by, metrics=self.metrics)
+            rows = self._rankings.get((by, "organisation"))
+            order = ([r["iri"] for r in rows] if rows is not None
+                     else network.rank_order(self.graph, by=by, metrics=self.metrics))
             ranks = self._ranks[by] = {n: i for i, n in enumerate(order, 1)}
         return ranks
+
+    def prepare_ranks(self) -> None:
+        """Compute what entity pages and ``/ranking`` read first (the ranks by degree and
+        betweenness, the ranking by degree) before they ask."""
+        self.ranking("degree")
+        for by in ("degree", "betweenness"):
+            self.ranks(by)
 
     def figures(self, iri: str) -> dict[str, Any]:
         """The network figures of one node for its entity page (``{}``: not a node).

@@ -166,9 +166,8 @@ class NetworkView(View[NetworkSnapshot]):
         background thread (:meth:`complete`)."""
         built = self.finish(super().catch_up())
         self._complete_in_background(built)
-        if not self.waiting:  # what entity pages show, before they ask
-            for by in ("degree", "betweenness"):
-                built.value.ranks(by)
+        if not self.waiting:
+            built.value.prepare_ranks()
         return built
 
     def finish(self, built: Built[NetworkSnapshot]) -> Built[NetworkSnapshot]:
@@ -224,8 +223,7 @@ class NetworkView(View[NetworkSnapshot]):
             while latest is not None and latest.value.graph is built.value.graph:
                 done = self.replace(latest, netpatch.with_betweenness(latest.value, between))
                 if done is not None:
-                    for by in ("degree", "betweenness"):  # as catch_up: before pages ask
-                        done.value.ranks(by)
+                    done.value.prepare_ranks()
                     return done
                 latest = self.latest
 
