@@ -359,6 +359,35 @@ def test_stats_totals_follow_writes(settings, fresh_store) -> None:
     assert after["triples"] == sum(fresh_store.graph_sizes().values())
 
 
+def test_stats_totals_patched_equal_a_whole_count(fresh_store) -> None:
+    """After adds, a replace and a removal, the totals patched from the commits (the
+    written graphs, inferences and provenance counted again) equal a whole count."""
+    from coopgraph.summary import patched_totals
+
+    commits: list[events.Commit] = []
+    events.subscribe(fresh_store, commits.append)
+    totals = graph_totals(fresh_store)
+    validator = Validator(fresh_store)
+    body = PARTNERSHIP.read_bytes()
+    steps = [
+        lambda: entries.add_entry(fresh_store, body, "ttl", graph="t-a", agent="alice",
+                                  source="a.ttl", validator=validator),
+        lambda: entries.add_entry(fresh_store, body.replace(b"test-france", b"test-b-france"),
+                                  "ttl", graph="t-b", agent="alice", source="b.ttl",
+                                  validator=validator),
+        lambda: entries.replace_entry(fresh_store, body, "ttl", graph="t-b", agent="alice",
+                                      source="b.ttl", validator=validator),
+        lambda: entries.remove_entry(fresh_store, "t-a", agent="alice", source="test"),
+    ]
+    for write in steps:
+        write()
+        totals = patched_totals(fresh_store, totals, commits)
+        commits.clear()
+        assert totals == graph_totals(fresh_store)
+    assert not any(g.endswith("/entry/t-a") for g in totals.sizes)
+    assert any(g.endswith("/entry/t-b") for g in totals.sizes)
+
+
 def test_new_builds_come_with_their_heavy_answers_rendered(settings, project_store) -> None:
     """Whole-network JSON and exports are rendered before a build is served, in a forked
     child into files (the web process renders none of them), and served from the files:

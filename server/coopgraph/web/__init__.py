@@ -26,7 +26,7 @@ from coopgraph.netview import NetworkView, persist_path
 from coopgraph.queries import load_catalog
 from coopgraph.settings import Settings
 from coopgraph.store.base import Store
-from coopgraph.summary import graph_totals
+from coopgraph.summary import graph_totals, patched_totals
 from coopgraph.views import View
 from coopgraph.web.appstate import (
     LANG_COOKIE,
@@ -266,7 +266,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Flask:
             persist=persist_path(store),
             progress=lambda message: log.warning("%s", message),
         ),
-        totals=View("graph totals", store, lambda progress: graph_totals(store)),
+        totals=View(
+            "graph totals", store, lambda progress: graph_totals(store),
+            update=lambda previous, commits, progress: patched_totals(store, previous, commits),
+        ),
     )
     app.extensions["coopgraph.store"] = store
     app.extensions["coopgraph.settings"] = settings
