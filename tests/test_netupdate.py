@@ -369,8 +369,13 @@ def test_stage_one_is_the_exact_graph_with_provisional_figures(
         for n, m in rebuilt.metrics.items():
             assert (stage1.metrics[n].degree, stage1.metrics[n].weighted_degree) == (
                 m.degree, m.weighted_degree), n
+        for by in ("degree", "betweenness"):  # carried to stage 2: the same order
+            stage1.ranks(by)
         stage2 = netpatch.finished_snapshot(stage1)
         assert stage2 is not None and stage2.pending == ("betweenness",)
+        assert stage2.ranks("degree") == rebuilt.ranks("degree")
+        order = network.rank_order(stage2.graph, by="betweenness", metrics=stage2.metrics)
+        assert stage2.ranks("betweenness") == {n: i for i, n in enumerate(order, 1)}
         assert_consistent(stage2)
         assert_same(stage2, rebuilt, betweenness=False)
         assert view.catch_up().value.pending == ("betweenness",)

@@ -185,6 +185,8 @@ def finished_snapshot(
         pending=tuple(p for p in snapshot.pending if p not in PROVISIONAL),
     )
     out._index.update(snapshot._index)  # the same graph: the same tie index
+    # ranks order nodes by degree, weighted degree, betweenness and label: unchanged
+    out._ranks.update(snapshot._ranks)
     return out
 
 
