@@ -534,3 +534,20 @@ def test_close_saves_a_patched_build_whose_save_was_waiting(tmp_path: Path) -> N
     view.close()
     again = make().load()
     assert again is not None and again.value == 2
+
+
+def test_ranking_pages_equal_slices_of_the_ranking(snapshot) -> None:
+    """A page of a ranking (``/ranking``) is the slice of the whole ranking, built alone
+    when the whole is not kept, copied from it when it is."""
+    fresh = netview.NetworkSnapshot(graph=snapshot.graph, stats=snapshot.stats,
+                                    layout=snapshot.layout, betweenness=snapshot.betweenness)
+    whole = snapshot.ranking("betweenness", ("organisation", "place"))
+    for offset, limit in ((0, 5), (3, 4), (len(whole) - 2, 10), (1, None)):
+        end = None if limit is None else offset + limit
+        total, rows = fresh.page("betweenness", ("organisation", "place"), offset, limit)
+        assert total == len(whole) and rows == whole[offset:end]
+        total, kept = snapshot.page("betweenness", ("organisation", "place"), offset, limit)
+        assert total == len(whole) and kept == whole[offset:end]
+    kept[0]["rank"] = -1  # a copy: the kept ranking is unchanged
+    assert whole[1]["rank"] == 2
+    assert ("betweenness", "organisation", "place") not in fresh._rankings  # never built whole

@@ -29,7 +29,8 @@ class NetworkSnapshot:
     #: background after a write (``("betweenness",)``), else empty
     pending: tuple[str, ...] = ()
     _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
-    _rankings: dict[tuple[str, ...], list[dict[str, Any]]] = field(
+    #: rows of each ranking, and (keys starting with "order") the IRIs in its order
+    _rankings: dict[tuple[str, ...], list[Any]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -72,32 +73,52 @@ class NetworkSnapshot:
             labels = self._index["labels"] = network.label_index(self.graph)
         return network.resolve_node(self.graph, ref, labels)
 
+    def order(self, by: str = "degree", kinds: Iterable[str] = ("organisation",)) -> list[str]:
+        """:func:`coopgraph.network.rank_order` on the computed metrics (once per
+        snapshot, metric and kinds)."""
+        key = ("order", by, *sorted(kinds))
+        order = self._rankings.get(key)
+        if order is None:
+            order = self._rankings[key] = network.rank_order(
+                self.graph, by=by, kinds=kinds, metrics=self.metrics)
+        return order
+
     def ranking(
         self, by: str = "degree", kinds: Iterable[str] = ("organisation",)
     ) -> list[dict[str, Any]]:
-        """:func:`coopgraph.network.ranking` on the computed metrics (sorted once per
-        snapshot, metric and kinds; callers copy the rows they change)."""
+        """:func:`coopgraph.network.ranking` on the computed metrics (once per snapshot,
+        metric and kinds; callers copy the rows they change)."""
         key = (by, *sorted(kinds))
         rows = self._rankings.get(key)
         if rows is None:
-            rows = network.ranking(self.graph, by=by, kinds=kinds, metrics=self.metrics)
+            rows = network.ranking_rows(self.graph, self.metrics, self.order(by, kinds))
             self._rankings[key] = rows
         return rows
+
+    def page(
+        self, by: str, kinds: Iterable[str], offset: int, limit: int | None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many nodes :meth:`ranking` ranks, and a copy of its rows from ``offset``
+        (``limit`` of them, all when ``None``): only those rows are built when the whole
+        ranking is not kept yet (right after a write: a page, not 15,000 rows at 1M)."""
+        order = self.order(by, kinds)
+        end = None if limit is None else offset + limit
+        rows = self._rankings.get((by, *sorted(kinds)))
+        if rows is not None:
+            return len(order), [dict(r) for r in rows[offset:end]]
+        return len(order), network.ranking_rows(self.graph, self.metrics, order[offset:end],
+                                                offset + 1)
 
     def ranks(self, by: str) -> dict[str, int]:
         """``{organisation: rank}`` by ``by`` (computed once per snapshot)."""
         ranks = self._ranks.get(by)
         if ranks is None:
-            rows = self._rankings.get((by, "organisation"))
-            order = ([r["iri"] for r in rows] if rows is not None
-                     else network.rank_order(self.graph, by=by, metrics=self.metrics))
-            ranks = self._ranks[by] = {n: i for i, n in enumerate(order, 1)}
+            ranks = self._ranks[by] = {n: i for i, n in enumerate(self.order(by), 1)}
         return ranks
 
     def prepare_ranks(self) -> None:
         """Compute what entity pages and ``/ranking`` read first (the ranks by degree and
-        betweenness, the ranking by degree) before they ask."""
-        self.ranking("degree")
+        betweenness: the orders a ranking's pages are cut from) before they ask."""
         for by in ("degree", "betweenness"):
             self.ranks(by)
 

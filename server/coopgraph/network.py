@@ -494,10 +494,19 @@ def ranking(
     :raises BadRequest: unknown metric.
     """
     metrics = metrics if metrics is not None else compute_metrics(graph)
+    order = rank_order(graph, by=by, kinds=kinds, metrics=metrics, among=among)
+    return ranking_rows(graph, metrics, order)
+
+
+def ranking_rows(
+    graph: nx.MultiGraph, metrics: Mapping[str, NodeMetrics], nodes: Iterable[str],
+    first: int = 1,
+) -> list[dict[str, Any]]:
+    """The rows of :func:`ranking` for ``nodes`` (in ranking order), numbered from
+    ``first`` (a page of a ranking needs no other rows)."""
     attrs = graph._node
     rows = []
-    for i, n in enumerate(rank_order(graph, by=by, kinds=kinds, metrics=metrics,
-                                     among=among), 1):
+    for i, n in enumerate(nodes, first):
         d = attrs[n]
         rows.append({
             "iri": n,
@@ -574,6 +583,6 @@ __all__ = [
     "NodeMetrics", "build_graph", "check_types", "components", "compute_metrics",
     "filter_period", "filter_types", "graph_from_triples", "graph_from_ties", "label_index",
     "betweenness", "betweenness_method", "network_stats", "parse_date", "path_ties", "project",
-    "rank_order", "projection_queries", "ranking", "resolve_node", "shortest_path",
+    "rank_order", "ranking_rows", "projection_queries", "ranking", "resolve_node", "shortest_path",
     "simple_graph", "tie_valid",
 ]

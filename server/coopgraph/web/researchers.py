@@ -349,10 +349,7 @@ def _ranking_data(default_limit: int | None = None) -> tuple[dict[str, Any], Bui
     if (limit is not None and limit < 1) or offset < 0:
         raise BadRequest("limit: expected a positive number; offset: zero or more")
     snapshot, built = current_snapshot()
-    ranked = snapshot.ranking(by, tuple(kinds))
-    total = len(ranked)
-    # the page's rows copied (the snapshot keeps the ranking), not all 15,000 at 1M
-    rows = [dict(r) for r in (ranked[offset:] if limit is None else ranked[offset:offset + limit])]
+    total, rows = snapshot.page(by, tuple(kinds), offset, limit)
     for row in rows:
         row["href"] = entity_href(row["iri"])
     args = period_args()
