@@ -234,55 +234,6 @@ def test_commit_beside_that_fails_leaves_inferences_to_repair(
     _assert_inferences_complete(fresh_store)
 
 
-def _outcomes(report: object) -> list[tuple[str, str, list[str], str]]:
-    return sorted((o.graph, o.status, o.rules, o.message) for o in report.outcomes)  # type: ignore[attr-defined]
-
-
-@pytest.mark.parametrize("broken", [False, True])
-def test_deferred_entries_loaded_ahead_same_outcomes(
-    settings: object, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    broken: bool,
-) -> None:
-    """Deferred entries loaded while the file is still read (pipeline.load_ahead, here
-    after every one-graph batch): the same per-entry report, the same graphs and
-    inferences as without; a rejected one is dropped again; nothing left marked."""
-    from conftest import build_store
-    from coopgraph.bulk import pipeline
-
-    path = dataset
-    if broken:  # a dossier that points at later ones, and breaks a shape
-        path = tmp_path / "broken.nq"
-        text = dataset.read_text("utf-8")
-        path.write_text(text.replace('"418513"^^', '"-418513"^^', 1), "utf-8")
-        assert path.read_text("utf-8") != text
-    results = {}
-    added: list[set[str]] = []
-    original = pending.Preloads.add
-
-    def spy(self: pending.Preloads, store: Store, graphs: object) -> bool:
-        added.append(set(graphs))  # type: ignore[call-overload]
-        return original(self, store, graphs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(pending.Preloads, "add", spy)
-    for ahead in (False, True):
-        monkeypatch.setattr(pipeline, "AHEAD_QUADS", 1 if ahead else 10**9)
-        added.clear()
-        store = build_store(settings)  # type: ignore[arg-type]
-        report = _run(store, path, reference=True, batch_quads=1)
-        assert (len(added) > 1) == ahead
-        assert not pending.is_pending(store) and not pending.unfinished(store)
-        _assert_inferences_complete(store)
-        graphs = {g: _stored(store, g) for g in store.graph_names() if "/gen-" in g}
-        results[ahead] = (_outcomes(report), graphs, _inferred(store))
-        loaded = set().union(*added)
-    rejected = {g for g, status, _r, _m in results[True][0] if status == "rejected"}
-    assert rejected <= loaded  # it was loaded ahead, then dropped
-    assert results[True][0] == results[False][0]
-    assert results[True][1] == results[False][1]
-    assert results[True][2] == results[False][2]
-    assert bool(rejected) == broken
-
-
 def test_provenance_insert_is_all_or_nothing(tmp_path: Path) -> None:
     """The final commit's provenance goes in as N-Quads in one transaction: a bad line
     after good ones writes nothing."""
@@ -483,28 +434,17 @@ def test_repair_drops_unfinished_graphs_and_keeps_finished_ones() -> None:
     assert not pending.is_pending(store)
 
 
-#: ``coopgraph`` with the deferred entries loaded ahead 500 quads at a time
-_AHEAD = ("import runpy, sys; import coopgraph.bulk.pipeline as p; p.AHEAD_QUADS = 500; "
-          "sys.argv = ['coopgraph', *sys.argv[1:]]; runpy.run_module('coopgraph', "
-          "run_name='__main__')")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("ahead", [False, True])
-def test_sigkill_mid_run_leaves_whole_entries_and_repairs_inferences(
-    tmp_path: Path, ahead: bool
-) -> None:
-    """SIGKILL of `coopgraph import --add` after its first batches (also while deferred
-    entries are loaded ahead): every entry graph is whole or absent; the pending marker
-    makes the next open rebuild the inferences, which then equal a full recomputation; a
-    re-run finishes the job and skips what is in."""
+def test_sigkill_mid_run_leaves_whole_entries_and_repairs_inferences(tmp_path: Path) -> None:
+    """SIGKILL of `coopgraph import --add` after its first batches: every entry graph is
+    whole or absent; the pending marker makes the next open rebuild the inferences, which
+    then equal a full recomputation; a re-run finishes the job and skips what is in."""
     dataset = _generated(tmp_path / "gen.nq", 40)
     expected = _graphs_of(dataset)
     store_dir = tmp_path / "store"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COOPGRAPH_")}
-    command = [sys.executable, *(("-c", _AHEAD) if ahead else ("-m", "coopgraph")), "import",
-               str(dataset), "--add", "--reference", "--agent", "tester", "--batch", "2500",
-               "--store", str(store_dir)]
+    command = [sys.executable, "-m", "coopgraph", "import", str(dataset), "--add",
+               "--reference", "--agent", "tester", "--batch", "2500", "--store", str(store_dir)]
     log = tmp_path / "import.err"
     with log.open("wb") as err:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)

@@ -129,10 +129,8 @@ def test_import_outcomes_match_the_per_entry_path(
     preloads: list[object] = []
     start = pending.Preload.start.__func__  # type: ignore[attr-defined]
 
-    def counted(
-        cls: type, store: Store, graphs: dict[str, list[ox.Quad]], after: object = None
-    ) -> object:
-        preloads.append(found := start(cls, store, graphs, after))
+    def counted(cls: type, store: Store, graphs: dict[str, list[ox.Quad]]) -> object:
+        preloads.append(found := start(cls, store, graphs))
         return found
 
     monkeypatch.setattr(pending.Preload, "start", classmethod(counted))
@@ -158,9 +156,7 @@ def test_import_outcomes_match_the_per_entry_path(
 
     # as before both: each entry validated alone, the accepted ones loaded after
     monkeypatch.setattr(Validator, "validate_batches", batches_one_by_one)
-    monkeypatch.setattr(
-        pending.Preload, "start", classmethod(lambda cls, store, graphs, after=None: None)
-    )
+    monkeypatch.setattr(pending.Preload, "start", classmethod(lambda cls, store, graphs: None))
     alone = run()
     assert together == alone
     statuses = Counter(status for _, status, _, _ in together)

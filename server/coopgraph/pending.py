@@ -41,7 +41,7 @@ from coopgraph.store.wire import pack_quads
 from coopgraph.vocab import CG, INFERRED_GRAPH, PROV, PROVENANCE_GRAPH
 
 __all__ = [
-    "MARKER", "Preload", "Preloads", "bulk_insert", "clear", "drop_unfinished", "in_progress",
+    "MARKER", "Preload", "bulk_insert", "clear", "drop_unfinished", "in_progress",
     "is_pending", "unfinished",
 ]
 
@@ -112,28 +112,22 @@ class Preload:
     to its readers (the CLI's store has none): validation leaves a graph out of the
     context where the entry is not in its batch (``exclude_graphs``).
 
-    Start one with :meth:`start`; ``after``: a preload whose load must end before this
-    one's starts (one bulk load at a time).
+    Start one with :meth:`start`.
     """
 
-    def __init__(
-        self, store: Any, graphs: Mapping[str, Sequence[ox.Quad]], after: Preload | None = None
-    ) -> None:
+    def __init__(self, store: Any, graphs: Mapping[str, Sequence[ox.Quad]]) -> None:
         self.store = store
         self.graphs = set(graphs)
         store.apply(Changes(insert=[*(in_progress(g) for g in sorted(graphs)), MARKER]))
         data = pack_quads(q for quads in graphs.values() for q in quads)
         self._error: BaseException | None = None
-        self._after = after
         self._thread = threading.Thread(
             target=self._load, args=(data,), name="coopgraph-preload", daemon=True
         )
         self._thread.start()
 
     @classmethod
-    def start(
-        cls, store: Any, graphs: Mapping[str, Sequence[ox.Quad]], after: Preload | None = None
-    ) -> Preload | None:
+    def start(cls, store: Any, graphs: Mapping[str, Sequence[ox.Quad]]) -> Preload | None:
         """A preload of ``graphs``, or ``None`` when the store cannot load in the background
         or one of the graphs holds quads already (a replacement goes in a transaction)."""
         if not hasattr(store, "bulk_load_nquads") or not graphs:
@@ -145,12 +139,10 @@ class Preload:
             assert isinstance(result, Solutions)
             if result.rows:
                 return None
-        return cls(store, graphs, after)
+        return cls(store, graphs)
 
     def _load(self, data: bytes) -> None:
         try:
-            if self._after is not None:
-                self._after._thread.join()
             self.store.bulk_load_nquads(data)
         except BaseException as exc:  # re-raised in the caller's thread by wait()
             self._error = exc
@@ -169,40 +161,6 @@ class Preload:
         if gone:
             self.store.apply(Changes(drop_graphs=gone, delete=[in_progress(g) for g in gone]))
             self.graphs -= set(gone)
-
-
-class Preloads:
-    """The preloads of one run seen as one, each loaded after the one before: the bulk
-    import loads the entries it defers to its final round while it reads the rest of the
-    file (the other core is idle then), and commits them all at the end."""
-
-    def __init__(self) -> None:
-        self.parts: list[Preload] = []
-        self.graphs: set[str] = set()
-
-    @property
-    def last(self) -> Preload | None:
-        """The preload started last (the next one loads after it)."""
-        return self.parts[-1] if self.parts else None
-
-    def add(self, store: Any, graphs: Mapping[str, Sequence[ox.Quad]]) -> bool:
-        """Start a preload of ``graphs`` after the others (:meth:`Preload.start`); whether
-        it started."""
-        found = Preload.start(store, graphs, self.last)
-        if found is not None:
-            self.parts.append(found)
-            self.graphs |= found.graphs
-        return found is not None
-
-    def wait(self) -> None:
-        for part in self.parts:
-            part.wait()
-
-    def discard(self, graphs: Iterable[str]) -> None:
-        gone = set(graphs)
-        for part in self.parts:
-            part.discard(gone)
-        self.graphs -= gone
 
 
 def is_pending(store: Store) -> bool:

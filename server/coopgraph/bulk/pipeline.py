@@ -16,16 +16,13 @@ transaction), only many at a time:
    together with every other deferred entry, when everything else is in the store — so a
    reference to an entry later in the file resolves too. Only the final verdict rejects
    (with the rule IDs). An accepted entry that points at a deferred one is re-checked
-   without it, so nothing accepted relies on something rejected. New deferred entries are
-   loaded into the store meanwhile, marked "in progress" and left out of every context
-   (:meth:`_Run.load_ahead`): the other core loads while this one reads.
+   without it, so nothing accepted relies on something rejected.
 4. **Commit** the accepted entries of a batch in one transaction. Small batches (at most
    ``SMALL_BATCH`` entries, e.g. a few files or a short sheet) refresh their inferences
    entry by entry, like ``coopgraph add``. Large ones record the
    :mod:`coopgraph.pending` marker in the same transaction instead, and the run
    materialises the inferences once at the end (the graphs it wrote from memory, the
-   others read from the store; the last commit runs beside it), then clears the marker.
-   A run killed
+   others read from the store), then clears the marker. A run killed
    in between leaves whole entries only, and the marker makes the next open of the store
    rebuild the inferences (``load_project`` → :meth:`coopgraph.reason.Reasoner.repair`).
 """
@@ -63,9 +60,6 @@ __all__ = ["SMALL_BATCH", "ImportOptions", "Progress", "run_import"]
 SMALL_BATCH = 20
 #: Entries validated together (``Validator.validate_batch``: one context query, one index).
 VALIDATE_MANY = 2000
-#: Quads of deferred entries loaded ahead together, while the file is still read (fewer,
-#: larger bulk loads: each adds files the store merges later).
-AHEAD_QUADS = 200_000
 
 _CURRENT_DIGESTS = f"""SELECT ?g ?d WHERE {{ GRAPH <{PROVENANCE_GRAPH}> {{
   ?g <{PROV.wasGeneratedBy}> ?a . ?a <{CG.contentDigest}> ?d }} }}"""
@@ -111,8 +105,6 @@ class _Todo:
     exists: bool
     #: the validation report of the last check
     report: Any = None
-    #: its subject IRIs (:meth:`_Run.unresolved`)
-    subjects: set[str] = field(default_factory=set)
     _checked: Checked | None = None
 
     @property
@@ -159,12 +151,7 @@ class _Run:
         self.written: dict[str, list[Any]] = {}
         #: the final round's accepted entries, loaded ahead: their provenance is committed
         #: while the inferences are computed (:meth:`finish`)
-        self.last: tuple[list[_Todo], pending.Preload | pending.Preloads] | None = None
-        #: deferred entries loaded ahead (:meth:`load_ahead`), those waiting to be, and
-        #: each subject's graphs among them
-        self.ahead = pending.Preloads()
-        self.to_load: list[_Todo] = []
-        self.ahead_subjects: dict[str, set[str]] = {}
+        self.last: tuple[list[_Todo], pending.Preload] | None = None
 
     # -- outcomes ------------------------------------------------------------------------
 
@@ -220,8 +207,6 @@ class _Run:
         nor in the batch: they cannot pass yet, so they wait for the final round without
         a first, wasted validation."""
         named = [_names(t.candidate.quads) for t in todos]
-        for t, (subjects, _) in zip(todos, named, strict=True):
-            t.subjects = subjects
         described: set[str] = set().union(*(subjects for subjects, _ in named))
         wanted = {id(t): refs - described for t, (_, refs) in zip(todos, named, strict=True)}
         names = sorted(set().union(*wanted.values()))
@@ -236,19 +221,6 @@ class _Run:
             )
             assert isinstance(result, Solutions)
             known |= {row[0].value for row in result.rows}  # type: ignore[union-attr]
-        # what only the entries loaded ahead (not accepted yet) describe is not known
-        ahead = sorted(n for n in known if n in self.ahead_subjects)
-        for start in range(0, len(ahead), 2000):
-            values = " ".join(f"<{n}>" for n in ahead[start:start + 2000])
-            result = self.store.query(
-                f"SELECT DISTINCT ?s ?g {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-            )
-            assert isinstance(result, Solutions)
-            known -= set(ahead[start:start + 2000])
-            known |= {
-                s.value for s, g in result.rows  # type: ignore[union-attr]
-                if g.value not in self.ahead_subjects[s.value]  # type: ignore[union-attr]
-            }
         known |= set(self.accepted_overlay)
         return [t for t in todos if wanted[id(t)] - known]
 
@@ -256,7 +228,6 @@ class _Run:
         """Validate (with the batch as overlay), defer or reject failures, commit the rest."""
         start = time.perf_counter()
         failed: list[_Todo] = []
-        waiting: list[_Todo] = []
         if not final:
             waiting = self.unresolved(todos)
             if waiting:
@@ -269,7 +240,7 @@ class _Run:
         preload = self.preload(todos, check)  # (times itself)
         start = time.perf_counter()
         # the entries loaded ahead: their context is the store as it was before
-        unseen = frozenset(preload.graphs if preload is not None else ()) | self.ahead.graphs
+        unseen = frozenset(preload.graphs) if preload is not None else frozenset()
         while check:
             overlays = Overlays(
                 ((t.candidate.graph, t.candidate.quads) for t in [*ok, *check]),
@@ -306,15 +277,12 @@ class _Run:
             start = time.perf_counter()
             preload.discard(t.candidate.graph for t in failed)
             self.report.timings["commit"] += time.perf_counter() - start
-        if final and preload is not None and all(t.candidate.graph in preload.graphs for t in ok):
+        if final and preload is not None:
             self.last = (ok, preload)  # committed beside the materialisation (finish)
         else:
             self.commit(ok, preload)
-        self.load_ahead(waiting)  # (after the commit, whose event empties the context cache)
 
-    def preload(
-        self, todos: list[_Todo], check: list[_Todo]
-    ) -> pending.Preload | pending.Preloads | None:
+    def preload(self, todos: list[_Todo], check: list[_Todo]) -> pending.Preload | None:
         """New entries handed to the store's bulk loader now, in the background, while
         they are validated (:class:`coopgraph.pending.Preload`): a large batch of new
         entries only (not spreadsheet rows, whose identifiers may be taken). The store's
@@ -333,57 +301,18 @@ class _Run:
             start = time.perf_counter()
             prefetch([t.checked for t in check], VALIDATE_MANY)
             self.report.timings["validate"] += time.perf_counter() - start
-        ahead = self.ahead if any(t.candidate.graph in self.ahead.graphs for t in todos) else None
         if not loads:
-            return ahead  # (the final round: those of its entries loaded ahead)
+            return None
         start = time.perf_counter()
-        rest = {t.candidate.graph: t.candidate.quads for t in todos
-                if t.candidate.graph not in self.ahead.graphs}
-        found: pending.Preload | pending.Preloads | None = ahead
-        if ahead is not None:
-            if rest:
-                ahead.add(self.store, rest)
-        else:
-            found = pending.Preload.start(self.store, rest, self.ahead.last)
+        found = pending.Preload.start(
+            self.store, {t.candidate.graph: t.candidate.quads for t in todos}
+        )
         if found is not None:
             self.pending = True
         self.report.timings["commit"] += time.perf_counter() - start
         return found
 
-    def load_ahead(self, waiting: list[_Todo], *, flush: bool = False) -> None:
-        """Deferred new entries loaded now in the background, ``AHEAD_QUADS`` at a time
-        (:class:`pending.Preloads`): the other core loads them while this one reads the
-        rest of the file. Their store context is read first (the validator's cache, as in
-        :meth:`preload`); until the final round they are left out of every context
-        (``unseen``) and of :meth:`unresolved`. ``flush``: the rest, once some were."""
-        if not self.options.write or self.mode != "fast" or self.validator is None:
-            return
-        self.to_load += [t for t in waiting if not (
-            t.exists or t.candidate.row is not None or t.candidate.new_only)]
-        size = sum(len(t.candidate.quads) for t in self.to_load)
-        if not self.to_load or size < AHEAD_QUADS and not (flush and self.ahead.parts):
-            return
-        todos, self.to_load = self.to_load, []
-        prefetch = getattr(self.validator, "prefetch", None)
-        start = time.perf_counter()
-        if prefetch is not None:
-            prefetch([t.checked for t in todos], VALIDATE_MANY)
-        self.report.timings["validate"] += time.perf_counter() - start
-        start = time.perf_counter()
-        if self.ahead.add(self.store, {t.candidate.graph: t.candidate.quads for t in todos}):
-            self.pending = True
-            for todo, s in ((t, s) for t in todos for s in t.subjects):
-                self.ahead_subjects.setdefault(s, set()).add(todo.candidate.graph)
-        self.report.timings["commit"] += time.perf_counter() - start
-
-    def commit(
-        self, todos: list[_Todo], preload: pending.Preload | pending.Preloads | None = None
-    ) -> None:
-        if preload is not None:  # (the final round: some of its entries not loaded ahead)
-            alone = [t for t in todos if t.candidate.graph not in preload.graphs]
-            if alone:
-                self.commit(alone)
-                todos = [t for t in todos if t.candidate.graph in preload.graphs]
+    def commit(self, todos: list[_Todo], preload: pending.Preload | None = None) -> None:
         if not todos:
             return
         if not self.options.write:
@@ -463,7 +392,6 @@ class _Run:
     # -- the end ---------------------------------------------------------------------------
 
     def finish(self) -> None:
-        self.load_ahead([], flush=True)
         if self.deferred:
             if self.progress:
                 self.progress.note(
@@ -476,8 +404,10 @@ class _Run:
             self.settle(todos, final=True)
         beside = None
         if self.last is not None:
-            # The entries are in the store (loaded ahead): their provenance, the commit,
-            # goes in without the GIL while the closure is computed (Reasoner.materialise)
+            # The entries are in the store already (loaded ahead): their provenance, the
+            # commit, goes in (without holding the GIL: EmbeddedStore.insert_nquads) while
+            # the closure of everything else is computed on the other core; the
+            # provenance graph is read after it.
             ok, preload = self.last
             self.last = None
             for t in ok:
