@@ -116,3 +116,28 @@ def test_data_file_with_default_graph_triples_is_refused(tmp_path):
     )
     with pytest.raises(ParseError, match="outside a named graph"):
         load_project(open_store(":memory:"), settings)
+
+
+def test_a_graph_of_several_files_has_one_generation_time(tmp_path, monkeypatch):
+    """The ontology gathers several files: one load is one transaction, so the graph
+    gets one prov:generatedAtTime even when reading the files spans a second boundary
+    (the clock below moves a second at each reading; the times were once taken per file,
+    which made a Virtuoso load and an embedded one differ, by chance, in size)."""
+    from datetime import UTC, datetime, timedelta
+
+    from coopgraph import provenance
+
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(
+        provenance, "now",
+        lambda: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=next(ticks)))
+    settings = copy_project(tmp_path)
+    assert sum(s.graph == ONTOLOGY_GRAPH for s in project_sources(settings)) > 1
+    store = open_store(settings.store)
+    load_project(store, settings, reason=False)
+    times = store.query(
+        f"SELECT ?t WHERE {{ GRAPH <{PROVENANCE_GRAPH}> "
+        f"{{ <{ONTOLOGY_GRAPH}> <{PROV.generatedAtTime}> ?t }} }}")
+    assert isinstance(times, Solutions)
+    assert len(times.rows) == 1
+    store.close()

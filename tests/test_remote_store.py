@@ -128,8 +128,9 @@ def test_open_store_routes_sparql_http_urls(virtuoso_url: str) -> None:
 
 def test_load_gives_the_embedded_graphs(remote: RemoteStore, embedded: Store) -> None:
     """Same named graphs with the same sizes, inferred graph included; no system graph.
-    A graph of another size is shown statement by statement (a rare provenance graph one
-    statement larger through Virtuoso than embedded was seen without its cause)."""
+    A graph of another size is shown statement by statement (that is how a provenance
+    graph one statement larger through Virtuoso was traced to the ontology's files getting
+    a time each, to the second: test_load's one-generation-time test)."""
     remote_sizes, embedded_sizes = remote.graph_sizes(), embedded.graph_sizes()
     differing = sorted(
         g for g in remote_sizes.keys() | embedded_sizes.keys()

@@ -116,6 +116,9 @@ def load_project(
 
         Reasoner(store).repair()
     previous = {} if force else loaded_digests(store)
+    # one time for the whole load (one transaction): a graph gathered from several files
+    # (ontology, shapes) gets one prov:generatedAtTime, not one per file and second
+    when = provenance.now()
     drop: set[str] = set()
     insert: list[ox.Quad] = []
     sources = project_sources(settings)
@@ -139,6 +142,7 @@ def load_project(
                     agent=LOADER_AGENT,
                     used=source.name,
                     source_digest=sha,
+                    when=when,
                 )
             )
         summary.loaded.append(source.name)
