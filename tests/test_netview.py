@@ -218,6 +218,27 @@ def test_ranking_pages(client_for_project) -> None:
     assert [r["iri"] for r in page["rows"]] == [r["iri"] for r in everything["rows"][2:5]]
 
 
+def test_ranking_json_is_rendered_once_per_build_and_arguments(
+        client_for_project, monkeypatch) -> None:
+    """/ranking.json is kept like the network's answers (the whole ranking is 15,000 rows
+    at 1M triples): asked again for the same build, it is not made again."""
+    from coopgraph.web import researchers
+
+    made: list[tuple[object, ...]] = []
+    original = researchers._ranking_data
+    monkeypatch.setattr(researchers, "_ranking_data",
+                        lambda *args: made.append(args[2]) or original(*args))
+    first = client_for_project.get("/ranking.json?limit=4&offset=1&by=betweenness")
+    again = client_for_project.get("/ranking.json?limit=4&offset=1&by=betweenness")
+    other = client_for_project.get("/ranking.json?limit=4&offset=2&by=betweenness")
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert first.data == again.data and first.data != other.data
+    assert made == [("betweenness", ["organisation"], 1, 4),
+                    ("betweenness", ["organisation"], 2, 4)]
+    assert first.get_json()["rows"][1:] == other.get_json()["rows"][:3]
+    assert client_for_project.get("/ranking.json?by=nope").status_code == 400
+
+
 # ------------------------------------------------------------------ persistence
 
 
