@@ -77,8 +77,7 @@ def prepare_answers(app: Any) -> Any:
 
     def prepare(built: Built[NetworkSnapshot]) -> None:
         view = app.extensions["coopgraph"].network
-        built.value.ranks("degree")  # kept in this process: pages read them
-        built.value.ranks("betweenness")
+        built.value.prepare_ranks()  # kept in this process: pages read them
 
         def render_all() -> None:  # in a forked child (see NetworkView.render_answers)
             client = app.test_client()
