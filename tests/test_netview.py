@@ -449,7 +449,7 @@ def test_snapshot_pickles_without_its_caches(snapshot) -> None:
     snapshot.ranking("degree")
     snapshot.ranks("betweenness")
     copy = pickle.loads(pickle.dumps(snapshot))
-    assert copy._rankings == {} and copy._ranks == {}
+    assert copy._rankings == {} and copy._orders == {} and copy._ranks == {}
     assert copy.ranking("degree") == snapshot.ranking("degree")
     assert copy.figures(ID["org/ville-de-lille"]) == snapshot.figures(ID["org/ville-de-lille"])
 

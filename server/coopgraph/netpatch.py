@@ -187,7 +187,7 @@ def finished_snapshot(
     out._index.update(snapshot._index)  # the same graph: the same tie index
     # ranks order nodes by degree, weighted degree, betweenness and label: unchanged
     out._ranks.update(snapshot._ranks)
-    out._rankings.update((k, v) for k, v in snapshot._rankings.items() if k[0] == "order")
+    out._orders.update(snapshot._orders)
     return out
 
 

@@ -17,6 +17,10 @@ from coopgraph.views import Progress, step
 __all__ = ["NetworkSnapshot", "snapshot_of"]
 
 
+#: The caches a snapshot derives from its figures (rebuilt on first use, never pickled).
+_DERIVED = ("_ranks", "_orders", "_rankings", "_index")
+
+
 @dataclass(frozen=True)
 class NetworkSnapshot:
     """One computed network: the graph, its figures and node positions."""
@@ -29,8 +33,11 @@ class NetworkSnapshot:
     #: background after a write (``("betweenness",)``), else empty
     pending: tuple[str, ...] = ()
     _ranks: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
-    #: rows of each ranking, and (keys starting with "order") the IRIs in its order
-    _rankings: dict[tuple[str, ...], list[Any]] = field(
+    #: the IRIs of each ranking in its order (metric, kinds), and its rows
+    _orders: dict[tuple[str, ...], list[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _rankings: dict[tuple[str, ...], list[dict[str, Any]]] = field(
         default_factory=dict, compare=False, repr=False
     )
     _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -48,11 +55,11 @@ class NetworkSnapshot:
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the ranking caches (derived, rebuilt on first use)."""
         return {
-            k: v for k, v in self.__dict__.items() if k not in ("_ranks", "_rankings", "_index")
+            k: v for k, v in self.__dict__.items() if k not in _DERIVED
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({"pending": ()}, **state, _ranks={}, _rankings={}, _index={})
+        self.__dict__.update({"pending": ()}, **state, **{k: {} for k in _DERIVED})
         self.__post_init__()
 
     def tie_index(self) -> Any:
@@ -76,10 +83,10 @@ class NetworkSnapshot:
     def order(self, by: str = "degree", kinds: Iterable[str] = ("organisation",)) -> list[str]:
         """:func:`coopgraph.network.rank_order` on the computed metrics (once per
         snapshot, metric and kinds)."""
-        key = ("order", by, *sorted(kinds))
-        order = self._rankings.get(key)
+        key = (by, *sorted(kinds))
+        order = self._orders.get(key)
         if order is None:
-            order = self._rankings[key] = network.rank_order(
+            order = self._orders[key] = network.rank_order(
                 self.graph, by=by, kinds=kinds, metrics=self.metrics)
         return order
 
