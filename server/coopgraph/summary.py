@@ -71,8 +71,9 @@ def patched_totals(store: Store, previous: GraphTotals, commits: Iterable[Commit
     the inferences and the provenance log (every write changes both). :func:`graph_totals`
     reads every quad: a second of the store's process at 1M triples after each write,
     while the network view's patch waited for its own queries there."""
-    graphs = sorted({g for c in commits for g in c.graphs} | {INFERRED_GRAPH, PROVENANCE_GRAPH})
-    sizes = {g: n for g, n in previous.sizes.items() if g not in set(graphs)}
+    changed = {g for c in commits for g in c.graphs} | {INFERRED_GRAPH, PROVENANCE_GRAPH}
+    graphs = sorted(changed)
+    sizes = {g: n for g, n in previous.sizes.items() if g not in changed}
     values = " ".join(str(ox.NamedNode(g)) for g in graphs)
     result = store.query(_SIZES_OF.format(graphs=values))
     assert isinstance(result, Solutions)
